@@ -1,0 +1,149 @@
+package mcpkit
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// Outcome is how a tool call ended. The values are the audit record's
+// outcome field.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeOK             Outcome = "ok"
+	OutcomeToolError      Outcome = "tool_error"
+	OutcomeInvalidInput   Outcome = "invalid_input"
+	OutcomeDeniedFlag     Outcome = "denied_flag"
+	OutcomeDeniedScope    Outcome = "denied_scope"
+	OutcomeDeniedApproval Outcome = "denied_approval"
+	OutcomeUnavailable    Outcome = "unavailable"
+	OutcomePanic          Outcome = "panic"
+	OutcomeUnknownTool    Outcome = "unknown_tool"
+)
+
+func outcomeFor(c Code) Outcome {
+	switch c {
+	case CodeInvalidInput:
+		return OutcomeInvalidInput
+	case CodeDeniedFlag:
+		return OutcomeDeniedFlag
+	case CodeDeniedScope:
+		return OutcomeDeniedScope
+	case CodeDeniedApproval:
+		return OutcomeDeniedApproval
+	case CodeUnavailable:
+		return OutcomeUnavailable
+	}
+	return OutcomeToolError
+}
+
+// Call is one tools/call as it travels the middleware chain. Middlewares read
+// it and record on it; the audit record is built from it.
+//
+// A Call is owned by the goroutine serving the request; a middleware that
+// hands it to another goroutine must wait for that goroutine before
+// returning.
+type Call struct {
+	// Tool is the registered tool. For a call to an unknown tool it is a
+	// stand-in whose Unknown field is true.
+	Tool *ToolInfo
+	// Arguments are the raw JSON arguments as received.
+	Arguments json.RawMessage
+	// Input is the decoded In value. It is nil until the built-in
+	// validation has run, so only inner middleware (WithInnerMiddleware)
+	// and the handler see it.
+	Input any
+	// Identity is the caller.
+	Identity Identity
+	// SessionID is the MCP session id; empty on stdio, in-memory and
+	// stateless HTTP.
+	SessionID string
+	// ProtocolVersion is the protocol version of this request.
+	ProtocolVersion string
+	// Server names the server answering.
+	Server *mcp.Implementation
+	// Request is the SDK request, for what mcpkit does not surface.
+	Request *mcp.CallToolRequest
+	// Start is when the server began serving the call.
+	Start time.Time
+	// Approval is set by the approval gate with the human decision.
+	Approval *ApprovalDecision
+
+	outcome Outcome
+	err     error
+	stack   []byte
+}
+
+// ApprovalDecision is the approval gate's record of a decision.
+type ApprovalDecision struct {
+	// Approver is who decided (a subject, or "system" for timeouts).
+	Approver string `json:"approver,omitempty"`
+	// Decision is "approved", "denied", "timeout", "unavailable" or
+	// "invalid_state".
+	Decision string `json:"decision"`
+	Reason   string `json:"reason,omitempty"`
+	// Latency is how long the decision took.
+	Latency time.Duration `json:"-"`
+}
+
+// Outcome returns how the call ended so far. It is OutcomeOK until something
+// records otherwise.
+func (c *Call) Outcome() Outcome {
+	if c.outcome == "" {
+		return OutcomeOK
+	}
+	return c.outcome
+}
+
+// Err returns the internal cause recorded for a failed call: the full error,
+// for the audit record only.
+func (c *Call) Err() error { return c.err }
+
+// PanicStack returns the stack of a recovered panic, if any.
+func (c *Call) PanicStack() []byte { return c.stack }
+
+// NeedsApproval reports whether the tool's approval rule asks for a human on
+// this call. Before decoding (Input nil) a conditional rule answers true.
+func (c *Call) NeedsApproval() bool {
+	if c.Tool == nil {
+		return true
+	}
+	return c.Tool.Policy.Approval.Requires(c.Input)
+}
+
+// Fail records err on the call and returns the isError result the client
+// sees: an *Error's safe message, or a generic one for anything else. The
+// outcome follows the error's code.
+func (c *Call) Fail(err error) *mcp.CallToolResult {
+	e := AsError(err)
+	c.outcome = outcomeFor(e.Code)
+	c.err = err
+	return errorResult(e.Message)
+}
+
+// SetOutcome records an outcome and cause without building a result, for
+// middleware that produce their own.
+func (c *Call) SetOutcome(o Outcome, cause error) {
+	c.outcome = o
+	c.err = cause
+}
+
+func errorResult(msg string) *mcp.CallToolResult {
+	return &mcp.CallToolResult{
+		IsError: true,
+		Content: []mcp.Content{&mcp.TextContent{Text: msg}},
+	}
+}
+
+type callKey struct{}
+
+// CallFromContext returns the call being served, for code below the handler
+// (a repository, a client library) that needs the caller's identity.
+func CallFromContext(ctx context.Context) (*Call, bool) {
+	c, ok := ctx.Value(callKey{}).(*Call)
+	return c, ok
+}

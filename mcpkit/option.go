@@ -1,0 +1,86 @@
+package mcpkit
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// Option configures a Server. Options are resolved once, in NewServer.
+type Option func(*config)
+
+type config struct {
+	outer      []Middleware
+	gates      []Gate
+	inner      []Middleware
+	verbs      []string
+	identity   Identity
+	resolver   IdentityResolver
+	mcpServer  *mcp.Server
+	mcpOptions *mcp.ServerOptions
+	logger     *slog.Logger
+}
+
+// IdentityResolver establishes the caller of a request. Transports install
+// one; an error refuses the request (fail closed).
+type IdentityResolver func(ctx context.Context, req mcp.Request) (Identity, error)
+
+// WithMiddleware adds middleware around every call, outermost first. It runs
+// before gates and validation, so it sees every outcome: this is where audit
+// and tracing go.
+func WithMiddleware(mw ...Middleware) Option {
+	return func(c *config) { c.outer = append(c.outer, mw...) }
+}
+
+// WithGates adds gates (flags, scopes), asked in order after the outer
+// middleware and before validation, and for tools/list visibility.
+func WithGates(g ...Gate) Option {
+	return func(c *config) { c.gates = append(c.gates, g...) }
+}
+
+// WithInnerMiddleware adds middleware that runs after the arguments are
+// validated and decoded (Call.Input is set), just around the handler: this
+// is where approval goes.
+func WithInnerMiddleware(mw ...Middleware) Option {
+	return func(c *config) { c.inner = append(c.inner, mw...) }
+}
+
+// WithVerbs replaces the verbs tool names may start with.
+func WithVerbs(verbs ...string) Option {
+	return func(c *config) { c.verbs = slices.Clone(verbs) }
+}
+
+// WithExtraVerbs adds verbs to the default list.
+func WithExtraVerbs(verbs ...string) Option {
+	return func(c *config) { c.verbs = append(c.verbs, verbs...) }
+}
+
+// WithDefaultIdentity sets the identity used when neither the context nor
+// the request carries one: the local user on stdio.
+func WithDefaultIdentity(id Identity) Option {
+	return func(c *config) { c.identity = id }
+}
+
+// WithIdentityResolver replaces how a request's identity is established.
+func WithIdentityResolver(r IdentityResolver) Option {
+	return func(c *config) { c.resolver = r }
+}
+
+// WithMCPServer registers tools on an existing go-sdk server instead of a
+// new one, for teams that already serve MCP.
+func WithMCPServer(s *mcp.Server) Option {
+	return func(c *config) { c.mcpServer = s }
+}
+
+// WithServerOptions passes options to the go-sdk server mcpkit creates.
+func WithServerOptions(o *mcp.ServerOptions) Option {
+	return func(c *config) { c.mcpOptions = o }
+}
+
+// WithLogger sets where the server logs its own problems (never protocol
+// traffic). The default discards them.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}

@@ -1,0 +1,131 @@
+package mcpkit
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// Server is an MCP server whose tools are typed functions behind one
+// middleware chain. It owns (or wraps) an *mcp.Server, which transports
+// serve.
+type Server struct {
+	mcp      *mcp.Server
+	impl     *mcp.Implementation
+	outer    []Middleware
+	gates    []Gate
+	inner    []Middleware
+	verbs    []string
+	identity Identity
+	resolver IdentityResolver
+	logger   *slog.Logger
+
+	mu    sync.RWMutex
+	tools map[string]*ToolInfo
+	order []string
+}
+
+// NewServer creates a server named by impl (name and version are required:
+// they identify the server in every audit record).
+func NewServer(impl *mcp.Implementation, opts ...Option) (*Server, error) {
+	if impl == nil || impl.Name == "" || impl.Version == "" {
+		return nil, errors.New("mcpkit: NewServer needs an implementation with a name and a version")
+	}
+	cfg := config{verbs: DefaultVerbs()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.identity.AuthMethod == "" {
+		cfg.identity.AuthMethod = "none"
+	}
+	s := &Server{
+		impl:     impl,
+		outer:    slices.Clone(cfg.outer),
+		gates:    slices.Clone(cfg.gates),
+		inner:    slices.Clone(cfg.inner),
+		verbs:    cfg.verbs,
+		identity: cfg.identity,
+		resolver: cfg.resolver,
+		logger:   cfg.logger,
+		tools:    map[string]*ToolInfo{},
+	}
+	s.mcp = cfg.mcpServer
+	if s.mcp == nil {
+		s.mcp = mcp.NewServer(impl, cfg.mcpOptions)
+	}
+	s.mcp.AddReceivingMiddleware(s.receive)
+	return s, nil
+}
+
+// MustNewServer is NewServer for start-up code; it panics on error.
+func MustNewServer(impl *mcp.Implementation, opts ...Option) *Server {
+	s, err := NewServer(impl, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// MCPServer returns the underlying go-sdk server, for transports and for
+// features mcpkit does not wrap (prompts, resources).
+func (s *Server) MCPServer() *mcp.Server { return s.mcp }
+
+// Implementation returns the server's name and version.
+func (s *Server) Implementation() *mcp.Implementation { return s.impl }
+
+// Tools returns the registered tools in registration order.
+func (s *Server) Tools() []*ToolInfo {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*ToolInfo, 0, len(s.order))
+	for _, n := range s.order {
+		out = append(out, s.tools[n])
+	}
+	return out
+}
+
+// Tool returns the registered tool with the given name.
+func (s *Server) Tool(name string) (*ToolInfo, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.tools[name]
+	return t, ok
+}
+
+// NotifyToolsChanged tells connected clients that the tool list changed,
+// for gates whose decisions changed (a flag flipped) without any tool being
+// added or removed.
+func (s *Server) NotifyToolsChanged() {
+	s.mu.RLock()
+	if len(s.order) == 0 {
+		s.mu.RUnlock()
+		return
+	}
+	info := s.tools[s.order[0]]
+	s.mu.RUnlock()
+	// The SDK sends notifications/tools/list_changed on every AddTool; re-adding an
+	// unchanged tool is the one public way to trigger it.
+	s.mcp.AddTool(s.sdkTool(info), s.handlerFor(info))
+}
+
+func (s *Server) register(info *ToolInfo, typed Handler, decode func(json.RawMessage) (any, error)) error {
+	info.chain = s.build(info, typed, decode)
+	s.mu.Lock()
+	if _, dup := s.tools[info.Name]; dup {
+		s.mu.Unlock()
+		return fmt.Errorf("mcpkit: tool %q is already registered", info.Name)
+	}
+	s.tools[info.Name] = info
+	s.order = append(s.order, info.Name)
+	s.mu.Unlock()
+	s.mcp.AddTool(s.sdkTool(info), s.handlerFor(info))
+	return nil
+}
