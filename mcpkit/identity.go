@@ -10,8 +10,8 @@ import (
 // request and reaches every middleware and the handler through Call.
 type Identity struct {
 	// Subject is the stable principal id (the token's sub, the OS user).
-	Subject string `json:"subject,omitempty"`
-	Email   string `json:"email,omitempty"`
+	Subject string   `json:"subject,omitempty"`
+	Email   string   `json:"email,omitempty"`
 	Groups  []string `json:"groups,omitempty"`
 	// Scopes the caller holds. Tools whose policy needs scopes the caller
 	// lacks are hidden and refused by ScopeGate.
