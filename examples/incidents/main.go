@@ -10,15 +10,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"os/user"
-	"strings"
 	"syscall"
 	"time"
 
@@ -31,47 +28,91 @@ import (
 const version = "0.1.0"
 
 func main() {
-	if err := run(os.Args[1:], os.Stderr); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "incidents:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, stderr io.Writer) error {
+// env is what a feature's setup may use.
+type env struct {
+	logger *slog.Logger
+	store  *Store
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// feature is one concern of the example (transport, audit, flags,
+// approval): its command-line flags and the server options it contributes.
+type feature struct {
+	name  string
+	flags func(fs *flag.FlagSet)
+	// setup runs once flags are parsed. cleanup, if not nil, runs after
+	// the server stops.
+	setup func(ctx context.Context, e *env) (opts []mcpkit.Option, cleanup func(context.Context) error, err error)
+}
+
+func features() []feature {
+	return []feature{transportFeature(), auditFeature(), flagsFeature(), approvalFeature()}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("incidents", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	scopes := fs.String("scopes", strings.Join(AllScopes, ","), "comma-separated scopes granted to the local user on stdio")
+	fts := features()
+	for _, f := range fts {
+		if f.flags != nil {
+			f.flags(fs)
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	srv, err := newServer(localIdentity(splitList(*scopes)), logger, time.Now)
+	store, err := NewStore(time.Now)
 	if err != nil {
 		return err
 	}
-	logger.Info("serving MCP over stdio", "server", "incidents", "version", version)
-	err = srv.MCPServer().Run(ctx, &mcp.StdioTransport{})
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
-		logger.Info("stopped")
-		return nil
+	e := &env{logger: slog.New(slog.NewTextHandler(stderr, nil)), store: store, stdin: stdin, stdout: stdout, stderr: stderr}
+	opts := []mcpkit.Option{mcpkit.WithLogger(e.logger)}
+	var cleanups []func(context.Context) error
+	defer func() {
+		// Cleanups (flushing audit, closing providers) get their own
+		// deadline: the run context may already be cancelled.
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			if err := cleanups[i](cctx); err != nil {
+				e.logger.Error("cleanup failed", "error", err)
+			}
+		}
+	}()
+	for _, f := range fts {
+		if f.setup == nil {
+			continue
+		}
+		o, cleanup, err := f.setup(ctx, e)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+		opts = append(opts, o...)
+		if cleanup != nil {
+			cleanups = append(cleanups, cleanup)
+		}
 	}
-	return err
+	srv, err := newServer(store, opts...)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, srv, e)
 }
 
-// newServer builds the incidents server with the given default identity.
-func newServer(id mcpkit.Identity, logger *slog.Logger, now func() time.Time, opts ...mcpkit.Option) (*mcpkit.Server, error) {
-	store, err := NewStore(now)
-	if err != nil {
-		return nil, err
-	}
-	base := []mcpkit.Option{
-		mcpkit.WithDefaultIdentity(id),
-		mcpkit.WithGates(mcpkit.ScopeGate()),
-		mcpkit.WithLogger(logger),
-	}
+// newServer builds the incidents server over store.
+func newServer(store *Store, opts ...mcpkit.Option) (*mcpkit.Server, error) {
+	base := []mcpkit.Option{mcpkit.WithGates(mcpkit.ScopeGate())}
 	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "incidents", Title: "Incidents", Version: version}, append(base, opts...)...)
 	if err != nil {
 		return nil, err
@@ -80,23 +121,4 @@ func newServer(id mcpkit.Identity, logger *slog.Logger, now func() time.Time, op
 		return nil, err
 	}
 	return srv, nil
-}
-
-// localIdentity is the engineer running the server on their own machine.
-func localIdentity(scopes []string) mcpkit.Identity {
-	name := "local"
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name = u.Username
-	}
-	return mcpkit.Identity{Subject: name, Scopes: scopes, AuthMethod: "local", Transport: "stdio"}
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }

@@ -1,0 +1,4 @@
+package main
+
+// approvalFeature is not wired yet.
+func approvalFeature() feature { return feature{name: "approval"} }

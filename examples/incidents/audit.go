@@ -1,0 +1,4 @@
+package main
+
+// auditFeature is not wired yet.
+func auditFeature() feature { return feature{name: "audit"} }
