@@ -112,10 +112,10 @@ func explain(s *jsonschema.Schema, v any, path string, out *[]string) {
 	case string:
 		n := utf8.RuneCountInString(x)
 		if s.MinLength != nil && n < *s.MinLength {
-			add("must be at least %d characters (got %d)", *s.MinLength, n)
+			add("must be at least %s (got %d)", plural(*s.MinLength, "character"), n)
 		}
 		if s.MaxLength != nil && n > *s.MaxLength {
-			add("must be at most %d characters (got %d)", *s.MaxLength, n)
+			add("must be at most %s (got %d)", plural(*s.MaxLength, "character"), n)
 		}
 		if s.Pattern != "" {
 			if re, err := regexp.Compile(s.Pattern); err == nil && !re.MatchString(x) {
@@ -124,10 +124,10 @@ func explain(s *jsonschema.Schema, v any, path string, out *[]string) {
 		}
 	case []any:
 		if s.MinItems != nil && len(x) < *s.MinItems {
-			add("must have at least %d items (got %d)", *s.MinItems, len(x))
+			add("must have at least %s (got %d)", plural(*s.MinItems, "item"), len(x))
 		}
 		if s.MaxItems != nil && len(x) > *s.MaxItems {
-			add("must have at most %d items (got %d)", *s.MaxItems, len(x))
+			add("must have at most %s (got %d)", plural(*s.MaxItems, "item"), len(x))
 		}
 		for i, item := range x {
 			explain(s.Items, item, fmt.Sprintf("%s[%d]", path, i), out)
@@ -292,4 +292,11 @@ func shortValue(v any) string {
 		return string(r[:limit]) + "…"
 	}
 	return string(b)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }

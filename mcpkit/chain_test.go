@@ -1,0 +1,134 @@
+package mcpkit_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+)
+
+func tracer(name string, log *[]string) mcpkit.Middleware {
+	return func(next mcpkit.Handler) mcpkit.Handler {
+		return func(ctx context.Context, c *mcpkit.Call) (*mcp.CallToolResult, error) {
+			*log = append(*log, name+">"+boolStr(c.Input != nil))
+			res, err := next(ctx, c)
+			*log = append(*log, "<"+name)
+			return res, err
+		}
+	}
+}
+
+func boolStr(b bool) string {
+	if b {
+		return "decoded"
+	}
+	return "raw"
+}
+
+func TestChainOrderAndStages(t *testing.T) {
+	var log []string
+	gate := mcpkit.GateFunc(func(ctx context.Context, c *mcpkit.Call) error {
+		if c.Request != nil { // calls only, not tools/list
+			log = append(log, "gate")
+		}
+		return nil
+	})
+	s := mcpkit.MustNewServer(&mcp.Implementation{Name: "t", Version: "1"},
+		mcpkit.WithMiddleware(tracer("a", &log), tracer("b", &log)),
+		mcpkit.WithGates(gate),
+		mcpkit.WithInnerMiddleware(mcpkit.Chain(tracer("c", &log), tracer("d", &log))))
+	mcpkit.MustAddTool(s, mcpkit.Tool{Name: "get_thing", Description: "d.", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}},
+		func(context.Context, documented) (documented, error) { log = append(log, "handler"); return documented{}, nil })
+	cs := connect(t, s)
+	call(t, cs, "get_thing", map[string]any{"id": "1"})
+	assert.Equal(t, []string{"a>raw", "b>raw", "gate", "c>decoded", "d>decoded", "handler", "<d", "<c", "<b", "<a"}, log)
+
+	log = nil
+	res := call(t, cs, "get_thing", map[string]any{"id": 1})
+	assert.True(t, res.IsError)
+	assert.Equal(t, []string{"a>raw", "b>raw", "gate", "<b", "<a"}, log, "inner middleware never sees invalid input")
+}
+
+func TestUnknownToolIsAProtocolErrorSeenByOuterMiddleware(t *testing.T) {
+	var seen *mcpkit.Call
+	s := mcpkit.MustNewServer(&mcp.Implementation{Name: "t", Version: "1"},
+		mcpkit.WithMiddleware(func(next mcpkit.Handler) mcpkit.Handler {
+			return func(ctx context.Context, c *mcpkit.Call) (*mcp.CallToolResult, error) {
+				seen = c
+				return next(ctx, c)
+			}
+		}))
+	mcpkit.MustAddTool(s, mcpkit.Tool{Name: "get_thing", Description: "d.", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}}, noop[documented])
+	cs := connect(t, s)
+	_, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "get_nothing", Arguments: map[string]any{"x": 1}})
+	require.Error(t, err)
+	var we *jsonrpc.Error
+	require.ErrorAs(t, err, &we)
+	assert.Equal(t, int64(jsonrpc.CodeInvalidParams), we.Code)
+	require.NotNil(t, seen)
+	assert.True(t, seen.Tool.Unknown)
+	assert.Equal(t, "get_nothing", seen.Tool.Name)
+	assert.Equal(t, mcpkit.OutcomeUnknownTool, seen.Outcome())
+	assert.JSONEq(t, `{"x":1}`, string(seen.Arguments))
+
+	// The server is still healthy.
+	assert.False(t, call(t, cs, "get_thing", map[string]any{"id": "1"}).IsError)
+}
+
+func TestPanickingMiddlewareIsContained(t *testing.T) {
+	var outer mcpkit.Outcome
+	s := mcpkit.MustNewServer(&mcp.Implementation{Name: "t", Version: "1"},
+		mcpkit.WithMiddleware(func(next mcpkit.Handler) mcpkit.Handler {
+			return func(ctx context.Context, c *mcpkit.Call) (*mcp.CallToolResult, error) {
+				res, err := next(ctx, c)
+				outer = c.Outcome()
+				return res, err
+			}
+		}),
+		mcpkit.WithInnerMiddleware(func(next mcpkit.Handler) mcpkit.Handler {
+			return func(ctx context.Context, c *mcpkit.Call) (*mcp.CallToolResult, error) {
+				var m map[string]int
+				m["boom"]++ // nil map write: a bug in a middleware
+				return next(ctx, c)
+			}
+		}))
+	mcpkit.MustAddTool(s, mcpkit.Tool{Name: "get_thing", Description: "d.", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}}, noop[documented])
+	cs := connect(t, s)
+	res := call(t, cs, "get_thing", map[string]any{"id": "1"})
+	assert.True(t, res.IsError)
+	assert.True(t, strings.HasPrefix(text(res), "internal error"))
+	assert.Equal(t, mcpkit.OutcomePanic, outer)
+}
+
+func TestNotifyToolsChangedReachesClients(t *testing.T) {
+	s := mcpkit.MustNewServer(&mcp.Implementation{Name: "t", Version: "1"})
+	mcpkit.MustAddTool(s, mcpkit.Tool{Name: "get_thing", Description: "d.", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}}, noop[documented])
+	changed := make(chan struct{}, 4)
+	ct, st := mcp.NewInMemoryTransports()
+	ctx := context.Background()
+	ss, err := s.MCPServer().Connect(ctx, st, nil)
+	require.NoError(t, err)
+	defer ss.Close()
+	client := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- struct{}{} },
+	})
+	cs, err := client.Connect(ctx, ct, nil)
+	require.NoError(t, err)
+	defer cs.Close()
+	_, err = cs.ListTools(ctx, nil)
+	require.NoError(t, err)
+	s.NotifyToolsChanged()
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notifications/tools/list_changed within 10s")
+	}
+	assert.Len(t, listNames(t, cs), 1)
+}

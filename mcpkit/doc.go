@@ -1,0 +1,44 @@
+// Package mcpkit builds MCP servers whose tools are typed Go functions behind
+// one middleware chain, with the policy a security review asks for written
+// once per tool.
+//
+// A tool is a function from an input struct to an output struct. Its JSON
+// Schemas are generated from the Go types (github.com/invopop/jsonschema tags:
+// description, enum, minimum, maximum, pattern, default, examples; omitempty
+// makes a field optional) once, at registration. Arguments are validated
+// against the input schema before anything else sees them, and a failure
+// names the field and the rule ("arguments.limit: must be <= 100 (got
+// 101)").
+//
+//	srv := mcpkit.MustNewServer(&mcp.Implementation{Name: "incidents", Version: "1.0.0"},
+//		mcpkit.WithGates(mcpkit.ScopeGate()))
+//	mcpkit.MustAddTool(srv, mcpkit.Tool{
+//		Name:        "get_incident",
+//		Description: "Get one incident by id.",
+//		Policy:      mcpkit.Policy{Risk: mcpkit.ReadOnly, Scopes: []string{"incidents:read"}},
+//	}, func(ctx context.Context, in GetIn) (Incident, error) {
+//		return store.Get(in.ID)
+//	})
+//	srv.MCPServer().Run(ctx, &mcp.StdioTransport{})
+//
+// # The path of one call
+//
+//	recover (around every layer, always)
+//	-> WithMiddleware      audit, tracing: sees every outcome
+//	-> WithGates           flags, scopes: the same decision hides the tool in tools/list
+//	-> validate + decode   built in; Call.Input is set from here on
+//	-> WithInnerMiddleware approval
+//	-> the tool function
+//
+// # Failure
+//
+// Every failure reaches the client as a CallToolResult with IsError set and
+// a message it can act on; the internal cause stays on the Call (Call.Err)
+// for the audit record. A handler error is shown only if it is an *Error
+// (PublicError); anything else becomes a generic message. A panic anywhere in
+// the chain becomes such a result and the server keeps serving. A gate that
+// fails or panics refuses the call and hides the tool: decisions fail closed.
+// Registration checks names (lower snake_case, verb first, unique),
+// descriptions, policies and schemas, and returns an error at start-up
+// rather than failing at call time.
+package mcpkit
