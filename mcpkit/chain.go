@@ -85,8 +85,14 @@ func (s *Server) newCall(ctx context.Context, info *ToolInfo, req *mcp.CallToolR
 	return c
 }
 
-// establish resolves the caller's identity onto c.
-func (s *Server) establish(ctx context.Context, c *Call, req mcp.Request) error {
+// establish resolves the caller's identity onto c. A resolver that panics
+// refuses the call like one that errors.
+func (s *Server) establish(ctx context.Context, c *Call, req mcp.Request) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &Error{Code: CodeUnavailable, Message: "the server could not establish who you are; the call was refused", Cause: &PanicError{Value: v}}
+		}
+	}()
 	id, err := s.identityFor(ctx, req)
 	if err != nil {
 		return &Error{Code: CodeUnavailable, Message: "the server could not establish who you are; the call was refused", Cause: err}

@@ -12,7 +12,7 @@ import (
 // name.
 //
 // Check must not depend on the call's arguments: on tools/list there are
-// none. It returns nil to allow; an *Error with a Denied code to deny with a
+// none (c.Arguments and c.Request are nil there). It returns nil to allow; an *Error with a Denied code to deny with a
 // message for the client; any other error denies too (fail closed) with a
 // generic message.
 type Gate interface {

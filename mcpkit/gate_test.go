@@ -123,3 +123,16 @@ func TestFailingOrPanickingGateFailsClosed(t *testing.T) {
 	assert.Equal(t, mcpkit.OutcomePanic, outcome)
 	assert.Zero(t, ran["get_thing"]+ran["update_thing"])
 }
+
+func TestPanickingIdentityResolverRefuses(t *testing.T) {
+	resolver := mcpkit.WithIdentityResolver(func(ctx context.Context, req mcp.Request) (mcpkit.Identity, error) {
+		panic("resolver bug")
+	})
+	s, ran := scopedServer(t, mcpkit.Identity{Subject: "x", Scopes: []string{"read"}}, resolver)
+	cs := connect(t, s)
+	assert.Empty(t, listNames(t, cs))
+	res := call(t, cs, "get_thing", map[string]any{"id": "1"})
+	assert.True(t, res.IsError)
+	assert.Contains(t, text(res), "could not establish who you are")
+	assert.Zero(t, ran["get_thing"])
+}

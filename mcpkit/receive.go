@@ -50,7 +50,7 @@ func (s *Server) filterList(ctx context.Context, method string, req mcp.Request,
 	if !ok || lr == nil {
 		return res, err
 	}
-	id, idErr := s.identityFor(ctx, req)
+	id, idErr := s.safeIdentityFor(ctx, req)
 	out := *lr
 	out.Tools = make([]*mcp.Tool, 0, len(lr.Tools))
 	if idErr != nil {
@@ -134,6 +134,17 @@ func (s *Server) callUnregistered(ctx context.Context, method string, req mcp.Re
 		return nil, err
 	}
 	return res, err
+}
+
+// safeIdentityFor is identityFor with a panicking resolver turned into an
+// error.
+func (s *Server) safeIdentityFor(ctx context.Context, req mcp.Request) (id Identity, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			id, err = Identity{}, &PanicError{Value: v}
+		}
+	}()
+	return s.identityFor(ctx, req)
 }
 
 // identityFor establishes the caller of req: the configured resolver if

@@ -1,0 +1,33 @@
+// Package mcpkittest is the conformance kit a team runs in its own CI: a
+// harness that connects a real go-sdk client to an mcpkit server in memory,
+// and Run, a suite of named checks in the style of testing/slogtest.
+//
+// Add one test to the server's module:
+//
+//	var update = flag.Bool("update", false, "rewrite golden files")
+//
+//	func TestConformance(t *testing.T) {
+//		mcpkittest.Run(t, func(opts ...mcpkit.Option) (*mcpkit.Server, error) {
+//			return newServer(opts...)
+//		}, mcpkittest.Options{
+//			SurfaceFile: "testdata/surface.json",
+//			PolicyFile:  "POLICY.md",
+//			Update:      *update,
+//		})
+//	}
+//
+// The suite checks the tool surface (names, descriptions, schemas,
+// annotations against the policy, approval on destructive tools, declared
+// scopes), behaviour (wrong types, missing and unknown fields refused naming
+// the field without reaching the handler; unknown tools; a panic injected in
+// the chain is contained), consistency (tools/list shows exactly what each
+// identity may call) and two golden files: the surface as JSON and POLICY.md,
+// the per-tool answer to "should the agent be able to call this tool?". A
+// change to a tool fails the build until the files are regenerated and the
+// diff reviewed.
+//
+// The suite never runs a tool's handler: it observes calls from inside the
+// chain and stops them before they reach the handler, so it is safe against a
+// server wired to a real system. Each check can be skipped by name
+// (Options.Skip) with a reason the report prints.
+package mcpkittest

@@ -1,0 +1,158 @@
+package mcpkittest
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+)
+
+// Harness is a real go-sdk client connected in memory to an mcpkit server,
+// as a chosen identity. Use it to unit-test tool handlers through the whole
+// chain (schemas, validation, gates, approval) rather than around it.
+type Harness struct {
+	// Server is the server under test.
+	Server *mcpkit.Server
+	// Session is the connected client session.
+	Session *mcp.ClientSession
+
+	tb  testing.TB
+	ctx context.Context
+}
+
+// HarnessOption configures a Harness.
+type HarnessOption func(*harnessConfig)
+
+type harnessConfig struct {
+	identity *mcpkit.Identity
+	elicit   func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error)
+	client   *mcp.Implementation
+}
+
+// AsIdentity connects as id. The identity travels on the connection's
+// context, which the server consults before its default identity; a server
+// built with WithIdentityResolver decides for itself.
+func AsIdentity(id mcpkit.Identity) HarnessOption {
+	return func(c *harnessConfig) { c.identity = &id }
+}
+
+// WithClientInfo sets the client's name and version.
+func WithClientInfo(name, version string) HarnessOption {
+	return func(c *harnessConfig) { c.client = &mcp.Implementation{Name: name, Version: version} }
+}
+
+// Elicit answers every elicitation (approval prompts) with f.
+func Elicit(f func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error)) HarnessOption {
+	return func(c *harnessConfig) { c.elicit = f }
+}
+
+// ElicitApprove answers every elicitation by accepting with confirm: true.
+func ElicitApprove(reason string) HarnessOption {
+	return Elicit(func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+		content := map[string]any{"confirm": true}
+		if reason != "" {
+			content["reason"] = reason
+		}
+		return &mcp.ElicitResult{Action: "accept", Content: content}, nil
+	})
+}
+
+// ElicitDecline answers every elicitation with "decline".
+func ElicitDecline() HarnessOption {
+	return Elicit(func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+		return &mcp.ElicitResult{Action: "decline"}, nil
+	})
+}
+
+// ElicitCancel answers every elicitation with "cancel".
+func ElicitCancel() HarnessOption {
+	return Elicit(func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+		return &mcp.ElicitResult{Action: "cancel"}, nil
+	})
+}
+
+// NewHarness connects a client to srv. The connection closes when the test
+// ends.
+func NewHarness(tb testing.TB, srv *mcpkit.Server, opts ...HarnessOption) *Harness {
+	tb.Helper()
+	cfg := harnessConfig{client: &mcp.Implementation{Name: "mcpkittest", Version: "1"}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ctx := context.Background()
+	serverCtx := ctx
+	if cfg.identity != nil {
+		serverCtx = mcpkit.ContextWithIdentity(ctx, *cfg.identity)
+	}
+	ct, st := mcp.NewInMemoryTransports()
+	ss, err := srv.MCPServer().Connect(serverCtx, st, nil)
+	if err != nil {
+		tb.Fatalf("mcpkittest: connect server: %v", err)
+	}
+	tb.Cleanup(func() { _ = ss.Close() })
+	var copts *mcp.ClientOptions
+	if cfg.elicit != nil {
+		copts = &mcp.ClientOptions{ElicitationHandler: cfg.elicit}
+	}
+	cs, err := mcp.NewClient(cfg.client, copts).Connect(ctx, ct, nil)
+	if err != nil {
+		tb.Fatalf("mcpkittest: connect client: %v", err)
+	}
+	tb.Cleanup(func() { _ = cs.Close() })
+	return &Harness{Server: srv, Session: cs, tb: tb, ctx: ctx}
+}
+
+// Call calls a tool. A protocol error is returned; a tool error is a result
+// with IsError set.
+func (h *Harness) Call(name string, args any) (*mcp.CallToolResult, error) {
+	return h.Session.CallTool(h.ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+}
+
+// MustCall calls a tool and fails the test on a protocol error.
+func (h *Harness) MustCall(name string, args any) *mcp.CallToolResult {
+	h.tb.Helper()
+	res, err := h.Call(name, args)
+	if err != nil {
+		h.tb.Fatalf("mcpkittest: call %s: %v", name, err)
+	}
+	return res
+}
+
+// List returns every tool the connected identity sees, across pages.
+func (h *Harness) List() []*mcp.Tool {
+	h.tb.Helper()
+	var tools []*mcp.Tool
+	for tool, err := range h.Session.Tools(h.ctx, nil) {
+		if err != nil {
+			h.tb.Fatalf("mcpkittest: tools/list: %v", err)
+		}
+		tools = append(tools, tool)
+	}
+	return tools
+}
+
+// Names returns the names List returns.
+func (h *Harness) Names() []string {
+	var names []string
+	for _, t := range h.List() {
+		names = append(names, t.Name)
+	}
+	return names
+}
+
+// Text returns the concatenated text content of a result.
+func Text(res *mcp.CallToolResult) string {
+	if res == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,270 @@
+package mcpkittest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+)
+
+// fakeTB records what a check reports instead of failing the real test, so
+// that the suite's own tests can assert which check fails.
+type fakeTB struct {
+	testing.TB // nil: calling anything not overridden panics, on purpose
+	name       string
+
+	mu       sync.Mutex
+	failed   bool
+	skipped  bool
+	messages []string
+	cleanups []func()
+}
+
+func (f *fakeTB) Helper()      {}
+func (f *fakeTB) Name() string { return f.name }
+func (f *fakeTB) log(s string) {
+	f.mu.Lock()
+	f.messages = append(f.messages, s)
+	f.mu.Unlock()
+}
+func (f *fakeTB) Logf(format string, args ...any) { f.log(fmt.Sprintf(format, args...)) }
+func (f *fakeTB) Log(args ...any)                 { f.log(fmt.Sprint(args...)) }
+func (f *fakeTB) Errorf(format string, args ...any) {
+	f.log(fmt.Sprintf(format, args...))
+	f.Fail()
+}
+func (f *fakeTB) Error(args ...any) { f.log(fmt.Sprint(args...)); f.Fail() }
+func (f *fakeTB) Fail() {
+	f.mu.Lock()
+	f.failed = true
+	f.mu.Unlock()
+}
+func (f *fakeTB) Failed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failed
+}
+func (f *fakeTB) FailNow()                          { f.Fail(); runtime.Goexit() }
+func (f *fakeTB) Fatalf(format string, args ...any) { f.log(fmt.Sprintf(format, args...)); f.FailNow() }
+func (f *fakeTB) Fatal(args ...any)                 { f.log(fmt.Sprint(args...)); f.FailNow() }
+func (f *fakeTB) SkipNow() {
+	f.mu.Lock()
+	f.skipped = true
+	f.mu.Unlock()
+	runtime.Goexit()
+}
+func (f *fakeTB) Skip(args ...any)                 { f.log(fmt.Sprint(args...)); f.SkipNow() }
+func (f *fakeTB) Skipf(format string, args ...any) { f.log(fmt.Sprintf(format, args...)); f.SkipNow() }
+func (f *fakeTB) Skipped() bool                    { return f.skipped }
+func (f *fakeTB) Cleanup(fn func())                { f.cleanups = append(f.cleanups, fn) }
+
+// fakeRunner runs each check on a fakeTB and keeps the results by name.
+type fakeRunner struct {
+	results map[string]*fakeTB
+}
+
+func (r *fakeRunner) Run(name string, fn func(testing.TB)) bool {
+	tb := &fakeTB{name: name}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn(tb)
+	}()
+	<-done
+	for i := len(tb.cleanups) - 1; i >= 0; i-- {
+		tb.cleanups[i]()
+	}
+	r.results[name] = tb
+	return !tb.failed
+}
+
+func runFake(t *testing.T, f Factory, opts Options) *fakeRunner {
+	t.Helper()
+	r := &fakeRunner{results: map[string]*fakeTB{}}
+	outer := &fakeTB{name: "outer"}
+	run(r, outer, f, opts)
+	require.False(t, outer.failed, "outer: %v", outer.messages)
+	return r
+}
+
+type idIn struct {
+	ID string `json:"id" jsonschema:"description=Thing id,pattern=^T-[0-9]+$"`
+}
+
+type countIn struct {
+	ID    string `json:"id" jsonschema:"description=Thing id"`
+	Count int    `json:"count" jsonschema:"description=How many,minimum=1,maximum=10"`
+	Force bool   `json:"force,omitempty" jsonschema:"description=Skip safety checks"`
+}
+
+type thing struct {
+	ID string `json:"id" jsonschema:"description=Thing id"`
+}
+
+// variant breaks goodServer in one way.
+type variant struct {
+	opts     []mcpkit.Option
+	approval mcpkit.ApprovalRule // of delete_thing
+	after    func(*mcpkit.Server)
+}
+
+// goodServer is a small, correct server; a variant changes one thing.
+func goodServer(ran *int, v variant) Factory {
+	return func(opts ...mcpkit.Option) (*mcpkit.Server, error) {
+		base := append([]mcpkit.Option{mcpkit.WithGates(mcpkit.ScopeGate())}, v.opts...)
+		srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "things", Version: "1.0.0"}, append(base, opts...)...)
+		if err != nil {
+			return nil, err
+		}
+		h := func(ctx context.Context, in idIn) (thing, error) { *ran++; return thing{ID: in.ID}, nil }
+		hc := func(ctx context.Context, in countIn) (thing, error) { *ran++; return thing{ID: in.ID}, nil }
+		mcpkit.MustAddTool(srv, mcpkit.Tool{Name: "get_thing", Title: "Get a thing", Description: "Get one thing by id.",
+			Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Scopes: []string{"things:read"}}}, h)
+		mcpkit.MustAddTool(srv, mcpkit.Tool{Name: "update_thing", Description: "Update a thing's count.",
+			Policy: mcpkit.Policy{Risk: mcpkit.Write, Scopes: []string{"things:write"}, Idempotent: true}}, hc)
+		mcpkit.MustAddTool(srv, mcpkit.Tool{Name: "delete_thing", Description: "Delete a thing for good.",
+			Policy: mcpkit.Policy{Risk: mcpkit.Destructive, Scopes: []string{"things:admin"}, Approval: v.approval}}, h)
+		mcpkit.MustAddTool(srv, mcpkit.Tool{Name: "ping", Description: "Check the server answers.",
+			Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}}, func(context.Context, struct{}) (thing, error) { return thing{ID: "pong"}, nil })
+		if v.after != nil {
+			v.after(srv)
+		}
+		return srv, nil
+	}
+}
+
+// rawTool adds a tool to the SDK server directly, bypassing mcpkit.
+func rawTool(schema string, description string) variant {
+	return variant{after: func(s *mcpkit.Server) {
+		s.MCPServer().AddTool(&mcp.Tool{Name: "get_raw", Description: description, InputSchema: json.RawMessage(schema)},
+			func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+				return &mcp.CallToolResult{}, nil
+			})
+	}}
+}
+
+func withOption(o mcpkit.Option) variant { return variant{opts: []mcpkit.Option{o}} }
+
+func goldenOpts(t *testing.T) Options {
+	dir := t.TempDir()
+	return Options{SurfaceFile: filepath.Join(dir, "surface.json"), PolicyFile: filepath.Join(dir, "POLICY.md")}
+}
+
+func TestGoodServerPassesEveryCheck(t *testing.T) {
+	var ran int
+	opts := goldenOpts(t)
+	opts.Update = true
+	runFake(t, goodServer(&ran, variant{}), opts) // writes the golden files
+	opts.Update = false
+	r := runFake(t, goodServer(&ran, variant{}), opts)
+	for _, name := range CheckNames() {
+		res := r.results[name]
+		require.NotNil(t, res, name)
+		assert.False(t, res.failed, "%s failed: %s", name, strings.Join(res.messages, "\n"))
+		assert.False(t, res.skipped, "%s skipped: %s", name, strings.Join(res.messages, "\n"))
+	}
+	assert.Zero(t, ran, "the suite never runs a handler")
+}
+
+func TestBrokenServersFailTheNamedCheck(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate variant
+		check  string
+		says   string
+	}{
+		{"tool with no description", rawTool(`{"type":"object"}`, ""),
+			"surface/descriptions are one bounded paragraph", "get_raw has no description"},
+		{"destructive tool without approval", variant{approval: mcpkit.ApprovalNever()},
+			"surface/destructive tools require approval", "delete_thing is destructive"},
+		{"schema property without description", rawTool(`{"type":"object","properties":{"q":{"type":"string"}}}`, "Raw."),
+			"surface/input schemas are objects with every property described", "arguments.q has no description"},
+		{"tool without policy", rawTool(`{"type":"object"}`, "Raw."),
+			"surface/every tool declares scopes or is public", "get_raw is not registered through mcpkit"},
+		{"gate that hides but does not refuse", withOption(mcpkit.WithGates(mcpkit.GateFunc(
+			func(ctx context.Context, c *mcpkit.Call) error {
+				if c.Request == nil && c.Tool.Name == "update_thing" {
+					return fmt.Errorf("hidden")
+				}
+				return nil
+			}))),
+			"consistency/tools/list shows exactly what each identity may call", "update_thing is hidden from tools/list but its calls are allowed"},
+		{"gate that refuses but does not hide", withOption(mcpkit.WithGates(mcpkit.GateFunc(
+			func(ctx context.Context, c *mcpkit.Call) error {
+				if c.Request != nil && c.Tool.Name == "get_thing" {
+					return fmt.Errorf("refused")
+				}
+				return nil
+			}))),
+			"consistency/tools/list shows exactly what each identity may call", "get_thing is listed but its calls are refused"},
+		{"middleware that hides a panic from the client", withOption(mcpkit.WithMiddleware(
+			func(next mcpkit.Handler) mcpkit.Handler {
+				return func(ctx context.Context, c *mcpkit.Call) (*mcp.CallToolResult, error) {
+					res, err := next(ctx, c)
+					if c.Outcome() == mcpkit.OutcomePanic {
+						return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ok"}}}, nil
+					}
+					return res, err
+				}
+			})),
+			"behaviour/a panic in the chain is contained", "want isError"},
+		{"gate that refuses everything before validation", withOption(mcpkit.WithGates(mcpkit.GateFunc(
+			func(ctx context.Context, c *mcpkit.Call) error {
+				return &mcpkit.Error{Code: mcpkit.CodeDeniedFlag, Message: "off"}
+			}))),
+			"behaviour/wrong types are refused naming the field", "want invalid_input"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var ran int
+			r := runFake(t, goodServer(&ran, tc.mutate), Options{})
+			res := r.results[tc.check]
+			require.NotNil(t, res)
+			assert.True(t, res.failed, "check %q should fail", tc.check)
+			assert.Contains(t, strings.Join(res.messages, "\n"), tc.says)
+		})
+	}
+}
+
+func TestGoldenFilesCatchASurfaceChange(t *testing.T) {
+	var ran int
+	opts := goldenOpts(t)
+	opts.Update = true
+	runFake(t, goodServer(&ran, variant{}), opts)
+	opts.Update = false
+	changed := goodServer(&ran, variant{opts: []mcpkit.Option{mcpkit.WithExtraVerbs("frob")}, after: func(s *mcpkit.Server) {
+		mcpkit.MustAddTool(s, mcpkit.Tool{Name: "frob_thing", Description: "Frob.", Policy: mcpkit.Policy{Risk: mcpkit.Write, Public: true}},
+			func(context.Context, idIn) (thing, error) { return thing{}, nil })
+	}})
+	r := runFake(t, changed, opts)
+	for _, name := range []string{"golden/tool surface matches the reviewed file", "golden/POLICY.md matches the policies"} {
+		assert.True(t, r.results[name].failed, name)
+		assert.Contains(t, strings.Join(r.results[name].messages, "\n"), "run the test with -update")
+	}
+}
+
+func TestSkipPrintsTheReasonAndRejectsUnknownNames(t *testing.T) {
+	var ran int
+	r := &fakeRunner{results: map[string]*fakeTB{}}
+	outer := &fakeTB{name: "outer"}
+	run(r, outer, goodServer(&ran, variant{approval: mcpkit.ApprovalNever()}), Options{Skip: map[string]string{
+		"surface/destructive tools require approval": "reviewed: delete_thing only removes test fixtures",
+		"no such check": "x",
+	}})
+	res := r.results["surface/destructive tools require approval"]
+	assert.True(t, res.skipped)
+	assert.False(t, res.failed)
+	assert.Contains(t, strings.Join(res.messages, ""), "reviewed: delete_thing only removes test fixtures")
+	assert.True(t, outer.failed, "an unknown check name in Skip is an error")
+	assert.Contains(t, strings.Join(outer.messages, "\n"), `"no such check"`)
+}
