@@ -45,7 +45,10 @@ func TestChainOrderAndStages(t *testing.T) {
 		mcpkit.WithGates(gate),
 		mcpkit.WithInnerMiddleware(mcpkit.Chain(tracer("c", &log), tracer("d", &log))))
 	mcpkit.MustAddTool(s, mcpkit.Tool{Name: "get_thing", Description: "d.", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}},
-		func(context.Context, documented) (documented, error) { log = append(log, "handler"); return documented{}, nil })
+		func(context.Context, documented) (documented, error) {
+			log = append(log, "handler")
+			return documented{}, nil
+		})
 	cs := connect(t, s)
 	call(t, cs, "get_thing", map[string]any{"id": "1"})
 	assert.Equal(t, []string{"a>raw", "b>raw", "gate", "c>decoded", "d>decoded", "handler", "<d", "<c", "<b", "<a"}, log)

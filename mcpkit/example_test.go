@@ -72,7 +72,9 @@ func ExampleSelect() {
 		risk mcpkit.Risk
 	}{{"get_greeting", mcpkit.ReadOnly}, {"update_greeting", mcpkit.Write}} {
 		mcpkit.MustAddTool(srv, mcpkit.Tool{Name: t.name, Description: "A greeting tool.", Policy: mcpkit.Policy{Risk: t.risk, Public: true}},
-			func(ctx context.Context, in GreetIn) (GreetOut, error) { return GreetOut{Greeting: "hi " + in.Name}, nil })
+			func(ctx context.Context, in GreetIn) (GreetOut, error) {
+				return GreetOut{Greeting: "hi " + in.Name}, nil
+			})
 	}
 	ctx := context.Background()
 	ct, st := mcp.NewInMemoryTransports()
