@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,7 +51,15 @@ func TestStdioExampleWithRealClient(t *testing.T) {
 	cmd := exec.CommandContext(ctx, bin)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	client := mcp.NewClient(&mcp.Implementation{Name: "stdio-test", Version: "1"}, nil)
+	// The user confirms in the client when the server asks for approval
+	// (delete_incident always needs it).
+	var asked atomic.Int32
+	client := mcp.NewClient(&mcp.Implementation{Name: "stdio-test", Version: "1"}, &mcp.ClientOptions{
+		ElicitationHandler: func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+			asked.Add(1)
+			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": true}}, nil
+		},
+	})
 	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
 	require.NoError(t, err)
 
@@ -105,7 +114,9 @@ func TestStdioExampleWithRealClient(t *testing.T) {
 	assert.NotEmpty(t, found["incidents"])
 	resolved := callOK("resolve_incident", map[string]any{"id": "INC-1002", "resolution": "rolled back the canary"})
 	assert.Equal(t, "resolved", resolved["status"])
+	require.Zero(t, asked.Load(), "no approval asked for reads and a severity 2 resolve")
 	callOK("delete_incident", map[string]any{"id": "INC-1003", "reason": "duplicate"})
+	assert.EqualValues(t, 1, asked.Load(), "the delete was approved in the client")
 
 	bad := []struct {
 		tool string

@@ -110,7 +110,11 @@ func registerTools(s *mcpkit.Server, store *Store) error {
 			Name:        "resolve_incident",
 			Title:       "Resolve an incident",
 			Description: "Mark an open or acknowledged incident as resolved, recording what fixed it on the incident's timeline.",
-			Policy:      mcpkit.Policy{Risk: mcpkit.Write, Scopes: []string{ScopeWrite}, Idempotent: false},
+			Policy: mcpkit.Policy{Risk: mcpkit.Write, Scopes: []string{ScopeWrite}, Idempotent: false,
+				Approval: mcpkit.ApprovalWhen("severity == 1", func(in ResolveIn) bool {
+					inc, ok := store.Get(in.ID)
+					return ok && inc.Severity == 1
+				})},
 		}, func(ctx context.Context, in ResolveIn) (Incident, error) {
 			inc, err := store.Resolve(in.ID, in.Resolution, caller(ctx))
 			if err != nil {

@@ -1,0 +1,321 @@
+package approval
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+)
+
+// Authenticator establishes who is using the console, with the same kind of
+// credentials as the MCP transport (a bearer token, a session cookie from
+// the company SSO). An error or an identity without a subject is answered
+// with 401.
+type Authenticator func(r *http.Request) (mcpkit.Identity, error)
+
+// Notifier tells reviewers that a request is waiting (a chat webhook, a
+// pager). A notifier that fails makes the call fail closed: nobody would
+// know to approve it.
+type Notifier interface {
+	Notify(ctx context.Context, r Request) error
+}
+
+// ConsoleOptions configures a Console.
+type ConsoleOptions struct {
+	// Authenticate is required: the console never serves anonymous users.
+	Authenticate Authenticator
+	// Store holds the pending requests; in memory if nil.
+	Store Store
+	// Notifiers are told about each new pending request.
+	Notifiers []Notifier
+	// URL is where reviewers open the console. It is shown to callers
+	// and included in notifications.
+	URL string
+	// AllowSelfApproval lets the caller approve their own call. Off by
+	// default (four eyes): leave it off unless the console is the only
+	// way a single operator can confirm.
+	AllowSelfApproval bool
+	// Logger receives the console's own problems; discarded if nil.
+	Logger *slog.Logger
+}
+
+// Console is the out-of-band approver: calls wait while a reviewer approves
+// or denies them through its http.Handler (a JSON API and a small HTML
+// page). It is both the Approver to give to New and the handler to mount.
+type Console struct {
+	opts   ConsoleOptions
+	store  Store
+	mux    *http.ServeMux
+	logger *slog.Logger
+
+	mu      sync.Mutex
+	waiters map[string]chan Decision
+}
+
+// maxBody bounds a console request body.
+const maxBody = 16 << 10
+
+//go:embed console.html
+var consoleHTML []byte
+
+//go:embed console.js
+var consoleJS []byte
+
+// NewConsole returns a console. Requests left in opts.Store by a previous
+// process (a restart) are removed here: their calls are gone, and they are
+// never approved.
+func NewConsole(ctx context.Context, opts ConsoleOptions) (*Console, error) {
+	if opts.Authenticate == nil {
+		return nil, errors.New("approval: a Console needs an Authenticator; the console never serves anonymous users")
+	}
+	c := &Console{opts: opts, store: opts.Store, logger: opts.Logger, waiters: map[string]chan Decision{}}
+	if c.store == nil {
+		c.store = NewMemoryStore()
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	left, err := c.store.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("approval: read pending requests: %w", err)
+	}
+	for _, r := range left {
+		c.logger.Warn("approval: denying a request left pending by a previous run", "id", r.ID, "tool", r.Tool, "principal", r.Principal.Subject)
+		if err := c.store.Remove(ctx, r.ID); err != nil {
+			return nil, fmt.Errorf("approval: remove stale request %s: %w", r.ID, err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", c.page)
+	mux.HandleFunc("GET /console.js", c.script)
+	mux.HandleFunc("GET /api/pending", c.list)
+	mux.HandleFunc("POST /api/pending/{id}/approve", c.decideHandler(VerdictApproved))
+	mux.HandleFunc("POST /api/pending/{id}/deny", c.decideHandler(VerdictDenied))
+	c.mux = mux
+	return c, nil
+}
+
+// Hint is the sentence shown to a caller who must get approval here.
+func (c *Console) Hint() string {
+	if c.opts.URL == "" {
+		return "Ask an approver to approve it in the approval console, then call the tool again."
+	}
+	return fmt.Sprintf("Ask an approver to approve it at %s, then call the tool again.", c.opts.URL)
+}
+
+// Approve implements Approver: it adds r to the store, notifies reviewers
+// and waits for a decision until r's deadline or until ctx ends.
+func (c *Console) Approve(ctx context.Context, r *Request) (Decision, error) {
+	pending := *r
+	pending.Call = nil
+	pending.ConsoleURL = c.opts.URL
+	ch := make(chan Decision, 1)
+	c.mu.Lock()
+	c.waiters[r.ID] = ch
+	c.mu.Unlock()
+	// The store entry and the waiter go together, whatever ends the wait.
+	defer func() {
+		c.mu.Lock()
+		delete(c.waiters, r.ID)
+		c.mu.Unlock()
+		_ = c.store.Remove(context.WithoutCancel(ctx), r.ID)
+	}()
+	if err := c.store.Add(ctx, pending); err != nil {
+		return Decision{Verdict: VerdictUnavailable, Approver: "system", Reason: "the approval console could not record the request", At: time.Now()}, nil
+	}
+	for _, n := range c.opts.Notifiers {
+		if err := n.Notify(ctx, pending); err != nil {
+			if ctx.Err() != nil {
+				return Decision{}, ctx.Err()
+			}
+			c.logger.Error("approval: notification failed", "id", r.ID, "tool", r.Tool, "error", err)
+			return Decision{Verdict: VerdictUnavailable, Approver: "system", Reason: "reviewers could not be notified", At: time.Now()}, nil
+		}
+	}
+	select {
+	case d := <-ch:
+		return d, nil
+	case <-ctx.Done():
+		// A decision delivered just as the wait ended still counts if it
+		// was made in time; the gate checks its time against the deadline.
+		select {
+		case d := <-ch:
+			return d, nil
+		default:
+		}
+		return Decision{}, ctx.Err()
+	}
+}
+
+// ServeHTTP serves the console: GET / (the page), GET /api/pending,
+// POST /api/pending/{id}/approve and POST /api/pending/{id}/deny.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	h.Set("Referrer-Policy", "no-referrer")
+	c.mux.ServeHTTP(w, r)
+}
+
+// reviewer authenticates the request or answers 401.
+func (c *Console) reviewer(w http.ResponseWriter, r *http.Request) (mcpkit.Identity, bool) {
+	id, err := c.opts.Authenticate(r)
+	if err != nil || id.Subject == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="mcpkit-approval"`)
+		writeError(w, http.StatusUnauthorized, "authentication required: sign in as an approver to use the approval console")
+		return mcpkit.Identity{}, false
+	}
+	return id, true
+}
+
+func (c *Console) page(w http.ResponseWriter, r *http.Request) {
+	if _, ok := c.reviewer(w, r); !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write(consoleHTML)
+}
+
+func (c *Console) script(w http.ResponseWriter, r *http.Request) {
+	if _, ok := c.reviewer(w, r); !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	_, _ = w.Write(consoleJS)
+}
+
+// listResponse is the body of GET /api/pending.
+type listResponse struct {
+	// You is the reviewer, so the page can tell which calls are their own.
+	You     string    `json:"you"`
+	Pending []Request `json:"pending"`
+}
+
+func (c *Console) list(w http.ResponseWriter, r *http.Request) {
+	id, ok := c.reviewer(w, r)
+	if !ok {
+		return
+	}
+	reqs, err := c.store.List(r.Context())
+	if err != nil {
+		c.logger.Error("approval: list pending", "error", err)
+		writeError(w, http.StatusServiceUnavailable, "the pending requests could not be read; try again")
+		return
+	}
+	now := time.Now()
+	live := make([]Request, 0, len(reqs))
+	for _, p := range reqs {
+		if now.Before(p.Deadline) {
+			live = append(live, p)
+		}
+	}
+	writeJSON(w, http.StatusOK, listResponse{You: id.Subject, Pending: live})
+}
+
+// decideBody is the body of approve and deny.
+type decideBody struct {
+	Reason string `json:"reason"`
+}
+
+// decisionResponse answers approve and deny.
+type decisionResponse struct {
+	ID       string  `json:"id"`
+	Decision Verdict `json:"decision"`
+	Approver string  `json:"approver"`
+	Reason   string  `json:"reason,omitempty"`
+}
+
+func (c *Console) decideHandler(v Verdict) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		who, ok := c.reviewer(w, r)
+		if !ok {
+			return
+		}
+		// Only JSON bodies: a cross-site form cannot send one without a
+		// CORS preflight, which this handler never grants.
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			writeError(w, http.StatusUnsupportedMediaType, `send a JSON body with Content-Type: application/json, such as {"reason":"..."}`)
+			return
+		}
+		var body decideBody
+		dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+			writeError(w, http.StatusBadRequest, `malformed body: want {"reason":"..."}`)
+			return
+		}
+		body.Reason = strings.TrimSpace(body.Reason)
+		if utf8.RuneCountInString(body.Reason) > maxReasonLen {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("reason is longer than %d characters", maxReasonLen))
+			return
+		}
+		if v == VerdictDenied && body.Reason == "" {
+			writeError(w, http.StatusBadRequest, "a denial needs a reason: the caller reads it")
+			return
+		}
+		id := r.PathValue("id")
+		p, err := c.store.Get(r.Context(), id)
+		if errors.Is(err, ErrNotFound) {
+			writeError(w, http.StatusNotFound, "no pending request with that id: it was decided, timed out, or its call ended")
+			return
+		}
+		if err != nil {
+			c.logger.Error("approval: read pending", "id", id, "error", err)
+			writeError(w, http.StatusServiceUnavailable, "the pending request could not be read; try again")
+			return
+		}
+		if v == VerdictApproved && !c.opts.AllowSelfApproval && p.Principal.Subject != "" && p.Principal.Subject == who.Subject {
+			writeError(w, http.StatusForbidden, "you cannot approve your own call: another approver must (four eyes)")
+			return
+		}
+		now := time.Now()
+		if !now.Before(p.Deadline) {
+			writeError(w, http.StatusConflict, "the request's deadline has passed; it was denied")
+			return
+		}
+		d := Decision{Verdict: v, Approver: who.Subject, Reason: body.Reason, At: now}
+		if !c.deliver(id, d) {
+			// Listed but nobody waits here: its call ended, or it was
+			// served by another process. Never approve it.
+			writeError(w, http.StatusConflict, "this request's call is no longer waiting (it ended, or is served by another server); it was not approved")
+			return
+		}
+		writeJSON(w, http.StatusOK, decisionResponse{ID: id, Decision: v, Approver: who.Subject, Reason: body.Reason})
+	}
+}
+
+// deliver hands d to the call waiting for id, once.
+func (c *Console) deliver(id string, d Decision) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, ok := c.waiters[id]
+	if !ok {
+		return false
+	}
+	delete(c.waiters, id)
+	ch <- d // buffered, and only one sender reaches it
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

@@ -1,0 +1,66 @@
+package approval
+
+import (
+	"fmt"
+	"text/template"
+	"time"
+)
+
+// DefaultTimeout is how long a call waits for a decision by default.
+const DefaultTimeout = 5 * time.Minute
+
+// DefaultProgressInterval is how often a waiting call reports progress.
+const DefaultProgressInterval = 10 * time.Second
+
+// Option configures the gate. Options are resolved once, in New.
+type Option func(*config) error
+
+type config struct {
+	timeout   time.Duration
+	progress  time.Duration
+	summaries map[string]*template.Template
+}
+
+// WithTimeout sets how long a call waits for a decision; at the deadline it
+// is denied (VerdictTimeout).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("approval: timeout must be positive, got %v", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithProgressInterval sets how often a call waiting for a decision sends a
+// progress notification (when the client asked for progress).
+func WithProgressInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("approval: progress interval must be positive, got %v", d)
+		}
+		c.progress = d
+		return nil
+	}
+}
+
+// WithSummary sets the text/template that renders the human-readable
+// summary of a call to tool. The template sees .Tool, .Title, .Principal
+// (an mcpkit.Identity), .Arguments (the redacted arguments as a map),
+// .Input (the decoded input: do not print secret fields) and .Rule. For
+// example:
+//
+//	approval.WithSummary("refund_order", "{{.Principal.Subject}} wants to refund ${{.Input.AmountUSD}} on order {{.Input.OrderID}}")
+//
+// A template that fails at call time falls back to the default summary.
+func WithSummary(tool, text string) Option {
+	return func(c *config) error {
+		t, err := template.New(tool).Option("missingkey=error").Parse(text)
+		if err != nil {
+			return fmt.Errorf("approval: summary template for %s: %w", tool, err)
+		}
+		c.summaries[tool] = t
+		return nil
+	}
+}
