@@ -54,6 +54,9 @@ type feature struct {
 	// setup runs once flags are parsed. cleanup, if not nil, runs after
 	// the server stops.
 	setup func(ctx context.Context, e *env) (opts []mcpkit.Option, cleanup func(context.Context) error, err error)
+	// started, if not nil, runs once the server exists, before it serves;
+	// the function it returns, if not nil, runs when the server stops.
+	started func(srv *mcpkit.Server) (stop func())
 }
 
 func features() []feature {
@@ -106,6 +109,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	srv, err := newServer(store, opts...)
 	if err != nil {
 		return err
+	}
+	for _, f := range fts {
+		if f.started == nil {
+			continue
+		}
+		if stop := f.started(srv); stop != nil {
+			defer stop()
+		}
 	}
 	return serve(ctx, srv, e)
 }

@@ -48,7 +48,7 @@ func TestStdioExampleWithRealClient(t *testing.T) {
 	bin := buildExample(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin)
+	cmd := exec.CommandContext(ctx, bin, "-audit", filepath.Join(t.TempDir(), "audit.jsonl"))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	// The user confirms in the client when the server asks for approval

@@ -1,0 +1,213 @@
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+)
+
+// Auditor records every tool call to a sink and traces it. Install its
+// Middleware outermost with mcpkit.WithMiddleware.
+type Auditor struct {
+	sink      Sink
+	cfg       config
+	tel       *telemetry
+	unwritten atomic.Uint64
+}
+
+// New returns an Auditor writing to sink.
+func New(sink Sink, opts ...Option) *Auditor {
+	if sink == nil {
+		panic("audit: New needs a sink")
+	}
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.redactor == nil {
+		cfg.redactor = NewRedactor()
+	}
+	if cfg.tp == nil {
+		cfg.tp = otel.GetTracerProvider()
+	}
+	if cfg.mp == nil {
+		cfg.mp = otel.GetMeterProvider()
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	return &Auditor{sink: sink, cfg: cfg, tel: newTelemetry(cfg.tp, cfg.mp)}
+}
+
+// Middleware is New(sink, opts...).Middleware().
+func Middleware(sink Sink, opts ...Option) mcpkit.Middleware {
+	return New(sink, opts...).Middleware()
+}
+
+// Unwritten returns how many records the sink did not take.
+func (a *Auditor) Unwritten() uint64 { return a.unwritten.Load() }
+
+// Middleware returns the audit middleware: one SERVER span and one final
+// record per call, whatever the outcome, plus a write-ahead start record
+// for write and destructive tools.
+func (a *Auditor) Middleware() mcpkit.Middleware {
+	return func(next mcpkit.Handler) mcpkit.Handler {
+		return func(ctx context.Context, c *mcpkit.Call) (*mcp.CallToolResult, error) {
+			ctx, span := a.tel.start(ctx, c)
+			rec := a.begin(c, span)
+			risky := !c.Tool.Unknown && (c.Tool.Policy.Risk == mcpkit.Write || c.Tool.Policy.Risk == mcpkit.Destructive)
+			var res *mcp.CallToolResult
+			var err error
+			if risky {
+				start := *rec
+				start.Phase = PhaseStart
+				if werr := a.sink.Write(ctx, &start); werr != nil {
+					a.lost(ctx, &start, werr)
+					res = c.Fail(&mcpkit.Error{
+						Code:    mcpkit.CodeUnavailable,
+						Message: fmt.Sprintf("tool %s was not run: the audit log cannot record the call right now, and changes are never made unaudited; try again later", c.Tool.Name),
+						Cause:   fmt.Errorf("audit write-ahead record: %w", werr),
+					})
+				}
+			}
+			if res == nil {
+				res, err = next(ctx, c)
+			}
+			a.complete(c, rec, res, span)
+			if werr := a.sink.Write(ctx, rec); werr != nil {
+				a.lost(ctx, rec, werr)
+				if !risky && !a.cfg.failOpen && res != nil {
+					// Nothing changed, but nothing is disclosed unaudited
+					// either.
+					res, err = c.Fail(&mcpkit.Error{
+						Code:    mcpkit.CodeUnavailable,
+						Message: fmt.Sprintf("tool %s: the result was withheld because the audit log cannot record the call right now; try again later", c.Tool.Name),
+						Cause:   fmt.Errorf("audit record: %w", werr),
+					}), nil
+				}
+			}
+			a.tel.end(ctx, span, c, time.Since(c.Start).Seconds())
+			return res, err
+		}
+	}
+}
+
+// lost counts and logs a record the sink did not take, in full (it is
+// already redacted), so that an operator can recover it from the logs.
+func (a *Auditor) lost(ctx context.Context, r *Record, err error) {
+	a.unwritten.Add(1)
+	a.tel.unwritten.Add(ctx, 1)
+	b, _ := json.Marshal(r)
+	a.cfg.logger.LogAttrs(ctx, slog.LevelError, "audit: record not written",
+		slog.String("error", err.Error()), slog.String("record", string(b)))
+}
+
+// begin builds the part of the record known before the call runs.
+func (a *Auditor) begin(c *mcpkit.Call, span trace.Span) *Record {
+	r := &Record{
+		ID:              newID(),
+		Time:            Time{c.Start.UTC()},
+		SessionID:       c.SessionID,
+		ProtocolVersion: c.ProtocolVersion,
+		Tool:            c.Tool.Name,
+		Principal: Principal{
+			Subject: c.Identity.Subject,
+			Email:   c.Identity.Email,
+			Groups:  c.Identity.Groups,
+			Client:  clientString(c.Identity),
+			Auth:    c.Identity.AuthMethod,
+		},
+	}
+	if c.Server != nil {
+		r.Server = ServerInfo{Name: c.Server.Name, Version: c.Server.Version}
+	}
+	if c.Tool.Policy.Risk.Valid() {
+		r.Risk = c.Tool.Policy.Risk.String()
+	}
+	r.Arguments = a.cfg.redactor.JSON(c.Arguments, c.Tool.Redact)
+	if sc := span.SpanContext(); sc.IsValid() {
+		r.TraceID, r.SpanID = sc.TraceID().String(), sc.SpanID().String()
+	}
+	return r
+}
+
+// complete fills in how the call ended.
+func (a *Auditor) complete(c *mcpkit.Call, r *Record, res *mcp.CallToolResult, _ trace.Span) {
+	red := a.cfg.redactor
+	r.Outcome = string(c.Outcome())
+	if err := c.Err(); err != nil {
+		msg := err.Error()
+		var me *mcpkit.Error
+		if errors.As(err, &me) && me.Cause != nil {
+			msg = me.Message + ": " + me.Cause.Error()
+		}
+		if st := c.PanicStack(); len(st) > 0 {
+			msg += "\n" + string(st)
+		}
+		r.Error = red.String(msg)
+	}
+	if res != nil {
+		r.Result = a.result(c, res)
+	}
+	if ap := c.Approval; ap != nil {
+		r.Approval = &Approval{Approver: ap.Approver, Decision: ap.Decision, Reason: red.String(ap.Reason), LatencyMS: millis(ap.Latency)}
+	}
+	r.DurationMS = millis(time.Since(c.Start))
+}
+
+// result renders what the client received: the structured content when
+// there is some, else the content blocks (text kept, other kinds by type
+// and size).
+func (a *Auditor) result(c *mcpkit.Call, res *mcp.CallToolResult) json.RawMessage {
+	red := a.cfg.redactor
+	if res.StructuredContent != nil && !res.IsError {
+		raw, ok := res.StructuredContent.(json.RawMessage)
+		if !ok {
+			b, err := json.Marshal(res.StructuredContent)
+			if err != nil {
+				return red.Value(fmt.Sprintf("[unencodable result: %v]", err), nil)
+			}
+			raw = b
+		}
+		return red.JSON(raw, c.Tool.Redact)
+	}
+	blocks := make([]any, 0, len(res.Content))
+	for _, ct := range res.Content {
+		switch x := ct.(type) {
+		case *mcp.TextContent:
+			blocks = append(blocks, x.Text)
+		case *mcp.ImageContent:
+			blocks = append(blocks, map[string]any{"type": "image", "mime_type": x.MIMEType, "bytes": len(x.Data)})
+		case *mcp.AudioContent:
+			blocks = append(blocks, map[string]any{"type": "audio", "mime_type": x.MIMEType, "bytes": len(x.Data)})
+		default:
+			blocks = append(blocks, map[string]any{"type": fmt.Sprintf("%T", ct)})
+		}
+	}
+	return red.Value(map[string]any{"is_error": res.IsError, "content": blocks}, c.Tool.Redact)
+}
+
+func clientString(id mcpkit.Identity) string {
+	if id.ClientVersion == "" {
+		return id.ClientName
+	}
+	return id.ClientName + "/" + id.ClientVersion
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms.
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,39 @@
+package audit
+
+import (
+	"log/slog"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Option configures the audit middleware. Options are resolved once, in New.
+type Option func(*config)
+
+type config struct {
+	redactor *Redactor
+	failOpen bool
+	tp       trace.TracerProvider
+	mp       metric.MeterProvider
+	logger   *slog.Logger
+}
+
+// WithRedactor replaces the default redactor (NewRedactor()).
+func WithRedactor(r *Redactor) Option { return func(c *config) { c.redactor = r } }
+
+// WithFailOpenReadOnly lets read-only calls (and calls to unknown tools)
+// return their result when the sink cannot take their record. Each such
+// record is counted (Auditor.Unwritten, metric mcpkit.audit.unwritten) and
+// logged in full to the logger. Write and destructive calls always fail
+// closed.
+func WithFailOpenReadOnly() Option { return func(c *config) { c.failOpen = true } }
+
+// WithTracerProvider sets where spans go (default: the global provider).
+func WithTracerProvider(tp trace.TracerProvider) Option { return func(c *config) { c.tp = tp } }
+
+// WithMeterProvider sets where metrics go (default: the global provider).
+func WithMeterProvider(mp metric.MeterProvider) Option { return func(c *config) { c.mp = mp } }
+
+// WithLogger sets where the middleware reports records it could not write
+// (default: discarded).
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }

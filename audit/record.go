@@ -1,0 +1,111 @@
+package audit
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Record is one audit record. The JSON field names are fixed: dashboards,
+// alerts and the verifier depend on them.
+//
+// Every tools/call produces exactly one final record (Phase empty). Calls
+// to write and destructive tools also produce, before the handler runs, a
+// start record with Phase "start" and the same ID, so that a call that
+// crashes the process still left a trace.
+type Record struct {
+	// ID identifies the call; the start and final records share it.
+	ID string `json:"id"`
+	// Time is when the server began serving the call.
+	Time Time `json:"time"`
+	// Phase is "start" on a write-ahead record and empty on the final one.
+	Phase           string     `json:"phase,omitempty"`
+	Server          ServerInfo `json:"server"`
+	Principal       Principal  `json:"principal"`
+	SessionID       string     `json:"session_id,omitempty"`
+	ProtocolVersion string     `json:"protocol_version,omitempty"`
+	// RequestID is the JSON-RPC request id when the transport exposes it.
+	RequestID string `json:"request_id,omitempty"`
+	Tool      string `json:"tool"`
+	// Risk is read_only, write or destructive; empty for an unknown tool.
+	Risk string `json:"risk,omitempty"`
+	// Arguments are the call's arguments after redaction.
+	Arguments json.RawMessage `json:"arguments,omitempty"`
+	// Outcome is one of ok, tool_error, invalid_input, denied_flag,
+	// denied_scope, denied_approval, unavailable, panic, unknown_tool;
+	// empty on a start record.
+	Outcome string `json:"outcome,omitempty"`
+	// Error is the internal cause of a failure, redacted.
+	Error string `json:"error,omitempty"`
+	// Result is what the client received, redacted and size-limited.
+	Result     json.RawMessage `json:"result,omitempty"`
+	Approval   *Approval       `json:"approval,omitempty"`
+	DurationMS float64         `json:"duration_ms"`
+	TraceID    string          `json:"trace_id,omitempty"`
+	SpanID     string          `json:"span_id,omitempty"`
+
+	// Seq, PrevHash and Hash place the record in a file sink's hash chain.
+	// A file sink fills them in once the record is committed, so sinks
+	// after it in a Fanout carry the chain position too.
+	Seq      uint64 `json:"seq,omitempty"`
+	PrevHash string `json:"prev_hash,omitempty"`
+	Hash     string `json:"hash,omitempty"`
+}
+
+// PhaseStart marks a write-ahead record.
+const PhaseStart = "start"
+
+// ServerInfo names the server that answered.
+type ServerInfo struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Principal is who called.
+type Principal struct {
+	Subject string   `json:"subject,omitempty"`
+	Email   string   `json:"email,omitempty"`
+	Groups  []string `json:"groups,omitempty"`
+	// Client is the MCP client software, "name/version".
+	Client string `json:"client,omitempty"`
+	// Auth is how the subject was established (jwt, static, local, none).
+	Auth string `json:"auth,omitempty"`
+}
+
+// Approval is the human decision on a call that needed one.
+type Approval struct {
+	Approver  string  `json:"approver,omitempty"`
+	Decision  string  `json:"decision"`
+	Reason    string  `json:"reason,omitempty"`
+	LatencyMS float64 `json:"latency_ms"`
+}
+
+// Time is a UTC timestamp rendered as RFC 3339 with nanoseconds, always
+// nine digits, so that records sort as text and compare byte for byte.
+type Time struct{ time.Time }
+
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// MarshalJSON renders t in UTC with nanoseconds.
+func (t Time) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, len(timeLayout)+2)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, timeLayout)
+	return append(b, '"'), nil
+}
+
+// UnmarshalJSON parses an RFC 3339 timestamp.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("audit: time: %w", err)
+	}
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("audit: time: %w", err)
+	}
+	t.Time = v
+	return nil
+}
+
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

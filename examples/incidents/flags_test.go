@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+)
+
+// flagsServer runs the example's flags feature with args and returns the
+// tools a caller sees.
+func visibleTools(t *testing.T, args []string, id mcpkit.Identity) []string {
+	t.Helper()
+	f := flagsFeature()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	f.flags(fs)
+	require.NoError(t, fs.Parse(args))
+	ctx := context.Background()
+	opts, cleanup, err := f.setup(ctx, &env{logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	if cleanup != nil {
+		t.Cleanup(func() { _ = cleanup(context.Background()) })
+	}
+	store, err := NewStore(func() time.Time { return time.Unix(0, 0) })
+	require.NoError(t, err)
+	srv, err := newServer(store, append(opts, mcpkit.WithDefaultIdentity(id))...)
+	require.NoError(t, err)
+	ct, st := mcp.NewInMemoryTransports()
+	ss, err := srv.MCPServer().Connect(ctx, st, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ss.Close() })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, ct, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cs.Close() })
+	res, err := cs.ListTools(ctx, nil)
+	require.NoError(t, err)
+	var names []string
+	for _, tool := range res.Tools {
+		names = append(names, tool.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func TestFlagsFeature(t *testing.T) {
+	all := []string{"delete_incident", "get_incident", "list_incidents", "resolve_incident", "search_incidents"}
+	reads := []string{"get_incident", "list_incidents", "search_incidents"}
+	bob := mcpkit.Identity{Subject: "bob", Scopes: AllScopes}
+	assert.Equal(t, all, visibleTools(t, nil, bob), "without -flags the example is ungated")
+
+	// The shipped stage: resolve_incident for alice and the sre group,
+	// delete_incident off for everyone, read-only tools on by default.
+	assert.Equal(t, reads, visibleTools(t, []string{"-flags", "flags.json"}, bob))
+	alice := mcpkit.Identity{Subject: "alice", Scopes: AllScopes}
+	assert.Equal(t, []string{"get_incident", "list_incidents", "resolve_incident", "search_incidents"}, visibleTools(t, []string{"-flags", "flags.json"}, alice))
+	sre := mcpkit.Identity{Subject: "carol", Groups: []string{"sre"}, Scopes: AllScopes}
+	assert.Contains(t, visibleTools(t, []string{"-flags", "flags.json"}, sre), "resolve_incident")
+
+	// A flag file that cannot be loaded refuses every tool.
+	assert.Empty(t, visibleTools(t, []string{"-flags", "does-not-exist.json"}, alice))
+}
