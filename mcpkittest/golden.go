@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpkit-go/mcpkit/flags"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -35,15 +36,6 @@ type surfacePolicy struct {
 	OpenWorld  bool     `json:"open_world"`
 }
 
-// FlagKey is the feature flag that gates a tool: the policy's key, else
-// "tool.<name>" (the flags package's default).
-func FlagKey(info *mcpkit.ToolInfo) string {
-	if info.Policy.FlagKey != "" {
-		return info.Policy.FlagKey
-	}
-	return "tool." + info.Name
-}
-
 // Surface renders the tool surface of srv as indented JSON, sorted by name:
 // what a reviewer diffs when a tool changes.
 func Surface(srv *mcpkit.Server) ([]byte, error) {
@@ -59,7 +51,7 @@ func Surface(srv *mcpkit.Server) ([]byte, error) {
 			Name: t.Name, Title: t.Title, Description: t.Description,
 			Policy: surfacePolicy{
 				Risk: t.Policy.Risk.String(), Scopes: nonNil(t.Policy.Scopes), Public: t.Policy.Public,
-				Approval: t.Policy.Approval.String(), FlagKey: FlagKey(t), Redact: nonNil(t.Redact),
+				Approval: t.Policy.Approval.String(), FlagKey: flags.FlagKey(t), Redact: nonNil(t.Redact),
 				Idempotent: t.Policy.Idempotent, OpenWorld: t.Policy.OpenWorld,
 			},
 			Annotations: ann, InputSchema: t.InputSchema, OutputSchema: t.OutputSchema,

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mcpkit-go/mcpkit/flags"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -30,7 +31,7 @@ func PolicyMarkdown(srv *mcpkit.Server) []byte {
 	b.WriteString("|---|---|---|---|---|---|\n")
 	for _, t := range tools {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | `%s` (%s) |\n",
-			t.Name, t.Policy.Risk, shortAnswer(t), scopes(t), t.Policy.Approval, FlagKey(t), flagDefault(t))
+			t.Name, t.Policy.Risk, shortAnswer(t), scopes(t), t.Policy.Approval, flags.FlagKey(t), flagDefault(t))
 	}
 	for _, t := range tools {
 		title := t.Title
@@ -43,7 +44,7 @@ func PolicyMarkdown(srv *mcpkit.Server) []byte {
 		fmt.Fprintf(&b, "- Risk: %s\n", t.Policy.Risk)
 		fmt.Fprintf(&b, "- Scopes: %s\n", scopes(t))
 		fmt.Fprintf(&b, "- Approval: %s\n", t.Policy.Approval)
-		fmt.Fprintf(&b, "- Feature flag: `%s`; if the flag is not defined: %s\n", FlagKey(t), flagDefault(t))
+		fmt.Fprintf(&b, "- Feature flag: `%s`; if the flag is not defined: %s\n", flags.FlagKey(t), flagDefault(t))
 		redact := "none"
 		if len(t.Redact) > 0 {
 			redact = "`" + strings.Join(t.Redact, "`, `") + "`"

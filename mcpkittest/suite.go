@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mcpkit-go/mcpkit/approval"
+	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/flags"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -39,6 +42,22 @@ type Options struct {
 	Update bool
 	// MaxDescription bounds tool descriptions in bytes (default 1024).
 	MaxDescription int
+	// ValidArgs are arguments that pass validation, per tool name, for the
+	// checks that need a call to get past validation (approval, audit).
+	// Tools without an entry get arguments generated from their schema
+	// (examples, defaults, enums, bounds) where that is possible.
+	ValidArgs map[string]map[string]any
+	// Audit installs the server's audit middleware writing to sink, so the
+	// suite can capture the records (and check the server's own redaction
+	// settings). Default: mcpkit.WithMiddleware(audit.Middleware(sink)).
+	Audit func(sink audit.Sink) mcpkit.Option
+	// Flags installs the server's flag gate on an OpenFeature client the
+	// suite controls. Default: mcpkit.WithGates(flags.NewGate(client)).
+	Flags func(client flags.Client) mcpkit.Option
+	// Approval installs the server's approval gate around an approver the
+	// suite controls. Default:
+	// mcpkit.WithInnerMiddleware(approval.MustNew(a)).
+	Approval func(a approval.Approver) mcpkit.Option
 	// ExtraVerbs are verbs tool names may start with beyond
 	// mcpkit.DefaultVerbs, as configured with mcpkit.WithExtraVerbs.
 	ExtraVerbs []string
@@ -122,6 +141,9 @@ func checks() []check {
 		{"behaviour/an unknown tool is a protocol error", checkUnknownTool},
 		{"behaviour/a panic in the chain is contained", checkPanicContained},
 		{"consistency/tools/list shows exactly what each identity may call", checkConsistency},
+		{"audit/exactly one record per call, with the principal, and no planted secret", checkAuditRecords},
+		{"flags/a tool whose flag is off is hidden and refused, and back when on", checkFlags},
+		{"approval/with a denying approver, tools that need approval never reach the handler", checkApproval},
 		{"golden/tool surface matches the reviewed file", checkSurfaceGolden},
 		{"golden/POLICY.md matches the policies", checkPolicyGolden},
 	}

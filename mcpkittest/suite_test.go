@@ -14,6 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mcpkit-go/mcpkit/approval"
+	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/flags"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -98,7 +101,7 @@ func runFake(t *testing.T, f Factory, opts Options) *fakeRunner {
 }
 
 type idIn struct {
-	ID string `json:"id" jsonschema:"description=Thing id,pattern=^T-[0-9]+$"`
+	ID string `json:"id" jsonschema:"description=Thing id,pattern=^T-[0-9]+$,example=T-1"`
 }
 
 type countIn struct {
@@ -182,15 +185,16 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 		mutate variant
 		check  string
 		says   string
+		opts   *Options
 	}{
 		{"tool with no description", rawTool(`{"type":"object"}`, ""),
-			"surface/descriptions are one bounded paragraph", "get_raw has no description"},
+			"surface/descriptions are one bounded paragraph", "get_raw has no description", nil},
 		{"destructive tool without approval", variant{approval: mcpkit.ApprovalNever()},
-			"surface/destructive tools require approval", "delete_thing is destructive"},
+			"surface/destructive tools require approval", "delete_thing is destructive", nil},
 		{"schema property without description", rawTool(`{"type":"object","properties":{"q":{"type":"string"}}}`, "Raw."),
-			"surface/input schemas are objects with every property described", "arguments.q has no description"},
+			"surface/input schemas are objects with every property described", "arguments.q has no description", nil},
 		{"tool without policy", rawTool(`{"type":"object"}`, "Raw."),
-			"surface/every tool declares scopes or is public", "get_raw is not registered through mcpkit"},
+			"surface/every tool declares scopes or is public", "get_raw is not registered through mcpkit", nil},
 		{"gate that hides but does not refuse", withOption(mcpkit.WithGates(mcpkit.GateFunc(
 			func(ctx context.Context, c *mcpkit.Call) error {
 				if c.Request == nil && c.Tool.Name == "update_thing" {
@@ -198,7 +202,7 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 				}
 				return nil
 			}))),
-			"consistency/tools/list shows exactly what each identity may call", "update_thing is hidden from tools/list but its calls are allowed"},
+			"consistency/tools/list shows exactly what each identity may call", "update_thing is hidden from tools/list but its calls are allowed", nil},
 		{"gate that refuses but does not hide", withOption(mcpkit.WithGates(mcpkit.GateFunc(
 			func(ctx context.Context, c *mcpkit.Call) error {
 				if c.Request != nil && c.Tool.Name == "get_thing" {
@@ -206,7 +210,7 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 				}
 				return nil
 			}))),
-			"consistency/tools/list shows exactly what each identity may call", "get_thing is listed but its calls are refused"},
+			"consistency/tools/list shows exactly what each identity may call", "get_thing is listed but its calls are refused", nil},
 		{"middleware that hides a panic from the client", withOption(mcpkit.WithMiddleware(
 			func(next mcpkit.Handler) mcpkit.Handler {
 				return func(ctx context.Context, c *mcpkit.Call) (*mcp.CallToolResult, error) {
@@ -217,17 +221,50 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 					return res, err
 				}
 			})),
-			"behaviour/a panic in the chain is contained", "want isError"},
+			"behaviour/a panic in the chain is contained", "want isError", nil},
 		{"gate that refuses everything before validation", withOption(mcpkit.WithGates(mcpkit.GateFunc(
 			func(ctx context.Context, c *mcpkit.Call) error {
 				return &mcpkit.Error{Code: mcpkit.CodeDeniedFlag, Message: "off"}
 			}))),
-			"behaviour/wrong types are refused naming the field", "want invalid_input"},
+			"behaviour/wrong types are refused naming the field", "want invalid_input", nil},
+		{"audit sink that drops a record", variant{}, "audit/exactly one record per call, with the principal, and no planted secret", "want exactly one per call",
+			&Options{Audit: func(sink audit.Sink) mcpkit.Option {
+				n := 0
+				dropping := audit.SinkFunc(func(ctx context.Context, r *audit.Record) error {
+					if n++; n == 5 {
+						return nil // claims success, writes nothing
+					}
+					return sink.Write(ctx, r)
+				})
+				return mcpkit.WithMiddleware(audit.Middleware(dropping))
+			}}},
+		{"redactor that misses a secret", variant{}, "audit/exactly one record per call, with the principal, and no planted secret", "contains the planted secret",
+			&Options{Audit: func(sink audit.Sink) mcpkit.Option {
+				// A hand-written audit middleware that logs raw arguments.
+				return mcpkit.WithMiddleware(func(next mcpkit.Handler) mcpkit.Handler {
+					return func(ctx context.Context, c *mcpkit.Call) (*mcp.CallToolResult, error) {
+						res, err := next(ctx, c)
+						_ = sink.Write(ctx, &audit.Record{ID: "x", Time: audit.Time{Time: c.Start}, Tool: c.Tool.Name,
+							Principal: audit.Principal{Subject: c.Identity.Subject}, Outcome: string(c.Outcome()), Arguments: c.Arguments})
+						return res, err
+					}
+				})
+			}}},
+		{"approval not wired", variant{}, "approval/with a denying approver, tools that need approval never reach the handler", "reached its handler",
+			&Options{Approval: func(approval.Approver) mcpkit.Option {
+				return mcpkit.WithInnerMiddleware(func(next mcpkit.Handler) mcpkit.Handler { return next })
+			}}},
+		{"flag gate not wired", variant{}, "flags/a tool whose flag is off is hidden and refused, and back when on", "is listed while its flag",
+			&Options{Flags: func(flags.Client) mcpkit.Option { return mcpkit.WithGates() }}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var ran int
-			r := runFake(t, goodServer(&ran, tc.mutate), Options{})
+			var opts Options
+			if tc.opts != nil {
+				opts = *tc.opts
+			}
+			r := runFake(t, goodServer(&ran, tc.mutate), opts)
 			res := r.results[tc.check]
 			require.NotNil(t, res)
 			assert.True(t, res.failed, "check %q should fail", tc.check)

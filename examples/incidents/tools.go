@@ -39,7 +39,7 @@ type ListOut struct {
 
 // GetIn is the input of get_incident.
 type GetIn struct {
-	ID string `json:"id" jsonschema:"description=Incident id such as INC-1001,pattern=^INC-[0-9]{4}$"`
+	ID string `json:"id" jsonschema:"description=Incident id such as INC-1001,pattern=^INC-[0-9]{4}$,example=INC-1001"`
 }
 
 // SearchIn is the input of search_incidents.
@@ -50,13 +50,13 @@ type SearchIn struct {
 
 // ResolveIn is the input of resolve_incident.
 type ResolveIn struct {
-	ID         string `json:"id" jsonschema:"description=Incident id such as INC-1001,pattern=^INC-[0-9]{4}$"`
+	ID         string `json:"id" jsonschema:"description=Incident id such as INC-1001,pattern=^INC-[0-9]{4}$,example=INC-1001"`
 	Resolution string `json:"resolution" jsonschema:"description=What fixed the incident; recorded on its timeline,minLength=3,maxLength=2000"`
 }
 
 // DeleteIn is the input of delete_incident.
 type DeleteIn struct {
-	ID     string `json:"id" jsonschema:"description=Incident id such as INC-1001,pattern=^INC-[0-9]{4}$"`
+	ID     string `json:"id" jsonschema:"description=Incident id such as INC-1001,pattern=^INC-[0-9]{4}$,example=INC-1001"`
 	Reason string `json:"reason" jsonschema:"description=Why the incident is being deleted (duplicate or test data),minLength=3,maxLength=500"`
 }
 

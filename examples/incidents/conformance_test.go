@@ -1,0 +1,28 @@
+package main
+
+import (
+	"flag"
+	"testing"
+	"time"
+
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/surface.json and POLICY.md")
+
+// TestConformance is the one test a team adds to its CI: the mcpkittest
+// suite against the server as production builds it.
+func TestConformance(t *testing.T) {
+	mcpkittest.Run(t, func(opts ...mcpkit.Option) (*mcpkit.Server, error) {
+		store, err := NewStore(func() time.Time { return time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) })
+		if err != nil {
+			return nil, err
+		}
+		return newServer(store, opts...)
+	}, mcpkittest.Options{
+		SurfaceFile: "testdata/surface.json",
+		PolicyFile:  "POLICY.md",
+		Update:      *update,
+	})
+}
