@@ -1,0 +1,143 @@
+package benchmarks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/open-feature/go-sdk/openfeature/isolated"
+	"github.com/open-feature/go-sdk/openfeature/memprovider"
+
+	"github.com/mcpkit-go/mcpkit/approval"
+	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/flags"
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+)
+
+// In and Out are the tool both variants serve.
+type In struct {
+	Service string `json:"service" jsonschema:"description=Service name,maxLength=64"`
+	Limit   int    `json:"limit" jsonschema:"description=Page size,minimum=1,maximum=100"`
+	Status  string `json:"status,omitempty" jsonschema:"description=Status filter,enum=open,enum=resolved"`
+}
+
+type Out struct {
+	Service string `json:"service" jsonschema:"description=Service name"`
+	Count   int    `json:"count" jsonschema:"description=How many"`
+}
+
+func handle(_ context.Context, in In) (Out, error) { return Out{Service: in.Service, Count: in.Limit}, nil }
+
+var args = map[string]any{"service": "checkout", "limit": 20, "status": "open"}
+
+const scope = "things:read"
+
+// identity holds the scope every benchmark tool needs.
+var identity = mcpkit.Identity{Subject: "bench", Scopes: []string{scope}, AuthMethod: "static", Transport: "memory"}
+
+func toolName(i int) string {
+	if i == 0 {
+		return "list_things"
+	}
+	return fmt.Sprintf("list_things_%d", i)
+}
+
+// bareServer registers n copies of the tool with the bare SDK, given the
+// same schemas mcpkit generates, so both validate the same constraints.
+func bareServer(tb testing.TB, n int) *mcp.Server {
+	tb.Helper()
+	kit := kitServer(tb, 1)
+	info, _ := kit.Tool(toolName(0))
+	var inSchema, outSchema jsonschema.Schema
+	if err := errors.Join(json.Unmarshal(info.InputSchema, &inSchema), json.Unmarshal(info.OutputSchema, &outSchema)); err != nil {
+		tb.Fatal(err)
+	}
+	s := mcp.NewServer(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
+	for i := range n {
+		mcp.AddTool(s, &mcp.Tool{Name: toolName(i), Description: "List things.", InputSchema: &inSchema, OutputSchema: &outSchema},
+			func(ctx context.Context, _ *mcp.CallToolRequest, in In) (*mcp.CallToolResult, Out, error) {
+				out, err := handle(ctx, in)
+				return nil, out, err
+			})
+	}
+	return s
+}
+
+// kitServer registers n copies of the tool with mcpkit and opts.
+func kitServer(tb testing.TB, n int, opts ...mcpkit.Option) *mcpkit.Server {
+	tb.Helper()
+	s := mcpkit.MustNewServer(&mcp.Implementation{Name: "bench", Version: "1"}, opts...)
+	for i := range n {
+		mcpkit.MustAddTool(s, mcpkit.Tool{Name: toolName(i), Description: "List things.",
+			Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Scopes: []string{scope}}}, handle)
+	}
+	return s
+}
+
+// fullChain is the production chain: audit to a hash-chained JSONL file
+// with group commit, the flag gate on an in-memory OpenFeature provider,
+// the scope gate, validation, and the approval gate (not required for a
+// read-only tool).
+func fullChain(tb testing.TB, n int) []mcpkit.Option {
+	tb.Helper()
+	ctx := context.Background()
+	file, err := audit.Open(filepath.Join(tb.TempDir(), "audit.jsonl"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = file.Close(ctx) })
+	defs := map[string]memprovider.InMemoryFlag{}
+	for i := range n {
+		key := "tool." + toolName(i)
+		defs[key] = memprovider.InMemoryFlag{Key: key, State: memprovider.Enabled, DefaultVariant: "on", Variants: map[string]any{"on": true, "off": false}}
+	}
+	api := isolated.NewAPI()
+	if err := api.SetProviderAndWait(ctx, memprovider.NewInMemoryProvider(defs)); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = api.Shutdown(ctx) })
+	return []mcpkit.Option{
+		mcpkit.WithDefaultIdentity(identity),
+		mcpkit.WithMiddleware(audit.Middleware(file)),
+		mcpkit.WithGates(flags.NewGate(api.NewClient()), mcpkit.ScopeGate()),
+		mcpkit.WithInnerMiddleware(approval.MustNew(approval.AlwaysDeny("no approvals in benchmarks"))),
+	}
+}
+
+// session connects an in-memory client to s.
+func session(tb testing.TB, s *mcp.Server) *mcp.ClientSession {
+	tb.Helper()
+	ctx := context.Background()
+	ct, st := mcp.NewInMemoryTransports()
+	ss, err := s.Connect(ctx, st, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = ss.Close() })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = cs.Close() })
+	return cs
+}
+
+// ratio records the bare variant's ns/op and reports later variants'
+// x-bare against it.
+type ratio struct{ bareNs float64 }
+
+func (r *ratio) report(b *testing.B, bare bool) {
+	ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	if bare {
+		r.bareNs = ns
+		return
+	}
+	if r.bareNs > 0 {
+		b.ReportMetric(ns/r.bareNs, "x-bare")
+	}
+}
