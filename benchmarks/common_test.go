@@ -31,7 +31,9 @@ type Out struct {
 	Count   int    `json:"count" jsonschema:"description=How many"`
 }
 
-func handle(_ context.Context, in In) (Out, error) { return Out{Service: in.Service, Count: in.Limit}, nil }
+func handle(_ context.Context, in In) (Out, error) {
+	return Out{Service: in.Service, Count: in.Limit}, nil
+}
 
 var args = map[string]any{"service": "checkout", "limit": 20, "status": "open"}
 
