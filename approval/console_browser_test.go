@@ -2,6 +2,7 @@ package approval_test
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -17,6 +18,9 @@ func browser(t *testing.T, token string) context.Context {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
+		if os.Getenv("MCPKIT_REQUIRE_CHROMIUM") != "" {
+			t.Fatal("chromium is not installed and MCPKIT_REQUIRE_CHROMIUM is set (apt-get install chromium)")
+		}
 		t.Skip("chromium is not installed (apt-get install chromium); skipping the console page test")
 	}
 	opts := []chromedp.ExecAllocatorOption{
