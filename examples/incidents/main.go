@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,6 +45,9 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// serve is set by the transport feature: it serves srv until ctx ends
+	// (or, on stdio, until the client closes stdin).
+	serve func(ctx context.Context, srv *mcpkit.Server) error
 }
 
 // feature is one concern of the example (transport, audit, flags,
@@ -118,7 +122,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			defer stop()
 		}
 	}
-	return serve(ctx, srv, e)
+	if e.serve == nil {
+		return errors.New("no transport configured")
+	}
+	return e.serve(ctx, srv)
 }
 
 // newServer builds the incidents server over store.

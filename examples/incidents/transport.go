@@ -4,52 +4,152 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"io"
-	"os/user"
+	"fmt"
+	"net"
 	"strings"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"time"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/transport"
 )
 
-// transportFeature serves over stdio as the local user.
+// transportConfig is what the transport flags ask for.
+type transportConfig struct {
+	scopes    string
+	httpAddr  string
+	tokens    string
+	jwks      string
+	issuer    string
+	audience  string
+	authSrv   string
+	stateless bool
+	origins   string
+	allowNet  bool
+}
+
+// transportFeature serves over stdio as the local user (the default), or
+// over streamable HTTP at /mcp with static dev tokens or JWTs.
 func transportFeature() feature {
-	var scopes string
+	cfg := &transportConfig{}
 	return feature{
 		name: "transport",
 		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&scopes, "scopes", strings.Join(AllScopes, ","), "comma-separated scopes granted to the local user on stdio")
+			fs.StringVar(&cfg.scopes, "scopes", strings.Join(AllScopes, ","), "comma-separated scopes granted to the local user on stdio")
+			fs.StringVar(&cfg.httpAddr, "http", "", "serve streamable HTTP at `ADDR` (path /mcp) instead of stdio, e.g. 127.0.0.1:8080")
+			fs.StringVar(&cfg.tokens, "tokens", "", "static development tokens `FILE` (JSON: token -> {sub, email, groups, scopes}); loopback only")
+			fs.StringVar(&cfg.jwks, "jwks", "", "JWKS `URL` to verify JWT access tokens against (needs -issuer and -audience)")
+			fs.StringVar(&cfg.issuer, "issuer", "", "required JWT issuer (iss)")
+			fs.StringVar(&cfg.audience, "audience", "", "this server's resource URI; JWTs must carry it in aud (e.g. https://mcp.example.com/mcp)")
+			fs.StringVar(&cfg.authSrv, "auth-server", "", "authorization server advertised in the resource metadata (default: -issuer)")
+			fs.BoolVar(&cfg.stateless, "stateless", false, "stateless HTTP with JSON responses (no sessions)")
+			fs.StringVar(&cfg.origins, "origins", "", "comma-separated browser origins allowed to call the HTTP endpoint")
+			fs.BoolVar(&cfg.allowNet, "allow-static-tokens-on-network", false, "accept -tokens on a non-loopback -http address (never in production)")
 		},
 		setup: func(ctx context.Context, e *env) ([]mcpkit.Option, func(context.Context) error, error) {
-			return []mcpkit.Option{mcpkit.WithDefaultIdentity(localIdentity(splitList(scopes)))}, nil, nil
+			if err := cfg.validate(); err != nil {
+				return nil, nil, err
+			}
+			e.serve = func(ctx context.Context, srv *mcpkit.Server) error { return serve(ctx, srv, cfg, e) }
+			if cfg.httpAddr != "" {
+				// Every HTTP caller is a token's subject; there is no default.
+				return nil, nil, nil
+			}
+			return []mcpkit.Option{mcpkit.WithDefaultIdentity(transport.LocalIdentity(splitList(cfg.scopes)...))}, nil, nil
 		},
 	}
 }
 
-// serve runs srv over stdio until stdin closes or ctx is cancelled.
-func serve(ctx context.Context, srv *mcpkit.Server, e *env) error {
-	e.logger.Info("serving MCP over stdio", "server", "incidents", "version", version)
-	t := &mcp.IOTransport{Reader: io.NopCloser(e.stdin), Writer: nopWriteCloser{e.stdout}}
-	err := srv.MCPServer().Run(ctx, t)
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
-		e.logger.Info("stopped")
+func (c *transportConfig) validate() error {
+	if c.httpAddr == "" {
+		if c.tokens != "" || c.jwks != "" || c.stateless {
+			return errors.New("-tokens, -jwks and -stateless need -http")
+		}
 		return nil
 	}
+	switch {
+	case c.tokens == "" && c.jwks == "":
+		return errors.New("-http needs -tokens FILE or -jwks URL: an HTTP server never runs without authentication")
+	case c.jwks != "" && (c.issuer == "" || c.audience == ""):
+		return errors.New("-jwks needs -issuer and -audience")
+	}
+	return nil
+}
+
+// serve runs srv over stdio until stdin closes or ctx is cancelled, or
+// over HTTP until ctx is cancelled.
+func serve(ctx context.Context, srv *mcpkit.Server, cfg *transportConfig, e *env) error {
+	if cfg.httpAddr == "" {
+		e.logger.Info("serving MCP over stdio", "server", "incidents", "version", version)
+		err := transport.ServeStdio(ctx, srv,
+			transport.WithStdio(e.stdin, e.stdout),
+			transport.WithLocalScopes(splitList(cfg.scopes)...),
+			transport.WithStdioLogger(e.logger))
+		e.logger.Info("stopped")
+		return err
+	}
+	h, err := httpHandler(ctx, srv, cfg, e)
+	if err != nil {
+		return err
+	}
+	if err := h.CheckListenAddr(cfg.httpAddr); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.httpAddr)
+	if err != nil {
+		return err
+	}
+	e.logger.Info("serving MCP over streamable HTTP", "server", "incidents", "version", version,
+		"url", fmt.Sprintf("http://%s/mcp", ln.Addr()), "stateless", cfg.stateless)
+	err = transport.Serve(ctx, ln, h, transport.WithServeLogger(e.logger), transport.WithShutdownTimeout(10*time.Second))
+	e.logger.Info("stopped")
 	return err
 }
 
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }
-
-// localIdentity is the engineer running the server on their own machine.
-func localIdentity(scopes []string) mcpkit.Identity {
-	name := "local"
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name = u.Username
+func httpHandler(ctx context.Context, srv *mcpkit.Server, cfg *transportConfig, e *env) (*transport.Handler, error) {
+	opts := []transport.Option{transport.WithLogger(e.logger), transport.WithScopesSupported(AllScopes...)}
+	var auths []transport.Authenticator
+	if cfg.tokens != "" {
+		st, err := transport.LoadStaticTokens(cfg.tokens)
+		if err != nil {
+			return nil, err
+		}
+		st.AllowNonLoopback = cfg.allowNet
+		// Checked here too: inside a Chain the handler cannot see it.
+		if err := st.CheckListenAddr(cfg.httpAddr); err != nil {
+			return nil, err
+		}
+		auths = append(auths, st)
 	}
-	return mcpkit.Identity{Subject: name, Scopes: scopes, AuthMethod: "local", Transport: "stdio"}
+	if cfg.jwks != "" {
+		keys := transport.NewRemoteJWKS(cfg.jwks, transport.WithJWKSLogger(e.logger))
+		if err := keys.Refresh(ctx); err != nil {
+			// Not fatal: cached-nothing means every token is refused
+			// until the JWKS answers.
+			e.logger.Warn("jwks: initial fetch failed; tokens are refused until it succeeds", "url", cfg.jwks, "error", err)
+		}
+		jv, err := transport.NewJWTAuthenticator(transport.JWTConfig{Keys: keys, Issuer: cfg.issuer, Audience: cfg.audience})
+		if err != nil {
+			return nil, err
+		}
+		auths = append(auths, jv)
+		authSrv := cfg.authSrv
+		if authSrv == "" {
+			authSrv = cfg.issuer
+		}
+		opts = append(opts, transport.WithResource(cfg.audience), transport.WithAuthorizationServers(authSrv))
+	}
+	if len(auths) == 1 {
+		opts = append(opts, transport.WithAuthenticator(auths[0]))
+	} else {
+		opts = append(opts, transport.WithAuthenticator(transport.Chain(auths...)))
+	}
+	if cfg.stateless {
+		opts = append(opts, transport.WithStateless(), transport.WithJSONResponse())
+	}
+	if o := splitList(cfg.origins); len(o) > 0 {
+		opts = append(opts, transport.WithAllowedOrigins(o...))
+	}
+	return transport.NewHandler(srv, opts...)
 }
 
 func splitList(s string) []string {

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	aliceDevToken = "dev-alice-0123456789abcdef"
+	bobDevToken   = "dev-bob-0123456789abcdef"
+)
+
+// TestStdioPipedRequestsAreAllAnsweredBeforeExit is the shell use:
+// printf '<initialize>\n<tools/call>\n' | incidents. Both get answers, stdout
+// carries nothing but JSON-RPC, and the process exits 0 at end of input.
+func TestStdioPipedRequestsAreAllAnsweredBeforeExit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the example binary")
+	}
+	bin := buildExample(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Stdin = strings.NewReader(
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}` + "\n" +
+			`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_incident","arguments":{"id":"INC-1001"}}}` + "\n")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, stderr.String())
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	require.Len(t, lines, 2, "stdout: %s\nstderr: %s", out, stderr.String())
+	for i, line := range lines {
+		var msg struct {
+			ID     int             `json:"id"`
+			Result json.RawMessage `json:"result"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &msg), "stdout carries only protocol")
+		assert.Equal(t, i+1, msg.ID)
+		assert.NotEmpty(t, msg.Result)
+	}
+	assert.Contains(t, lines[1], "INC-1001")
+}
+
+// TestStdioExitsCleanlyOnSIGTERM drives the binary with the go-sdk client
+// over mcp.CommandTransport, then stops it with SIGTERM.
+func TestStdioExitsCleanlyOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the example binary")
+	}
+	bin := buildExample(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, nil).Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+	require.NoError(t, err)
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_incident", Arguments: map[string]any{"id": "INC-1001"}})
+	require.NoError(t, err)
+	require.False(t, res.IsError, textOf(res))
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	_ = cs.Close()
+	assert.Equal(t, 0, cmd.ProcessState.ExitCode(), stderr.String())
+	assert.Contains(t, stderr.String(), "stopped")
+}
+
+// startHTTP runs the example in-process over HTTP on a free loopback port
+// and waits until it is healthy.
+func startHTTP(t *testing.T, args ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-http", addr}, args...), strings.NewReader(""), io.Discard, pw)
+	}()
+	logged := make(chan struct{})
+	go func() { // keep the log flowing; show it on failure
+		defer close(logged)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			t.Log(sc.Text())
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err, "graceful shutdown")
+		case <-time.After(15 * time.Second):
+			t.Error("server did not stop")
+		}
+		_ = pw.Close()
+		<-logged
+	})
+	base := "http://" + addr
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	}, 10*time.Second, 20*time.Millisecond)
+	return base
+}
+
+func connectWithToken(t *testing.T, base, token string) *mcp.ClientSession {
+	t.Helper()
+	hc := &http.Client{Transport: tokenTransport(token)}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "http-test", Version: "1"}, nil).
+		Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: hc}, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cs.Close() })
+	return cs
+}
+
+type tokenTransport string
+
+func (tok tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(tok))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func toolNames(t *testing.T, cs *mcp.ClientSession) []string {
+	lr, err := cs.ListTools(context.Background(), nil)
+	require.NoError(t, err)
+	var out []string
+	for _, tool := range lr.Tools {
+		out = append(out, tool.Name)
+	}
+	return out
+}
+
+func TestHTTPWithStaticTokens(t *testing.T) {
+	for _, mode := range [][]string{nil, {"-stateless"}} {
+		t.Run(fmt.Sprint("flags", mode), func(t *testing.T) {
+			base := startHTTP(t, append([]string{"-tokens", "testdata/tokens.json"}, mode...)...)
+			alice := connectWithToken(t, base, aliceDevToken)
+			assert.ElementsMatch(t, []string{"list_incidents", "get_incident", "search_incidents", "resolve_incident"}, toolNames(t, alice))
+			res, err := alice.CallTool(context.Background(), &mcp.CallToolParams{Name: "resolve_incident", Arguments: map[string]any{"id": "INC-1005", "resolution": "restarted the pod"}})
+			require.NoError(t, err)
+			require.False(t, res.IsError, textOf(res))
+			assert.Contains(t, textOf(res), "alice", "the token's subject reached the handler")
+
+			bob := connectWithToken(t, base, bobDevToken)
+			assert.ElementsMatch(t, []string{"list_incidents", "get_incident", "search_incidents"}, toolNames(t, bob))
+			_, err = bob.CallTool(context.Background(), &mcp.CallToolParams{Name: "resolve_incident", Arguments: map[string]any{"id": "INC-1002", "resolution": "nope"}})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "requires scope incidents:write")
+
+			resp, err := http.Post(base+"/mcp", "application/json", strings.NewReader(`{}`))
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+			assert.Equal(t, `Bearer resource_metadata="`+base+`/.well-known/oauth-protected-resource/mcp"`, resp.Header.Get("WWW-Authenticate"))
+		})
+	}
+}
+
+func TestHTTPWithJWT(t *testing.T) {
+	raw, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	priv, err := jwk.Import(raw)
+	require.NoError(t, err)
+	require.NoError(t, priv.Set(jwk.KeyIDKey, "test-ec"))
+	pub, err := priv.PublicKey()
+	require.NoError(t, err)
+	set := jwk.NewSet()
+	require.NoError(t, set.AddKey(pub))
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(set) }))
+	defer jwks.Close()
+
+	const issuer, audience = "https://issuer.test", "https://incidents.test/mcp"
+	base := startHTTP(t, "-jwks", jwks.URL, "-issuer", issuer, "-audience", audience)
+	tok, err := jwt.NewBuilder().Issuer(issuer).Audience([]string{audience}).Subject("erin").
+		Expiration(time.Now().Add(time.Hour)).Claim("scope", "incidents:read incidents:write").Build()
+	require.NoError(t, err)
+	signed, err := jwt.Sign(tok, jwt.WithKey(jwa.ES256(), priv))
+	require.NoError(t, err)
+
+	cs := connectWithToken(t, base, string(signed))
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "resolve_incident", Arguments: map[string]any{"id": "INC-1004", "resolution": "rotated the certificate"}})
+	require.NoError(t, err)
+	require.False(t, res.IsError, textOf(res))
+	assert.Contains(t, textOf(res), "erin")
+
+	resp, err := http.Get(base + "/.well-known/oauth-protected-resource/mcp")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var doc map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&doc))
+	assert.Equal(t, audience, doc["resource"])
+	assert.Equal(t, []any{issuer}, doc["authorization_servers"])
+}
+
+func TestTransportFlagsRefuseUnsafeCombinations(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-http", "127.0.0.1:0"}, "never runs without authentication"},
+		{[]string{"-tokens", "testdata/tokens.json"}, "need -http"},
+		{[]string{"-http", "127.0.0.1:0", "-jwks", "http://127.0.0.1:1/jwks"}, "-jwks needs -issuer and -audience"},
+		{[]string{"-http", "0.0.0.0:0", "-tokens", "testdata/tokens.json"}, "refused on non-loopback"},
+	} {
+		err := run(context.Background(), tc.args, strings.NewReader(""), io.Discard, io.Discard)
+		assert.ErrorContains(t, err, tc.want, tc.args)
+	}
+}

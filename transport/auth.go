@@ -1,0 +1,97 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+)
+
+// Authenticator turns a bearer token into the caller's identity. It is the
+// one interface every token scheme (JWT, introspection, static dev tokens)
+// implements.
+//
+// Return an error wrapping ErrInvalidToken when the token is not good
+// (401), ErrUnavailable when the token could not be checked because a
+// dependency is down (503). Any other error is treated as unavailable.
+// Errors never reach the client: it sees only "invalid" or "unavailable".
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (mcpkit.Identity, error)
+}
+
+// AuthenticatorFunc adapts a function to Authenticator.
+type AuthenticatorFunc func(ctx context.Context, token string) (mcpkit.Identity, error)
+
+// Authenticate calls f.
+func (f AuthenticatorFunc) Authenticate(ctx context.Context, token string) (mcpkit.Identity, error) {
+	return f(ctx, token)
+}
+
+var (
+	// ErrInvalidToken: the token is malformed, expired, not for this
+	// server, or its signature does not verify.
+	ErrInvalidToken = errors.New("invalid token")
+	// ErrExpiredToken is an ErrInvalidToken that has only expired: the
+	// client may say so, since a refresh fixes it.
+	ErrExpiredToken = &expiredError{}
+	// ErrUnavailable: the token could not be checked (introspection endpoint
+	// down). The request is refused; never let through.
+	ErrUnavailable = errors.New("token verification unavailable")
+)
+
+type expiredError struct{}
+
+func (*expiredError) Error() string        { return "token expired" }
+func (*expiredError) Is(target error) bool { return target == ErrInvalidToken }
+
+// Chain tries each authenticator in turn until one accepts the token; a
+// token every one rejects is invalid. Use it to accept JWTs and, say,
+// introspected opaque tokens on one endpoint.
+func Chain(auths ...Authenticator) Authenticator {
+	return AuthenticatorFunc(func(ctx context.Context, token string) (mcpkit.Identity, error) {
+		var errs []error
+		for _, a := range auths {
+			id, err := a.Authenticate(ctx, token)
+			if err == nil {
+				return id, nil
+			}
+			errs = append(errs, err)
+		}
+		// Any scheme that could not decide makes the whole answer "could
+		// not decide" (503), never "invalid" and never a pass.
+		var undecided []error
+		for _, e := range errs {
+			if !errors.Is(e, ErrInvalidToken) {
+				undecided = append(undecided, e)
+			}
+		}
+		if len(undecided) > 0 {
+			return mcpkit.Identity{}, errors.Join(append([]error{ErrUnavailable}, undecided...)...)
+		}
+		return mcpkit.Identity{}, errors.Join(errs...)
+	})
+}
+
+// isLoopbackAddr reports whether a listen or local address is loopback
+// only. ":8080" and "0.0.0.0:8080" listen everywhere and are not.
+func isLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// localAddrIsLoopback reports whether the connection that carried ctx's
+// request arrived on a loopback address. Without that information it says
+// no (fail closed).
+func localAddrIsLoopback(ctx context.Context) bool {
+	a, ok := ctx.Value(http.LocalAddrContextKey).(net.Addr)
+	return ok && a != nil && isLoopbackAddr(a.String())
+}

@@ -1,0 +1,111 @@
+package transport
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+)
+
+// JSON-RPC error codes of transport refusals. The go-sdk client surfaces
+// the error body of a non-2xx answer to the caller without ending the
+// session, so a refusal reads like any other failed request.
+const (
+	CodeUnauthorized = -32001 // 401: missing or invalid token
+	CodeForbidden    = -32003 // 403: origin, insufficient scope
+	CodeUnavailable  = -32004 // 503: token verification unavailable
+)
+
+// reject writes a refusal: status, WWW-Authenticate where the status calls
+// for one, and a JSON-RPC error whose message is msg (client-safe). reason
+// goes to the log and the reject hook only.
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request, status int, authErr string, id *jsonrpc.ID, msg, reason string) {
+	switch status {
+	case http.StatusUnauthorized:
+		params := []string{fmt.Sprintf("resource_metadata=%q", h.metadataURL(r))}
+		if authErr != "" {
+			params = append(params, fmt.Sprintf("error=%q", authErr))
+		}
+		w.Header().Set("WWW-Authenticate", "Bearer "+strings.Join(params, ", "))
+	}
+	h.cfg.logger.Info("mcp request refused", "status", status, "reason", reason, "remote", r.RemoteAddr)
+	if h.cfg.onReject != nil {
+		h.cfg.onReject(r, status, reason)
+	}
+	code := int64(CodeForbidden)
+	switch status {
+	case http.StatusUnauthorized:
+		code = CodeUnauthorized
+	case http.StatusServiceUnavailable:
+		code = CodeUnavailable
+	case http.StatusRequestEntityTooLarge:
+		code = jsonrpc.CodeInvalidRequest
+	}
+	writeRPCError(w, status, id, code, msg)
+}
+
+func writeRPCError(w http.ResponseWriter, status int, id *jsonrpc.ID, code int64, msg string) {
+	resp := &jsonrpc.Response{Error: &jsonrpc.Error{Code: code, Message: msg}}
+	if id != nil {
+		resp.ID = *id
+	}
+	data, err := jsonrpc.EncodeMessage(resp)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err == nil {
+		_, _ = w.Write(data)
+	}
+}
+
+func (h *Handler) tooLarge(w http.ResponseWriter, r *http.Request) {
+	h.reject(w, r, http.StatusRequestEntityTooLarge, "", nil,
+		fmt.Sprintf("request body exceeds the server's limit of %d bytes", h.cfg.maxBody), "body too large")
+}
+
+// insufficientScope is the step-up challenge: the client may get a token
+// with the named scopes and retry.
+func (h *Handler) insufficientScope(w http.ResponseWriter, r *http.Request, id *jsonrpc.ID, tool string, need, missing []string) {
+	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="insufficient_scope", scope=%q, resource_metadata=%q`,
+		strings.Join(need, " "), h.metadataURL(r)))
+	h.reject(w, r, http.StatusForbidden, "", id,
+		fmt.Sprintf("tool %s requires scope %s, which your token does not grant; get a token with that scope and retry", tool, strings.Join(missing, " ")),
+		"insufficient scope for "+tool+": missing "+strings.Join(missing, " "))
+}
+
+// metadataURL is where this resource's RFC 9728 document lives: from the
+// configured resource URI, else from the request (development only: the
+// Host header is the client's to choose).
+func (h *Handler) metadataURL(r *http.Request) string {
+	if h.cfg.resource != "" {
+		u, _ := url.Parse(h.cfg.resource)
+		return u.Scheme + "://" + u.Host + h.metaPathOrBase()
+	}
+	return requestBase(r) + h.metaPathOrBase()
+}
+
+func (h *Handler) metaPathOrBase() string {
+	if h.metaPath != "" {
+		return h.metaPath
+	}
+	return wellKnown
+}
+
+// resourceURI is the resource this server is: configured, or derived from
+// the request.
+func (h *Handler) resourceURI(r *http.Request) string {
+	if h.cfg.resource != "" {
+		return h.cfg.resource
+	}
+	return requestBase(r) + h.cfg.path
+}
+
+func requestBase(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

@@ -1,0 +1,52 @@
+// Package transport serves an mcpkit server to MCP clients: over stdio for
+// one engineer's laptop, and over streamable HTTP for a server a team
+// shares, as an OAuth 2.1 resource server under the MCP authorization spec.
+//
+// # Where it sits
+//
+//	client -> transport (Origin, body limit, bearer token -> Identity,
+//	          insufficient_scope pre-check) -> mcp.Server -> mcpkit chain
+//
+// The transport establishes who the caller is; the mcpkit chain (audit,
+// gates, validation, approval, handler) sees that identity on every Call.
+//
+// # Stdio
+//
+//	err := transport.ServeStdio(ctx, srv, transport.WithLocalScopes("incidents:read"))
+//
+// The caller is the OS user (LocalIdentity) unless WithIdentity says
+// otherwise. Stdout carries nothing but protocol messages. At end of input
+// every request already read is answered before ServeStdio returns
+// (bounded by WithDrainTimeout), so `printf '<init>\n<call>\n' | server`
+// works; a malformed line is answered with a JSON-RPC error and serving
+// continues. Cancelling ctx lets in-flight calls finish for a bounded time.
+//
+// # Streamable HTTP
+//
+//	keys := transport.NewRemoteJWKS("https://idp.example.com/jwks.json")
+//	jv, err := transport.NewJWTAuthenticator(transport.JWTConfig{
+//		Keys: keys, Issuer: "https://idp.example.com", Audience: "https://mcp.example.com/mcp"})
+//	h, err := transport.NewHandler(srv, transport.WithAuthenticator(jv),
+//		transport.WithResource("https://mcp.example.com/mcp"),
+//		transport.WithAuthorizationServers("https://idp.example.com"))
+//	h.Register(mux) // or: transport.ListenAndServe(ctx, ":8080", h)
+//
+// # On failure
+//
+// Every refusal happens before the server sees the request and is a
+// JSON-RPC error body the go-sdk client surfaces without ending its
+// session:
+//
+//   - no or malformed Authorization header: 401, WWW-Authenticate: Bearer
+//     resource_metadata="..."; invalid or expired token: 401 with
+//     error="invalid_token". Why a token failed stays in the server log.
+//   - a tools/call for a tool whose policy scopes the token lacks: 403,
+//     WWW-Authenticate: Bearer error="insufficient_scope", scope="...";
+//     the tool does not run. Such tools are hidden from tools/list by the
+//     core ScopeGate, which the server must install.
+//   - an Origin not allowed: 403. A body over the limit: 413. A token
+//     that cannot be checked (introspection endpoint down): 503. A JWKS
+//     that cannot be fetched: cached keys keep working; without keys every
+//     token is invalid. Nothing is ever let through unverified.
+//   - a stateful session id presented by another identity: 403.
+package transport

@@ -1,0 +1,236 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+)
+
+// Handler serves an mcpkit server over streamable HTTP: the MCP endpoint,
+// the RFC 9728 protected resource metadata, /healthz and /readyz. Mount it
+// whole (it is an http.Handler) or route by route with Register.
+type Handler struct {
+	cfg      httpConfig
+	srv      *mcpkit.Server
+	sdk      http.Handler
+	metaPath string // path-suffixed well-known path, if the resource has a path
+	mux      *http.ServeMux
+	draining atomic.Bool
+}
+
+const wellKnown = "/.well-known/oauth-protected-resource"
+
+// NewHandler builds the HTTP transport for srv. It needs an Authenticator
+// (WithAuthenticator) unless WithoutAuthentication is given, so that a
+// shared server is never left open by omission.
+func NewHandler(srv *mcpkit.Server, opts ...Option) (*Handler, error) {
+	cfg := httpConfig{path: "/mcp", maxBody: 4 << 20, sessionTimeout: 30 * time.Minute}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	switch {
+	case srv == nil:
+		return nil, errors.New("transport: NewHandler needs a server")
+	case cfg.auth == nil && !cfg.noAuth:
+		return nil, errors.New("transport: no authenticator; use WithAuthenticator, or WithoutAuthentication for a loopback development server")
+	case !strings.HasPrefix(cfg.path, "/"):
+		return nil, fmt.Errorf("transport: path %q must start with /", cfg.path)
+	case cfg.maxBody <= 0:
+		return nil, fmt.Errorf("transport: body limit %d must be positive", cfg.maxBody)
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{cfg: cfg, srv: srv, mux: http.NewServeMux()}
+	if cfg.resource != "" {
+		u, err := url.Parse(cfg.resource)
+		if err != nil || u.Scheme == "" || u.Host == "" || u.Fragment != "" {
+			return nil, fmt.Errorf("transport: resource %q must be an absolute URL without a fragment", cfg.resource)
+		}
+		if p := strings.TrimSuffix(u.EscapedPath(), "/"); p != "" {
+			h.metaPath = wellKnown + p
+		}
+	} else {
+		h.metaPath = wellKnown + cfg.path
+	}
+	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv.MCPServer() }, &mcp.StreamableHTTPOptions{
+		Stateless:           cfg.stateless,
+		JSONResponse:        cfg.jsonResponse,
+		Logger:              cfg.logger,
+		SessionTimeout:      cfg.sessionTimeout,
+		MaxRequestBodyBytes: cfg.maxBody,
+	})
+	h.sdk = sdk
+	if !cfg.noAuth {
+		// The SDK reads the caller from a context key only its own
+		// middleware can set; it binds stateful sessions to TokenInfo.UserID
+		// and hands TokenInfo to the server per request. Our own check has
+		// already run, so the verifier only passes its result on.
+		h.sdk = auth.RequireBearerToken(func(_ context.Context, _ string, r *http.Request) (*auth.TokenInfo, error) {
+			if ti, ok := r.Context().Value(tokenInfoKey{}).(*auth.TokenInfo); ok {
+				return ti, nil
+			}
+			return nil, auth.ErrInvalidToken
+		}, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(sdk)
+	}
+	h.Register(h.mux)
+	return h, nil
+}
+
+type tokenInfoKey struct{}
+
+// Register adds the handler's routes to mux: the MCP endpoint, the
+// protected resource metadata (both forms), /healthz and /readyz.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc(h.cfg.path, h.serveMCP)
+	mux.Handle(wellKnown, h.metadataHandler())
+	if h.metaPath != "" && h.metaPath != wellKnown {
+		mux.Handle(h.metaPath, h.metadataHandler())
+	}
+	mux.HandleFunc("/healthz", h.serveHealth)
+	mux.HandleFunc("/readyz", h.serveReady)
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// MCP returns the MCP endpoint alone, for routers other than ServeMux.
+func (h *Handler) MCP() http.Handler { return http.HandlerFunc(h.serveMCP) }
+
+// StartDrain makes /readyz answer 503 so that load balancers stop sending
+// new traffic; ListenAndServe calls it when shutdown begins.
+func (h *Handler) StartDrain() { h.draining.Store(true) }
+
+// CheckListenAddr refuses a listen address the authenticator must not be
+// exposed on (static development tokens on a non-loopback address).
+func (h *Handler) CheckListenAddr(addr string) error {
+	if c, ok := h.cfg.auth.(interface{ CheckListenAddr(string) error }); ok {
+		return c.CheckListenAddr(addr)
+	}
+	if h.cfg.noAuth && !isLoopbackAddr(addr) {
+		return fmt.Errorf("an unauthenticated MCP endpoint is refused on non-loopback address %q", addr)
+	}
+	return nil
+}
+
+func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
+	if origin := r.Header.Get("Origin"); origin != "" && !h.originAllowed(origin, r) {
+		h.reject(w, r, http.StatusForbidden, "", nil,
+			"origin "+origin+" is not allowed to call this server", "origin not allowed: "+origin)
+		return
+	}
+	if r.ContentLength > h.cfg.maxBody {
+		h.tooLarge(w, r)
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, h.cfg.maxBody)
+	}
+	if h.cfg.noAuth {
+		h.sdk.ServeHTTP(w, r)
+		return
+	}
+	id, ok := h.authenticate(w, r)
+	if !ok {
+		return
+	}
+	if r.Method == http.MethodPost && !h.checkToolScopes(w, r, id) {
+		return
+	}
+	ti := &auth.TokenInfo{
+		// Sessions are bound to this: another caller replaying the
+		// session id gets 403 from the SDK.
+		UserID: id.AuthMethod + ":" + id.Subject,
+		Scopes: id.Scopes,
+		Extra:  map[string]any{mcpkit.TokenInfoIdentityKey: id},
+	}
+	h.sdk.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenInfoKey{}, ti)))
+}
+
+// authenticate answers 401 or 503 itself when the caller is not
+// established.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (mcpkit.Identity, bool) {
+	token, ok := bearerToken(r)
+	if !ok {
+		h.reject(w, r, http.StatusUnauthorized, "", nil,
+			"missing bearer token: send Authorization: Bearer <access token>; the resource metadata says where to get one",
+			"no bearer token")
+		return mcpkit.Identity{}, false
+	}
+	id, err := h.cfg.auth.Authenticate(r.Context(), token)
+	switch {
+	case err == nil:
+		if id.Transport == "" {
+			id.Transport = "http"
+		}
+		return id, true
+	case errors.Is(err, ErrExpiredToken):
+		h.reject(w, r, http.StatusUnauthorized, "invalid_token", nil, "invalid bearer token: the token has expired; get a new one", err.Error())
+	case errors.Is(err, ErrInvalidToken):
+		// Why a token failed (bad signature, wrong audience) stays in the
+		// server's log: telling a forger helps only the forger.
+		h.reject(w, r, http.StatusUnauthorized, "invalid_token", nil, "invalid bearer token: the token was not accepted; get a new token for this server", err.Error())
+	default:
+		w.Header().Set("Retry-After", "5")
+		h.reject(w, r, http.StatusServiceUnavailable, "", nil, "the server cannot verify tokens right now; try again shortly", err.Error())
+	}
+	return mcpkit.Identity{}, false
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+		return "", false
+	}
+	return token, true
+}
+
+// originAllowed: an allow-listed origin, or with no list the request's own
+// host (same-origin).
+func (h *Handler) originAllowed(origin string, r *http.Request) bool {
+	if len(h.cfg.origins) > 0 {
+		for _, o := range h.cfg.origins {
+			if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+				return true
+			}
+		}
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+}
+
+func (h *Handler) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (h *Handler) serveReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if h.draining.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if h.cfg.ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := h.cfg.ready(ctx); err != nil {
+			h.cfg.logger.Warn("readiness check failed", "error", err)
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}

@@ -1,0 +1,61 @@
+package transport_test
+
+import (
+	"context"
+	"io"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+)
+
+type echoIn struct {
+	Text string `json:"text" jsonschema:"description=Text to echo,maxLength=100"`
+}
+
+type echoOut struct {
+	Text    string   `json:"text" jsonschema:"description=The text"`
+	Subject string   `json:"subject" jsonschema:"description=Who called"`
+	Auth    string   `json:"auth" jsonschema:"description=How the caller was authenticated"`
+	Scopes  []string `json:"scopes" jsonschema:"description=The caller's scopes"`
+	Via     string   `json:"via" jsonschema:"description=Transport"`
+}
+
+// newTestServer has a public echo tool, a tool needing notes:read and one
+// needing notes:admin. Calls counts handler runs.
+func newTestServer(t testing.TB) (*mcpkit.Server, *int64Counter) {
+	t.Helper()
+	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "test", Version: "1.0.0"}, mcpkit.WithGates(mcpkit.ScopeGate()))
+	require.NoError(t, err)
+	n := &int64Counter{}
+	handler := func(ctx context.Context, in echoIn) (echoOut, error) {
+		n.add()
+		c, _ := mcpkit.CallFromContext(ctx)
+		return echoOut{Text: in.Text, Subject: c.Identity.Subject, Auth: c.Identity.AuthMethod, Scopes: c.Identity.Scopes, Via: c.Identity.Transport}, nil
+	}
+	require.NoError(t, mcpkit.AddTool(srv, mcpkit.Tool{Name: "get_echo", Description: "Echo text.", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}}, handler))
+	require.NoError(t, mcpkit.AddTool(srv, mcpkit.Tool{Name: "get_note", Description: "Read a note.", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Scopes: []string{"notes:read"}}}, handler))
+	require.NoError(t, mcpkit.AddTool(srv, mcpkit.Tool{Name: "delete_note", Description: "Delete a note.", Policy: mcpkit.Policy{Risk: mcpkit.Destructive, Scopes: []string{"notes:admin"}}}, handler))
+	return srv, n
+}
+
+func resultText(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+type int64Counter struct{ v atomic.Int64 }
+
+func (c *int64Counter) add()        { c.v.Add(1) }
+func (c *int64Counter) load() int64 { return c.v.Load() }
+
+func ioPipe() (*io.PipeReader, *io.PipeWriter) { return io.Pipe() }
