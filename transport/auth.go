@@ -95,3 +95,16 @@ func localAddrIsLoopback(ctx context.Context) bool {
 	a, ok := ctx.Value(http.LocalAddrContextKey).(net.Addr)
 	return ok && a != nil && isLoopbackAddr(a.String())
 }
+
+// RequestAuthenticator adapts a to authenticate a plain HTTP request by its
+// bearer token, so that other endpoints of the service (an approval console)
+// accept exactly the credentials the MCP endpoint does.
+func RequestAuthenticator(a Authenticator) func(r *http.Request) (mcpkit.Identity, error) {
+	return func(r *http.Request) (mcpkit.Identity, error) {
+		token, ok := bearerToken(r)
+		if !ok {
+			return mcpkit.Identity{}, errors.New("no bearer token")
+		}
+		return a.Authenticate(r.Context(), token)
+	}
+}

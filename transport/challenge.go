@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+
 	"fmt"
 	"net/http"
 	"net/url"
@@ -22,6 +24,12 @@ const (
 // for one, and a JSON-RPC error whose message is msg (client-safe). reason
 // goes to the log and the reject hook only.
 func (h *Handler) reject(w http.ResponseWriter, r *http.Request, status int, authErr string, id *jsonrpc.ID, msg, reason string) {
+	h.rejectAs(w, r, Rejection{Status: status, Reason: reason}, authErr, id, msg)
+}
+
+// rejectAs is reject with what is known of the caller and the tool.
+func (h *Handler) rejectAs(w http.ResponseWriter, r *http.Request, rej Rejection, authErr string, id *jsonrpc.ID, msg string) {
+	status, reason := rej.Status, rej.Reason
 	switch status {
 	case http.StatusUnauthorized:
 		params := []string{fmt.Sprintf("resource_metadata=%q", h.metadataURL(r))}
@@ -32,7 +40,7 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, status int, aut
 	}
 	h.cfg.logger.Info("mcp request refused", "status", status, "reason", reason, "remote", r.RemoteAddr)
 	if h.cfg.onReject != nil {
-		h.cfg.onReject(r, status, reason)
+		h.cfg.onReject(r, rej)
 	}
 	code := int64(CodeForbidden)
 	switch status {
@@ -67,12 +75,32 @@ func (h *Handler) tooLarge(w http.ResponseWriter, r *http.Request) {
 
 // insufficientScope is the step-up challenge: the client may get a token
 // with the named scopes and retry.
-func (h *Handler) insufficientScope(w http.ResponseWriter, r *http.Request, id *jsonrpc.ID, tool string, need, missing []string) {
+func (h *Handler) insufficientScope(w http.ResponseWriter, r *http.Request, id *jsonrpc.ID, caller mcpkit.Identity, tool string, need, missing []string) {
 	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="insufficient_scope", scope=%q, resource_metadata=%q`,
 		strings.Join(need, " "), h.metadataURL(r)))
-	h.reject(w, r, http.StatusForbidden, "", id,
-		fmt.Sprintf("tool %s requires scope %s, which your token does not grant; get a token with that scope and retry", tool, strings.Join(missing, " ")),
-		"insufficient scope for "+tool+": missing "+strings.Join(missing, " "))
+	h.rejectAs(w, r, Rejection{
+		Status:   http.StatusForbidden,
+		Reason:   "insufficient scope for " + tool + ": missing " + strings.Join(missing, " "),
+		Tool:     tool,
+		Identity: &caller,
+		Missing:  missing,
+	}, "", id,
+		fmt.Sprintf("tool %s requires scope %s, which your token does not grant; get a token with that scope and retry", tool, strings.Join(missing, " ")))
+}
+
+// Rejection describes a request the handler refused before it reached the
+// MCP server, for WithRejectHook (an audit record, a metric).
+type Rejection struct {
+	// Status is the HTTP status sent: 401, 403, 413 or 503.
+	Status int
+	// Reason is the internal reason (never sent to the client).
+	Reason string
+	// Tool is the tool the request called, when the refusal is about one.
+	Tool string
+	// Identity is the authenticated caller, when authentication succeeded.
+	Identity *mcpkit.Identity
+	// Missing are the scopes the caller lacked (insufficient_scope).
+	Missing []string
 }
 
 // metadataURL is where this resource's RFC 9728 document lives: from the

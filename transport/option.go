@@ -24,7 +24,7 @@ type httpConfig struct {
 	ready          func(context.Context) error
 	sessionTimeout time.Duration
 	logger         *slog.Logger
-	onReject       func(r *http.Request, status int, reason string)
+	onReject       func(r *http.Request, rej Rejection)
 }
 
 // WithPath sets the MCP endpoint path (default "/mcp").
@@ -90,6 +90,6 @@ func WithLogger(l *slog.Logger) Option { return func(c *httpConfig) { c.logger =
 // WithRejectHook is called for every request the transport refuses before
 // it reaches the server (401, 403, 413, 503), with a reason for the
 // server's records (never sent to the client). Use it to audit refusals.
-func WithRejectHook(f func(r *http.Request, status int, reason string)) Option {
+func WithRejectHook(f func(r *http.Request, rej Rejection)) Option {
 	return func(c *httpConfig) { c.onReject = f }
 }

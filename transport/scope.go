@@ -65,7 +65,7 @@ func (h *Handler) checkToolScopes(w http.ResponseWriter, r *http.Request, id mcp
 					rid = &v
 				}
 			}
-			h.insufficientScope(w, r, rid, info.Name, info.Policy.Scopes, missing)
+			h.insufficientScope(w, r, rid, id, info.Name, info.Policy.Scopes, missing)
 			return false
 		}
 	}

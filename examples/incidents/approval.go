@@ -41,7 +41,7 @@ func approvalFeature() feature {
 		name: "approval",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&mode, "approver", "elicit", "who approves high-impact calls: elicit (the user, in their MCP client), console (a reviewer at -console), or deny")
-			fs.StringVar(&addr, "console", "", "serve the out-of-band approval console on this address (for example 127.0.0.1:8081); reviewers authenticate with the tokens in $"+envApproverTokens)
+			fs.StringVar(&addr, "console", "", "serve the out-of-band approval console on this address (for example 127.0.0.1:8081); reviewers sign in like MCP callers with -http, else with the tokens in $"+envApproverTokens)
 		},
 		setup: func(ctx context.Context, e *env) ([]mcpkit.Option, func(context.Context) error, error) {
 			var console *approval.Console
@@ -106,14 +106,21 @@ func elicitApprover(e *env, console *approval.Console) (approval.Approver, error
 	return approval.Elicit(approval.ElicitOptions{Keys: kr, Hint: hint})
 }
 
-// startConsole serves the approval console on addr until cleanup.
+// startConsole serves the approval console on addr until cleanup. With
+// -http, reviewers sign in with the same credentials as MCP callers (a
+// static token or a JWT); on stdio, with the tokens in
+// $INCIDENTS_APPROVER_TOKENS.
 func startConsole(ctx context.Context, e *env, addr string) (*approval.Console, func(context.Context) error, error) {
-	reviewers, err := parseTokens(os.Getenv(envApproverTokens))
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(reviewers) == 0 {
-		e.logger.Warn("approval console: no reviewers configured; every console request will be refused with 401", "env", envApproverTokens)
+	authenticate := approval.Authenticator(e.authenticate)
+	if e.authenticate == nil {
+		reviewers, err := parseTokens(os.Getenv(envApproverTokens))
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(reviewers) == 0 {
+			e.logger.Warn("approval console: no reviewers configured; every console request will be refused with 401", "env", envApproverTokens)
+		}
+		authenticate = tokenAuthenticator(reviewers)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -121,7 +128,7 @@ func startConsole(ctx context.Context, e *env, addr string) (*approval.Console, 
 	}
 	url := "http://" + ln.Addr().String() + "/"
 	console, err := approval.NewConsole(ctx, approval.ConsoleOptions{
-		Authenticate: tokenAuthenticator(reviewers),
+		Authenticate: authenticate,
 		URL:          url,
 		Logger:       e.logger,
 	})

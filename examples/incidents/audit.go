@@ -63,7 +63,8 @@ func auditFeature() feature {
 				}
 				return err
 			}
-			return []mcpkit.Option{mcpkit.WithMiddleware(audit.Middleware(sink, opts...))}, cleanup, nil
+			e.auditor = audit.New(sink, opts...)
+			return []mcpkit.Option{mcpkit.WithMiddleware(e.auditor.Middleware())}, cleanup, nil
 		},
 	}
 }

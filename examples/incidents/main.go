@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -48,6 +50,12 @@ type env struct {
 	// serve is set by the transport feature: it serves srv until ctx ends
 	// (or, on stdio, until the client closes stdin).
 	serve func(ctx context.Context, srv *mcpkit.Server) error
+	// auditor is set by the audit feature; the transport records the
+	// requests it refuses with it.
+	auditor *audit.Auditor
+	// authenticate is set by the transport feature when HTTP callers
+	// authenticate; the approval console accepts the same credentials.
+	authenticate func(r *http.Request) (mcpkit.Identity, error)
 }
 
 // feature is one concern of the example (transport, audit, flags,

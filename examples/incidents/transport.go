@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
+	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 	"github.com/mcpkit-go/mcpkit/transport"
 )
@@ -25,6 +27,15 @@ type transportConfig struct {
 	stateless bool
 	origins   string
 	allowNet  bool
+	noAuth    bool
+
+	// auth is the HTTP authenticator, built at setup.
+	auth transport.Authenticator
+}
+
+// devIdentity is the fixed caller of an unauthenticated (-no-auth) server.
+func devIdentity() mcpkit.Identity {
+	return mcpkit.Identity{Subject: "dev-no-auth", Scopes: AllScopes, AuthMethod: "none", Transport: "http"}
 }
 
 // transportFeature serves over stdio as the local user (the default), or
@@ -44,14 +55,26 @@ func transportFeature() feature {
 			fs.BoolVar(&cfg.stateless, "stateless", false, "stateless HTTP with JSON responses (no sessions)")
 			fs.StringVar(&cfg.origins, "origins", "", "comma-separated browser origins allowed to call the HTTP endpoint")
 			fs.BoolVar(&cfg.allowNet, "allow-static-tokens-on-network", false, "accept -tokens on a non-loopback -http address (never in production)")
+			fs.BoolVar(&cfg.noAuth, "no-auth", false, "serve -http WITHOUT authentication as a fixed development identity; loopback addresses only (conformance testing)")
 		},
 		setup: func(ctx context.Context, e *env) ([]mcpkit.Option, func(context.Context) error, error) {
 			if err := cfg.validate(); err != nil {
 				return nil, nil, err
 			}
 			e.serve = func(ctx context.Context, srv *mcpkit.Server) error { return serve(ctx, srv, cfg, e) }
+			if cfg.noAuth {
+				fmt.Fprintf(e.stderr, "WARNING: -no-auth: %s serves every HTTP caller as %q with every scope, without authentication; never use it outside a test on loopback\n",
+					cfg.httpAddr, devIdentity().Subject)
+				return []mcpkit.Option{mcpkit.WithDefaultIdentity(devIdentity())}, nil, nil
+			}
 			if cfg.httpAddr != "" {
 				// Every HTTP caller is a token's subject; there is no default.
+				a, err := cfg.authenticator(ctx, e)
+				if err != nil {
+					return nil, nil, err
+				}
+				cfg.auth = a
+				e.authenticate = transport.RequestAuthenticator(a)
 				return nil, nil, nil
 			}
 			return []mcpkit.Option{mcpkit.WithDefaultIdentity(transport.LocalIdentity(splitList(cfg.scopes)...))}, nil, nil
@@ -61,12 +84,19 @@ func transportFeature() feature {
 
 func (c *transportConfig) validate() error {
 	if c.httpAddr == "" {
-		if c.tokens != "" || c.jwks != "" || c.stateless {
-			return errors.New("-tokens, -jwks and -stateless need -http")
+		if c.tokens != "" || c.jwks != "" || c.stateless || c.noAuth {
+			return errors.New("-tokens, -jwks, -stateless and -no-auth need -http")
 		}
 		return nil
 	}
 	switch {
+	case c.noAuth && (c.tokens != "" || c.jwks != ""):
+		return errors.New("-no-auth cannot be combined with -tokens or -jwks")
+	case c.noAuth:
+		if !loopback(c.httpAddr) {
+			return fmt.Errorf("-no-auth is refused on non-loopback address %q", c.httpAddr)
+		}
+		return nil
 	case c.tokens == "" && c.jwks == "":
 		return errors.New("-http needs -tokens FILE or -jwks URL: an HTTP server never runs without authentication")
 	case c.jwks != "" && (c.issuer == "" || c.audience == ""):
@@ -87,7 +117,7 @@ func serve(ctx context.Context, srv *mcpkit.Server, cfg *transportConfig, e *env
 		e.logger.Info("stopped")
 		return err
 	}
-	h, err := httpHandler(ctx, srv, cfg, e)
+	h, err := httpHandler(srv, cfg, e)
 	if err != nil {
 		return err
 	}
@@ -105,43 +135,55 @@ func serve(ctx context.Context, srv *mcpkit.Server, cfg *transportConfig, e *env
 	return err
 }
 
-func httpHandler(ctx context.Context, srv *mcpkit.Server, cfg *transportConfig, e *env) (*transport.Handler, error) {
-	opts := []transport.Option{transport.WithLogger(e.logger), transport.WithScopesSupported(AllScopes...)}
+// authenticator builds the HTTP authenticator the flags ask for: static
+// development tokens, JWTs against a JWKS, or both (tried in that order).
+func (c *transportConfig) authenticator(ctx context.Context, e *env) (transport.Authenticator, error) {
 	var auths []transport.Authenticator
-	if cfg.tokens != "" {
-		st, err := transport.LoadStaticTokens(cfg.tokens)
+	if c.tokens != "" {
+		st, err := transport.LoadStaticTokens(c.tokens)
 		if err != nil {
 			return nil, err
 		}
-		st.AllowNonLoopback = cfg.allowNet
+		st.AllowNonLoopback = c.allowNet
 		// Checked here too: inside a Chain the handler cannot see it.
-		if err := st.CheckListenAddr(cfg.httpAddr); err != nil {
+		if err := st.CheckListenAddr(c.httpAddr); err != nil {
 			return nil, err
 		}
 		auths = append(auths, st)
 	}
-	if cfg.jwks != "" {
-		keys := transport.NewRemoteJWKS(cfg.jwks, transport.WithJWKSLogger(e.logger))
+	if c.jwks != "" {
+		keys := transport.NewRemoteJWKS(c.jwks, transport.WithJWKSLogger(e.logger))
 		if err := keys.Refresh(ctx); err != nil {
 			// Not fatal: cached-nothing means every token is refused
 			// until the JWKS answers.
-			e.logger.Warn("jwks: initial fetch failed; tokens are refused until it succeeds", "url", cfg.jwks, "error", err)
+			e.logger.Warn("jwks: initial fetch failed; tokens are refused until it succeeds", "url", c.jwks, "error", err)
 		}
-		jv, err := transport.NewJWTAuthenticator(transport.JWTConfig{Keys: keys, Issuer: cfg.issuer, Audience: cfg.audience})
+		jv, err := transport.NewJWTAuthenticator(transport.JWTConfig{Keys: keys, Issuer: c.issuer, Audience: c.audience})
 		if err != nil {
 			return nil, err
 		}
 		auths = append(auths, jv)
+	}
+	if len(auths) == 1 {
+		return auths[0], nil
+	}
+	return transport.Chain(auths...), nil
+}
+
+func httpHandler(srv *mcpkit.Server, cfg *transportConfig, e *env) (*transport.Handler, error) {
+	opts := []transport.Option{transport.WithLogger(e.logger), transport.WithScopesSupported(AllScopes...)}
+	switch {
+	case cfg.noAuth:
+		opts = append(opts, transport.WithoutAuthentication())
+	default:
+		opts = append(opts, transport.WithAuthenticator(cfg.auth))
+	}
+	if cfg.jwks != "" {
 		authSrv := cfg.authSrv
 		if authSrv == "" {
 			authSrv = cfg.issuer
 		}
 		opts = append(opts, transport.WithResource(cfg.audience), transport.WithAuthorizationServers(authSrv))
-	}
-	if len(auths) == 1 {
-		opts = append(opts, transport.WithAuthenticator(auths[0]))
-	} else {
-		opts = append(opts, transport.WithAuthenticator(transport.Chain(auths...)))
 	}
 	if cfg.stateless {
 		opts = append(opts, transport.WithStateless(), transport.WithJSONResponse())
@@ -149,7 +191,28 @@ func httpHandler(ctx context.Context, srv *mcpkit.Server, cfg *transportConfig, 
 	if o := splitList(cfg.origins); len(o) > 0 {
 		opts = append(opts, transport.WithAllowedOrigins(o...))
 	}
+	if a := e.auditor; a != nil {
+		// Requests refused before they reach the server are on the
+		// record too.
+		opts = append(opts, transport.WithRejectHook(func(r *http.Request, rej transport.Rejection) {
+			_ = a.Refused(r.Context(), audit.Refusal{Server: srv.Implementation(), Status: rej.Status, Reason: rej.Reason,
+				Tool: rej.Tool, Identity: rej.Identity, Scope: len(rej.Missing) > 0})
+		}))
+	}
 	return transport.NewHandler(srv, opts...)
+}
+
+// loopback reports whether addr (host:port) is a loopback address.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func splitList(s string) []string {

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -41,7 +43,7 @@ func TestStdioPipedRequestsAreAllAnsweredBeforeExit(t *testing.T) {
 	bin := buildExample(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin)
+	cmd := exec.CommandContext(ctx, bin, "-audit", filepath.Join(t.TempDir(), "audit.jsonl"))
 	cmd.Stdin = strings.NewReader(
 		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}` + "\n" +
 			`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_incident","arguments":{"id":"INC-1001"}}}` + "\n")
@@ -72,7 +74,7 @@ func TestStdioExitsCleanlyOnSIGTERM(t *testing.T) {
 	bin := buildExample(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin)
+	cmd := exec.CommandContext(ctx, bin, "-audit", filepath.Join(t.TempDir(), "audit.jsonl"))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, nil).Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
@@ -97,6 +99,10 @@ func startHTTP(t *testing.T, args ...string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
+	if !slices.Contains(args, "-audit") {
+		// Keep the audit file out of the source tree.
+		args = append(args, "-audit", filepath.Join(t.TempDir(), "audit.jsonl"))
+	}
 	go func() {
 		done <- run(ctx, append([]string{"-http", addr}, args...), strings.NewReader(""), io.Discard, pw)
 	}()
@@ -229,6 +235,9 @@ func TestTransportFlagsRefuseUnsafeCombinations(t *testing.T) {
 		{[]string{"-tokens", "testdata/tokens.json"}, "need -http"},
 		{[]string{"-http", "127.0.0.1:0", "-jwks", "http://127.0.0.1:1/jwks"}, "-jwks needs -issuer and -audience"},
 		{[]string{"-http", "0.0.0.0:0", "-tokens", "testdata/tokens.json"}, "refused on non-loopback"},
+		{[]string{"-no-auth"}, "need -http"},
+		{[]string{"-http", "0.0.0.0:0", "-no-auth"}, "-no-auth is refused on non-loopback"},
+		{[]string{"-http", "127.0.0.1:0", "-no-auth", "-tokens", "testdata/tokens.json"}, "cannot be combined"},
 	} {
 		err := run(context.Background(), tc.args, strings.NewReader(""), io.Discard, io.Discard)
 		assert.ErrorContains(t, err, tc.want, tc.args)

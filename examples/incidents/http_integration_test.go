@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mcpkit-go/mcpkit/audit"
+)
+
+// TestHTTPRefusalsAreAudited: requests the transport refuses before they
+// reach the server (no token, a bad token, a scope the token lacks) are in
+// the audit file, and the chain still verifies.
+func TestHTTPRefusalsAreAudited(t *testing.T) {
+	auditFile := filepath.Join(t.TempDir(), "audit.jsonl")
+	base := startHTTP(t, "-tokens", "testdata/tokens.json", "-audit", auditFile)
+
+	post := func(token, body string) int {
+		req, err := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	assert.Equal(t, http.StatusUnauthorized, post("", initialize))
+	assert.Equal(t, http.StatusUnauthorized, post("not-a-token-we-issued", initialize))
+	deleteCall := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"delete_incident","arguments":{"id":"INC-1001","reason":"dup"}}}`
+	assert.Equal(t, http.StatusForbidden, post(bobDevToken, deleteCall))
+
+	var records []audit.Record
+	require.Eventually(t, func() bool {
+		records = readAudit(t, auditFile)
+		return len(records) >= 3
+	}, 5*time.Second, 50*time.Millisecond, "the refusals reach the audit file")
+	assert.Equal(t, "unauthenticated", records[0].Outcome)
+	assert.Equal(t, "unauthenticated", records[1].Outcome)
+	assert.NotContains(t, records[1].Error, "not-a-token-we-issued")
+	assert.Equal(t, "denied_scope", records[2].Outcome)
+	assert.Equal(t, "bob", records[2].Principal.Subject)
+	assert.Equal(t, "delete_incident", records[2].Tool)
+	assert.Equal(t, "incidents", records[2].Server.Name)
+	_, err := audit.Verify(auditFile)
+	assert.NoError(t, err, "the chain verifies")
+}
+
+func readAudit(t *testing.T, path string) []audit.Record {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []audit.Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var r audit.Record
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
+		out = append(out, r)
+	}
+	return out
+}
+
+// syncBuffer is an io.Writer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestNoAuthIsExplicitLoopbackOnlyAndAnnounced: -no-auth serves a fixed
+// development identity on loopback and says so on stderr.
+func TestNoAuthIsExplicitLoopbackOnlyAndAnnounced(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	var stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-http", addr, "-no-auth", "-audit", filepath.Join(t.TempDir(), "a.jsonl")}, strings.NewReader(""), io.Discard, &stderr)
+	}()
+	defer func() {
+		cancel()
+		assert.NoError(t, <-done)
+	}()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	}, 10*time.Second, 20*time.Millisecond)
+	assert.Contains(t, stderr.String(), "WARNING: -no-auth")
+
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, nil).
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp"}, nil)
+	require.NoError(t, err)
+	defer cs.Close()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "resolve_incident", Arguments: map[string]any{"id": "INC-1002", "resolution": "fixed it"}})
+	require.NoError(t, err)
+	require.False(t, res.IsError, textOf(res))
+	assert.Contains(t, textOf(res), "Resolved by dev-no-auth", "the fixed development identity reaches the handler")
+}
+
+// TestConsoleAcceptsTheTransportsCredentials: with -http, reviewers sign in
+// to the approval console with the same tokens as MCP callers.
+func TestConsoleAcceptsTheTransportsCredentials(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	consoleAddr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	startHTTP(t, "-tokens", "testdata/tokens.json", "-approver", "console", "-console", consoleAddr)
+	get := func(token string) int {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+consoleAddr+"/api/pending", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, get(aliceDevToken))
+	assert.Equal(t, http.StatusUnauthorized, get(""))
+	assert.Equal(t, http.StatusUnauthorized, get("not-a-token-we-issued"))
+}
