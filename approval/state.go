@@ -142,11 +142,14 @@ func (kr *Keyring) verifyState(s string) (claims, error) {
 	if !ok {
 		return c, invalidState("requestState was signed with an unknown or retired key")
 	}
-	got, err := base64.RawURLEncoding.DecodeString(parts[3])
-	if err != nil || !hmac.Equal(got, mac(secret, strings.Join(parts[:3], "."))) {
+	// Compare the canonical encoding, not the decoded bytes: the decoder
+	// skips newlines and ignores the last character's unused bits, which
+	// would give one signature several accepted spellings.
+	want := base64.RawURLEncoding.EncodeToString(mac(secret, strings.Join(parts[:3], ".")))
+	if !hmac.Equal([]byte(parts[3]), []byte(want)) {
 		return c, invalidState("requestState signature does not verify (forged or altered)")
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[2])
+	payload, err := base64.RawURLEncoding.Strict().DecodeString(parts[2])
 	if err != nil || json.Unmarshal(payload, &c) != nil {
 		return c, invalidState("requestState payload is malformed")
 	}

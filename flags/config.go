@@ -88,7 +88,7 @@ func parseConfig(data []byte) (*config, error) {
 	if err := strictUnmarshal(data, &top); err != nil {
 		return nil, fmt.Errorf("malformed JSON: %w", err)
 	}
-	for k := range top {
+	for _, k := range sortedKeys(top) {
 		switch k {
 		case "flags", "$evaluators", "$schema", "metadata":
 		default:
@@ -187,7 +187,8 @@ func resolveRefs(node any, defs map[string]any, stack []string) (any, error) {
 			return resolveRefs(def, defs, append(stack, name))
 		}
 		out := make(map[string]any, len(n))
-		for k, v := range n {
+		for _, k := range sortedKeys(n) { // sorted: the first error named is stable
+			v := n[k]
 			r, err := resolveRefs(v, defs, stack)
 			if err != nil {
 				return nil, err
@@ -225,7 +226,7 @@ func parseFlag(key string, raw json.RawMessage, evaluators map[string]any) (*fla
 	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
 		return nil, errors.New("must be an object with state, variants and defaultVariant")
 	}
-	for k := range fields {
+	for _, k := range sortedKeys(fields) {
 		switch k {
 		case "state", "variants", "defaultVariant", "targeting", "metadata":
 		default:
