@@ -219,18 +219,29 @@ func (r *Redactor) limit(b []byte) json.RawMessage {
 func (r *Redactor) walk(v any, path string, paths []string) any {
 	switch x := v.(type) {
 	case map[string]any:
-		for k, child := range x {
+		out := make(map[string]any, len(x))
+		for _, k := range sortedKeys(x) {
+			child := x[k]
 			p := k
 			if path != "" {
 				p = path + "." + k
 			}
+			// A key can carry a credential too ({"ghp_...": 1}): keys go
+			// through String like values, kept distinct if two collapse.
+			name := r.String(k)
+			for i := 2; name != k; i++ {
+				if _, taken := out[name]; !taken {
+					break
+				}
+				name = fmt.Sprintf("%s#%d", r.String(k), i)
+			}
 			if r.SecretKey(k) || slices.Contains(paths, p) {
-				x[k] = Redacted
+				out[name] = Redacted
 				continue
 			}
-			x[k] = r.walk(child, p, paths)
+			out[name] = r.walk(child, p, paths)
 		}
-		return x
+		return out
 	case []any:
 		// An array's elements share its path: "items.token" masks the
 		// token of every item.
@@ -242,4 +253,13 @@ func (r *Redactor) walk(v any, path string, paths []string) any {
 		return r.String(x)
 	}
 	return v
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

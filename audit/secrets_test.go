@@ -3,6 +3,7 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,4 +143,15 @@ func TestRedactorIsDeterministicAndTruncates(t *testing.T) {
 	paths := audit.NewRedactor().JSON([]byte(`{"account":{"user":"u","pin":"1234"},"list":[{"pin":"5"}]}`), []string{"account.pin", "list.pin"})
 	assert.JSONEq(t, `{"account":{"user":"u","pin":"[REDACTED]"},"list":[{"pin":"[REDACTED]"}]}`, string(paths))
 	assert.Equal(t, `"not json: password=[REDACTED]"`, string(audit.NewRedactor().JSON([]byte("not json: password=abc"), nil)))
+}
+
+func TestRedactorMasksCredentialsInKeys(t *testing.T) {
+	r := audit.NewRedactor()
+	token := "ghp_" + strings.Repeat("a1B2", 9)
+	out := string(r.JSON([]byte(`{"`+token+`":1,"ok":"fine","nested":{"`+token+`":2}}`), nil))
+	assert.NotContains(t, out, token)
+	assert.Contains(t, out, `"ok":"fine"`)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &m))
+	assert.Len(t, m, 3, "keys stay distinct")
 }
