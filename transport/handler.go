@@ -165,7 +165,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (mcpkit.I
 	if !ok {
 		h.reject(w, r, http.StatusUnauthorized, "", nil,
 			"missing bearer token: send Authorization: Bearer <access token>; the resource metadata says where to get one",
-			"no bearer token")
+			"no access token in the Authorization header")
 		return mcpkit.Identity{}, false
 	}
 	id, err := h.cfg.auth.Authenticate(r.Context(), token)
