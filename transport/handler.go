@@ -70,6 +70,10 @@ func NewHandler(srv *mcpkit.Server, opts ...Option) (*Handler, error) {
 		Logger:              cfg.logger,
 		SessionTimeout:      cfg.sessionTimeout,
 		MaxRequestBodyBytes: cfg.maxBody,
+		// A call whose client went away stops (its approval wait, its
+		// query): nobody can receive the result. Applies from protocol
+		// 2026-07-28, where the POST is the whole call.
+		PropagateRequestCancellation: true,
 	})
 	h.sdk = sdk
 	if !cfg.noAuth {
