@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpkit-go/mcpkit/examples/internal/serverkit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -20,9 +21,9 @@ import (
 // up from args, as main does.
 func approvalServer(t *testing.T, args ...string) (*mcpkit.Server, *Store) {
 	t.Helper()
-	f := approvalFeature()
+	f := serverkit.ApprovalFeature(serverConfig())
 	fs := flag.NewFlagSet("incidents", flag.ContinueOnError)
-	f.flags(fs)
+	f.Flags(fs)
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}
@@ -30,8 +31,8 @@ func approvalServer(t *testing.T, args ...string) (*mcpkit.Server, *Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{logger: slog.New(slog.NewTextHandler(io.Discard, nil)), store: store}
-	opts, cleanup, err := f.setup(context.Background(), e)
+	e := &serverkit.Env{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	opts, cleanup, err := f.Setup(context.Background(), e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestApprovalConsoleFlag(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	t.Setenv(envApproverTokens, "bob=bob-token-0123456789")
+	t.Setenv(serverConfig().ApproverTokensEnv(), "bob=bob-token-0123456789")
 	srv, store := approvalServer(t, "-approver", "console", "-console", addr)
 	id := firstID(t, store, Filter{}, nil)
 	cs := connectClient(t, srv, "", nil)
@@ -192,11 +193,11 @@ func TestApprovalConsoleFlag(t *testing.T) {
 
 func TestApprovalFlagErrors(t *testing.T) {
 	for _, args := range [][]string{{"-approver", "maybe"}, {"-approver", "console"}} {
-		f := approvalFeature()
+		f := serverkit.ApprovalFeature(serverConfig())
 		fs := flag.NewFlagSet("x", flag.ContinueOnError)
-		f.flags(fs)
+		f.Flags(fs)
 		_ = fs.Parse(args)
-		if _, _, err := f.setup(context.Background(), &env{logger: slog.New(slog.DiscardHandler)}); err == nil {
+		if _, _, err := f.Setup(context.Background(), &serverkit.Env{Logger: slog.New(slog.DiscardHandler)}); err == nil {
 			t.Errorf("%v: accepted", args)
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/examples/internal/serverkit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -108,14 +109,14 @@ func (o *otlpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // using it, plus the feature's cleanup.
 func auditServer(t *testing.T, args ...string) (*mcpkit.Server, func(context.Context) error) {
 	t.Helper()
-	f := auditFeature()
+	f := serverkit.AuditFeature(serverConfig())
 	fs := flag.NewFlagSet("incidents", flag.ContinueOnError)
-	f.flags(fs)
+	f.Flags(fs)
 	require.NoError(t, fs.Parse(args))
 	store, err := NewStore(time.Now)
 	require.NoError(t, err)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	opts, cleanup, err := f.setup(context.Background(), &env{logger: logger, store: store})
+	opts, cleanup, err := f.Setup(context.Background(), &serverkit.Env{Logger: logger})
 	require.NoError(t, err)
 	opts = append(opts, mcpkit.WithDefaultIdentity(mcpkit.Identity{Subject: "tester", Scopes: AllScopes, AuthMethod: "local", Transport: "stdio"}))
 	srv, err := newServer(store, opts...)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mcpkit-go/mcpkit/examples/internal/serverkit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -20,12 +21,12 @@ import (
 // tools a caller sees.
 func visibleTools(t *testing.T, args []string, id mcpkit.Identity) []string {
 	t.Helper()
-	f := flagsFeature()
+	f := serverkit.FlagsFeature(serverConfig())
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	f.flags(fs)
+	f.Flags(fs)
 	require.NoError(t, fs.Parse(args))
 	ctx := context.Background()
-	opts, cleanup, err := f.setup(ctx, &env{logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	opts, cleanup, err := f.Setup(ctx, &serverkit.Env{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	if cleanup != nil {
 		t.Cleanup(func() { _ = cleanup(context.Background()) })

@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/transport"
 )
 
 const benchSQL = "SELECT o.id, c.name, o.total, o.placed_at, o.meta FROM shop.orders o JOIN shop.customers c ON c.id = o.customer_id ORDER BY o.id"
@@ -56,7 +57,7 @@ func BenchmarkQuery(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer db.Close()
-		srv, err := newServer(db, mcpkit.WithDefaultIdentity(localIdentity(AllScopes)))
+		srv, err := newServer(db, mcpkit.WithDefaultIdentity(transport.LocalIdentity(AllScopes...)))
 		if err != nil {
 			b.Fatal(err)
 		}

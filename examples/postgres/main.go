@@ -17,6 +17,12 @@
 //     before the database is asked. It is a courtesy, not a guard: the tests
 //     turn it off and show that the database refuses every write anyway.
 //
+// Transport (stdio, or HTTP with -tokens/-jwks), audit (-audit, OTLP),
+// flags (-flags) and approval (-approver, -console) are the shared
+// examples/internal/serverkit features, with the same flags as
+// examples/incidents; see RUNBOOK.md. The database flags are
+// -statement-timeout, -max-result-bytes, -max-conns and -connect-timeout.
+//
 // The connection string comes only from $DATABASE_URL (a flag would show in
 // process listings) and is never logged or put in an error. It logs to
 // stderr only; stdout carries nothing but the protocol.
@@ -24,21 +30,18 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpkit-go/mcpkit/examples/internal/serverkit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
-// version is the server version reported to clients and in audit records.
+// version is the server version reported to clients and in audit records,
+// and the version the client configurations in clients/ pin.
 const version = "0.1.0"
 
 // envDatabaseURL names the environment variable holding the connection
@@ -46,94 +49,54 @@ const version = "0.1.0"
 const envDatabaseURL = "DATABASE_URL"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "postgres:", err)
-		os.Exit(1)
-	}
-}
-
-// env is what a feature's setup may use.
-type env struct {
-	logger *slog.Logger
-	db     *DB
-	getenv func(string) string
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
-}
-
-// feature is one concern of the example (transport, audit, flags,
-// approval): its command-line flags and the server options it contributes.
-type feature struct {
-	name  string
-	flags func(fs *flag.FlagSet)
-	// setup runs once flags are parsed. cleanup, if not nil, runs after
-	// the server stops.
-	setup func(ctx context.Context, e *env) (opts []mcpkit.Option, cleanup func(context.Context) error, err error)
-}
-
-func features() []feature {
-	return []feature{transportFeature(), auditFeature(), flagsFeature(), approvalFeature()}
+	a := newApp(os.Getenv)
+	serverkit.Main(a.serverConfig(), a.build)
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("postgres", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg := defaultConfig()
-	cfg.register(fs)
-	fts := features()
-	for _, f := range fts {
-		if f.flags != nil {
-			f.flags(fs)
-		}
+	a := newApp(getenv)
+	return serverkit.Run(ctx, a.serverConfig(), args, serverkit.IO{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv}, a.build)
+}
+
+// app is one run of the server: its database settings, resolved once from
+// the flags, and the pool opened from them.
+type app struct {
+	cfg    config
+	getenv func(string) string
+	db     *DB
+}
+
+func newApp(getenv func(string) string) *app { return &app{cfg: defaultConfig(), getenv: getenv} }
+
+// serverConfig is everything serverkit needs to know about this server.
+func (a *app) serverConfig() serverkit.Config {
+	return serverkit.Config{
+		Name:      "postgres",
+		Version:   version,
+		Scopes:    AllScopes,
+		AuditFile: "postgres-audit.jsonl",
+		// POSTGRES_MCP_APPROVAL_KEYS, POSTGRES_MCP_APPROVER_TOKENS.
+		EnvPrefix: "POSTGRES_MCP",
+		Flags:     a.cfg.register,
+		Check:     a.cfg.validate,
+		Prepare:   a.connect,
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	db, err := Connect(ctx, getenv(envDatabaseURL), cfg, logger)
+}
+
+// connect opens the pool before anything else is set up: a wrong
+// DATABASE_URL or a privileged role stops the server before it opens its
+// audit file or binds a port.
+func (a *app) connect(ctx context.Context, logger *slog.Logger) (func(), error) {
+	db, err := Connect(ctx, a.getenv(envDatabaseURL), a.cfg, logger)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer db.Close()
-	e := &env{logger: logger, db: db, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
-	opts := []mcpkit.Option{mcpkit.WithLogger(e.logger)}
-	var cleanups []func(context.Context) error
-	defer func() {
-		// Cleanups (flushing audit, closing providers) get their own
-		// deadline: the run context may already be cancelled.
-		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for i := len(cleanups) - 1; i >= 0; i-- {
-			if err := cleanups[i](cctx); err != nil {
-				e.logger.Error("cleanup failed", "error", err)
-			}
-		}
-	}()
-	for _, f := range fts {
-		if f.setup == nil {
-			continue
-		}
-		o, cleanup, err := f.setup(ctx, e)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.name, err)
-		}
-		opts = append(opts, o...)
-		if cleanup != nil {
-			cleanups = append(cleanups, cleanup)
-		}
-	}
-	srv, err := newServer(db, opts...)
-	if err != nil {
-		return err
-	}
-	return serve(ctx, srv, e)
+	a.db = db
+	return db.Close, nil
+}
+
+func (a *app) build(_ context.Context, _ *slog.Logger, opts ...mcpkit.Option) (*mcpkit.Server, error) {
+	return newServer(a.db, opts...)
 }
 
 // newServer builds the postgres server over db.

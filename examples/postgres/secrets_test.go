@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +51,7 @@ func TestPasswordNeverLeaks(t *testing.T) {
 		}
 		return ""
 	}
+	auditFile := filepath.Join(t.TempDir(), "audit.jsonl")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	stderr := &lockedWriter{w: &strings.Builder{}}
@@ -56,7 +59,7 @@ func TestPasswordNeverLeaks(t *testing.T) {
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-statement-timeout=300ms"}, getenv, inR, outW, stderr)
+		done <- run(ctx, []string{"-statement-timeout=300ms", "-audit", auditFile}, getenv, inR, outW, stderr)
 		outW.Close()
 	}()
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "leak-test", Version: "1"}, nil).Connect(ctx, &mcp.IOTransport{Reader: outR, Writer: inW}, nil)
@@ -85,6 +88,15 @@ func TestPasswordNeverLeaks(t *testing.T) {
 	for _, s := range secrets {
 		assert.NotContains(t, logs, s, "the log holds the secret")
 		assert.NotContains(t, seen.String(), s, "a result holds the secret")
+	}
+	// The audit file holds every call with its internal cause, and no
+	// secret.
+	auditText, err := os.ReadFile(auditFile)
+	require.NoError(t, err)
+	assert.Equal(t, len(leakProbes), strings.Count(string(auditText), "\n"), "one audit record per call")
+	assert.Contains(t, string(auditText), `"outcome":"unknown_tool"`)
+	for _, s := range secrets {
+		assert.NotContains(t, string(auditText), s, "the audit file holds the secret")
 	}
 
 	// What an audit record would hold: every internal cause.

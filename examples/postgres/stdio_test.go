@@ -30,7 +30,7 @@ func TestStdioBinaryWithRealClient(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-statement-timeout=2s", "-max-conns=2")
+	cmd := exec.CommandContext(ctx, bin, "-statement-timeout=2s", "-max-conns=2", "-audit", filepath.Join(t.TempDir(), "audit.jsonl"))
 	cmd.Env = append(os.Environ(), envDatabaseURL+"="+c.readerURL())
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

@@ -1,4 +1,4 @@
-package main
+package serverkit
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -17,38 +16,51 @@ import (
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
-// Environment variables the approval feature reads (secrets stay out of
-// flags, which show in process listings).
-const (
-	// envApprovalKeys holds the HMAC keys that sign in-client approval
-	// states: "id:base64secret,..." oldest first; the last one signs.
-	envApprovalKeys = "INCIDENTS_APPROVAL_KEYS"
-	// envApproverTokens holds the console's reviewers:
-	// "subject=token,...".
-	envApproverTokens = "INCIDENTS_APPROVER_TOKENS"
-)
-
-// approvalFeature puts the human-approval gate in front of delete_incident
-// (always) and resolve_incident (severity 1).
+// ApprovalFeature puts the human-approval gate after validation, in front
+// of every tool whose Policy asks for approval (a server of read-only tools
+// never triggers it; it is wired anyway, so that every server has the same
+// surface).
 //
 //	-approver elicit   ask the user in their MCP client (default); with
 //	                   -console, clients that cannot elicit fall back to it
 //	-approver console  wait for a reviewer in the console at -console ADDR
 //	-approver deny     refuse every call that needs approval
-func approvalFeature() feature {
+//
+// A call nobody answers within Config.ApprovalTimeout is denied. Secrets
+// come from the environment, never from flags (which show in process
+// listings): the HMAC keys in $<PREFIX>_APPROVAL_KEYS and, on stdio, the
+// console's reviewers in $<PREFIX>_APPROVER_TOKENS.
+func ApprovalFeature(cfg Config) Feature {
+	cfg = cfg.withDefaults()
 	var mode, addr string
-	return feature{
-		name: "approval",
-		flags: func(fs *flag.FlagSet) {
+	check := func() error {
+		switch mode {
+		case "elicit", "deny":
+		case "console":
+			if addr == "" {
+				return errors.New("-approver console needs -console ADDR")
+			}
+		default:
+			return fmt.Errorf("-approver %q: want elicit, console or deny", mode)
+		}
+		return nil
+	}
+	return Feature{
+		Name: "approval",
+		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&mode, "approver", "elicit", "who approves high-impact calls: elicit (the user, in their MCP client), console (a reviewer at -console), or deny")
-			fs.StringVar(&addr, "console", "", "serve the out-of-band approval console on this address (for example 127.0.0.1:8081); reviewers sign in like MCP callers with -http, else with the tokens in $"+envApproverTokens)
+			fs.StringVar(&addr, "console", "", "serve the out-of-band approval console on this address (for example 127.0.0.1:8081); reviewers sign in like MCP callers with -http, else with the tokens in $"+cfg.ApproverTokensEnv())
 		},
-		setup: func(ctx context.Context, e *env) ([]mcpkit.Option, func(context.Context) error, error) {
+		Check: check,
+		Setup: func(ctx context.Context, e *Env) ([]mcpkit.Option, func(context.Context) error, error) {
+			if err := check(); err != nil {
+				return nil, nil, err
+			}
 			var console *approval.Console
 			var cleanup func(context.Context) error
 			if addr != "" {
 				var err error
-				console, cleanup, err = startConsole(ctx, e, addr)
+				console, cleanup, err = startConsole(ctx, cfg, e, addr)
 				if err != nil {
 					return nil, nil, err
 				}
@@ -56,7 +68,7 @@ func approvalFeature() feature {
 			var a approval.Approver
 			switch mode {
 			case "elicit":
-				el, err := elicitApprover(e, console)
+				el, err := elicitApprover(cfg, e, console)
 				if err != nil {
 					return nil, cleanup, err
 				}
@@ -65,16 +77,11 @@ func approvalFeature() feature {
 					a = approval.FirstAvailable(el, console)
 				}
 			case "console":
-				if console == nil {
-					return nil, nil, errors.New("-approver console needs -console ADDR")
-				}
 				a = console
 			case "deny":
 				a = approval.AlwaysDeny("this server refuses calls that need approval (-approver deny)")
-			default:
-				return nil, cleanup, fmt.Errorf("-approver %q: want elicit, console or deny", mode)
 			}
-			gate, err := approval.New(a, approval.WithTimeout(5*time.Minute))
+			gate, err := approval.New(a, approval.WithTimeout(cfg.ApprovalTimeout))
 			if err != nil {
 				return nil, cleanup, err
 			}
@@ -83,17 +90,18 @@ func approvalFeature() feature {
 	}
 }
 
-func elicitApprover(e *env, console *approval.Console) (approval.Approver, error) {
-	keys, err := approval.ParseKeys(os.Getenv(envApprovalKeys))
+func elicitApprover(cfg Config, e *Env, console *approval.Console) (approval.Approver, error) {
+	name := cfg.ApprovalKeysEnv()
+	keys, err := approval.ParseKeys(e.getenv(name))
 	if err != nil {
-		return nil, fmt.Errorf("$%s: %w", envApprovalKeys, err)
+		return nil, fmt.Errorf("$%s: %w", name, err)
 	}
 	if len(keys) == 0 {
 		// One process, one key: states do not outlive it anyway.
 		secret := make([]byte, approval.MinKeySize)
 		_, _ = rand.Read(secret)
 		keys = []approval.Key{{ID: "ephemeral", Secret: secret}}
-		e.logger.Info("approval: signing in-client approvals with an ephemeral key; set " + envApprovalKeys + " to share keys across replicas")
+		e.logger().Info("approval: signing in-client approvals with an ephemeral key; set " + name + " to share keys across replicas")
 	}
 	kr, err := approval.NewKeyring(keys...)
 	if err != nil {
@@ -109,18 +117,19 @@ func elicitApprover(e *env, console *approval.Console) (approval.Approver, error
 // startConsole serves the approval console on addr until cleanup. With
 // -http, reviewers sign in with the same credentials as MCP callers (a
 // static token or a JWT); on stdio, with the tokens in
-// $INCIDENTS_APPROVER_TOKENS.
-func startConsole(ctx context.Context, e *env, addr string) (*approval.Console, func(context.Context) error, error) {
+// $<PREFIX>_APPROVER_TOKENS.
+func startConsole(ctx context.Context, cfg Config, e *Env, addr string) (*approval.Console, func(context.Context) error, error) {
 	authenticate := approval.Authenticator(e.authenticate)
 	if e.authenticate == nil {
-		reviewers, err := parseTokens(os.Getenv(envApproverTokens))
+		name := cfg.ApproverTokensEnv()
+		reviewers, err := parseReviewers(name, e.getenv(name))
 		if err != nil {
 			return nil, nil, err
 		}
 		if len(reviewers) == 0 {
-			e.logger.Warn("approval console: no reviewers configured; every console request will be refused with 401", "env", envApproverTokens)
+			e.logger().Warn("approval console: no reviewers configured; every console request will be refused with 401", "env", name)
 		}
-		authenticate = tokenAuthenticator(reviewers)
+		authenticate = reviewerAuthenticator(reviewers)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -130,7 +139,7 @@ func startConsole(ctx context.Context, e *env, addr string) (*approval.Console, 
 	console, err := approval.NewConsole(ctx, approval.ConsoleOptions{
 		Authenticate: authenticate,
 		URL:          url,
-		Logger:       e.logger,
+		Logger:       e.logger(),
 	})
 	if err != nil {
 		ln.Close()
@@ -139,30 +148,30 @@ func startConsole(ctx context.Context, e *env, addr string) (*approval.Console, 
 	hs := &http.Server{Handler: console, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			e.logger.Error("approval console stopped", "error", err)
+			e.logger().Error("approval console stopped", "error", err)
 		}
 	}()
-	e.logger.Info("approval console listening", "url", url)
+	e.logger().Info("approval console listening", "url", url)
 	return console, hs.Shutdown, nil
 }
 
 type reviewer struct{ subject, token string }
 
-func parseTokens(s string) ([]reviewer, error) {
+func parseReviewers(env, s string) ([]reviewer, error) {
 	var out []reviewer
-	for _, part := range splitList(s) {
+	for _, part := range SplitList(s) {
 		sub, tok, ok := strings.Cut(part, "=")
 		if !ok || sub == "" || len(tok) < 16 {
-			return nil, fmt.Errorf("$%s: want subject=token pairs with tokens of at least 16 characters", envApproverTokens)
+			return nil, fmt.Errorf("$%s: want subject=token pairs with tokens of at least 16 characters", env)
 		}
 		out = append(out, reviewer{subject: sub, token: tok})
 	}
 	return out, nil
 }
 
-// tokenAuthenticator accepts "Authorization: Bearer <token>" for the
+// reviewerAuthenticator accepts "Authorization: Bearer <token>" for the
 // configured reviewers.
-func tokenAuthenticator(reviewers []reviewer) approval.Authenticator {
+func reviewerAuthenticator(reviewers []reviewer) approval.Authenticator {
 	return func(r *http.Request) (mcpkit.Identity, error) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if ok {

@@ -1,4 +1,4 @@
-package main
+package serverkit
 
 import (
 	"context"
@@ -20,30 +20,38 @@ import (
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
-// auditFeature records every tool call in a hash-chained JSONL file and,
-// when OTEL_EXPORTER_OTLP_ENDPOINT is set, exports the calls' spans, the
-// duration metric and the audit records as logs over OTLP/HTTP.
-func auditFeature() feature {
+// EnvOTLPEndpoint turns on OTLP/HTTP export when set; the exporters read
+// the other standard OTEL_EXPORTER_OTLP_* variables themselves.
+const EnvOTLPEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT"
+
+// AuditFeature records every tool call (and every request the HTTP
+// transport refuses) in a hash-chained JSONL file and, when
+// OTEL_EXPORTER_OTLP_ENDPOINT is set, exports the calls' spans, the
+// duration metric and the audit records as logs over OTLP/HTTP. It is the
+// outermost middleware, so it sees every outcome.
+func AuditFeature(cfg Config) Feature {
+	cfg = cfg.withDefaults()
 	var path string
-	return feature{
-		name: "audit",
-		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&path, "audit", "incidents-audit.jsonl",
+	return Feature{
+		Name: "audit",
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&path, "audit", cfg.AuditFile,
 				"append-only, hash-chained audit file (check it with: go run ./audit/cmd/auditverify FILE)")
 		},
-		setup: func(ctx context.Context, e *env) ([]mcpkit.Option, func(context.Context) error, error) {
-			file, err := audit.Open(path, audit.WithFileLogger(e.logger))
+		Setup: func(ctx context.Context, e *Env) ([]mcpkit.Option, func(context.Context) error, error) {
+			log := e.logger()
+			file, err := audit.Open(path, audit.WithFileLogger(log))
 			if err != nil {
 				return nil, nil, err
 			}
 			if rc := file.Recovered(); rc.Records > 0 || rc.TornBytes > 0 {
-				e.logger.Info("audit: resuming chain", "file", path, "after_seq", rc.LastSeq, "torn_bytes", rc.TornBytes)
+				log.Info("audit: resuming chain", "file", path, "after_seq", rc.LastSeq, "torn_bytes", rc.TornBytes)
 			}
 			sinks := []audit.Sink{file}
-			opts := []audit.Option{audit.WithLogger(e.logger)}
+			opts := []audit.Option{audit.WithLogger(log)}
 			var tel *otlpProviders
-			if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" {
-				if tel, err = newOTLPProviders(ctx); err != nil {
+			if endpoint := os.Getenv(EnvOTLPEndpoint); endpoint != "" {
+				if tel, err = newOTLPProviders(ctx, cfg); err != nil {
 					_ = file.Close(ctx)
 					return nil, nil, err
 				}
@@ -51,7 +59,7 @@ func auditFeature() feature {
 				// record; the collector copy must not slow calls.
 				sinks = append(sinks, audit.NewAsync(audit.OTelLogSink(tel.logs)))
 				opts = append(opts, audit.WithTracerProvider(tel.traces), audit.WithMeterProvider(tel.metrics))
-				e.logger.Info("audit: exporting traces, metrics and audit logs over OTLP/HTTP", "endpoint", os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
+				log.Info("audit: exporting traces, metrics and audit logs over OTLP/HTTP", "endpoint", endpoint)
 			}
 			sink := audit.Fanout(sinks...)
 			cleanup := func(ctx context.Context) error {
@@ -70,16 +78,16 @@ func auditFeature() feature {
 }
 
 // otlpProviders are the OpenTelemetry SDK providers exporting over
-// OTLP/HTTP. The exporters read the standard OTEL_EXPORTER_OTLP_* variables.
+// OTLP/HTTP.
 type otlpProviders struct {
 	traces  *sdktrace.TracerProvider
 	metrics *sdkmetric.MeterProvider
 	logs    *sdklog.LoggerProvider
 }
 
-func newOTLPProviders(ctx context.Context) (*otlpProviders, error) {
+func newOTLPProviders(ctx context.Context, cfg Config) (*otlpProviders, error) {
 	res, err := resource.New(ctx, resource.WithFromEnv(), resource.WithTelemetrySDK(),
-		resource.WithAttributes(attribute.String("service.name", "incidents"), attribute.String("service.version", version)))
+		resource.WithAttributes(attribute.String("service.name", cfg.Name), attribute.String("service.version", cfg.Version)))
 	if err != nil {
 		return nil, fmt.Errorf("otel resource: %w", err)
 	}

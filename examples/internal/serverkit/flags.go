@@ -1,4 +1,4 @@
-package main
+package serverkit
 
 import (
 	"context"
@@ -11,27 +11,28 @@ import (
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
-// flagsFeature gates tools on the flag file given with -flags (flagd
-// format, reloaded live; see flags.json). Without -flags every tool is
-// visible, as in the quick start.
-func flagsFeature() feature {
+// FlagsFeature gates tools on the flag file given with -flags (flagd
+// format, reloaded live). Without -flags every tool is visible. A file
+// that cannot be loaded refuses every tool until it is fixed; the fix is
+// picked up without a restart.
+func FlagsFeature(Config) Feature {
 	var path string
 	var gate *flags.Gate
-	return feature{
-		name: "flags",
-		flags: func(fs *flag.FlagSet) {
+	return Feature{
+		Name: "flags",
+		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&path, "flags", "", "flagd-format flag `FILE` gating the tools (reloaded on change); empty serves every tool")
 		},
-		setup: func(ctx context.Context, e *env) ([]mcpkit.Option, func(context.Context) error, error) {
+		Setup: func(ctx context.Context, e *Env) ([]mcpkit.Option, func(context.Context) error, error) {
 			if path == "" {
 				return nil, nil, nil
 			}
 			api := isolated.NewAPI()
-			provider := flags.NewFileProvider(path, flags.WithProviderLogger(e.logger))
+			provider := flags.NewFileProvider(path, flags.WithProviderLogger(e.logger()))
 			if err := api.SetProviderAndWait(ctx, provider); err != nil {
 				// Keep serving: the gate refuses every tool until the file
 				// is fixed, and the fix is picked up without a restart.
-				e.logger.Error("flag file invalid; every tool is refused until it is fixed", "error", err)
+				e.logger().Error("flag file invalid; every tool is refused until it is fixed", "error", err)
 			}
 			gate = flags.NewGate(api.NewClient())
 			shutdown := func(ctx context.Context) error {
@@ -44,7 +45,7 @@ func flagsFeature() feature {
 		},
 		// A flipped flag reaches connected clients as
 		// notifications/tools/list_changed, without a reconnect.
-		started: func(srv *mcpkit.Server) func() {
+		Started: func(srv *mcpkit.Server) func() {
 			if gate == nil {
 				return nil
 			}

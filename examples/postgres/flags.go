@@ -1,4 +1,0 @@
-package main
-
-// flagsFeature is not wired yet.
-func flagsFeature() feature { return feature{name: "flags"} }

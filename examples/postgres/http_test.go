@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mcpkit-go/mcpkit/audit"
+)
+
+// The static development tokens in testdata/tokens.json: alice may browse
+// and query, bob may only browse.
+const (
+	aliceDevToken = "dev-alice-0123456789abcdef"
+	bobDevToken   = "dev-bob-0123456789abcdef"
+)
+
+// startHTTP runs the whole program in-process over streamable HTTP on a
+// free loopback port, as the reader role, and waits until it is healthy.
+func startHTTP(t *testing.T, c *cluster, args ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	getenv := func(k string) string {
+		if k == envDatabaseURL {
+			return c.readerURL()
+		}
+		return ""
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-http", addr}, args...), getenv, strings.NewReader(""), io.Discard, pw)
+	}()
+	logged := make(chan struct{})
+	go func() { // keep the log flowing; show it on failure
+		defer close(logged)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			t.Log(sc.Text())
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err, "graceful shutdown")
+		case <-time.After(15 * time.Second):
+			t.Error("server did not stop")
+		}
+		_ = pw.Close()
+		<-logged
+	})
+	base := "http://" + addr
+	require.Eventually(t, func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("server stopped: %v", err)
+		default:
+		}
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	}, 15*time.Second, 20*time.Millisecond)
+	return base
+}
+
+type tokenTransport string
+
+func (tok tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(tok))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func connectWithToken(t *testing.T, base, token string) *mcp.ClientSession {
+	t.Helper()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "http-test", Version: "1"}, nil).
+		Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: &http.Client{Transport: tokenTransport(token)}}, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cs.Close() })
+	return cs
+}
+
+func toolNames(t *testing.T, cs *mcp.ClientSession) []string {
+	t.Helper()
+	lr, err := cs.ListTools(context.Background(), nil)
+	require.NoError(t, err)
+	var out []string
+	for _, tool := range lr.Tools {
+		out = append(out, tool.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestHTTPWithStaticTokens serves the database over streamable HTTP with
+// the static development tokens: each token's scopes decide what its
+// holder sees and may call, the database refuses a write for the caller
+// who may query, and every call and refusal is in the audit file, whose
+// chain verifies and which holds no secret.
+func TestHTTPWithStaticTokens(t *testing.T) {
+	c := needPG(t)
+	auditFile := filepath.Join(t.TempDir(), "audit.jsonl")
+	base := startHTTP(t, c, "-tokens", "testdata/tokens.json", "-audit", auditFile, "-statement-timeout=2s")
+	ctx := context.Background()
+
+	alice := connectWithToken(t, base, aliceDevToken)
+	assert.Equal(t, []string{"describe_table", "explain_query", "list_schemas", "list_tables", "query"}, toolNames(t, alice))
+	res, err := alice.CallTool(ctx, &mcp.CallToolParams{Name: "query", Arguments: map[string]any{"sql": "SELECT name FROM shop.customers ORDER BY id"}})
+	require.NoError(t, err)
+	require.False(t, res.IsError, textOf(res))
+	assert.Contains(t, textOf(res), `["Ada"],["Grace"],["Linus"]`)
+	// Past the friendly statement check: the database refuses it.
+	res, err = alice.CallTool(ctx, &mcp.CallToolParams{Name: "query", Arguments: map[string]any{"sql": "SELECT nextval('shop.orders_id_seq')"}})
+	require.NoError(t, err)
+	require.True(t, res.IsError)
+	assert.True(t, strings.HasPrefix(textOf(res), "refused: "), textOf(res))
+
+	bob := connectWithToken(t, base, bobDevToken)
+	assert.Equal(t, []string{"describe_table", "list_schemas", "list_tables"}, toolNames(t, bob), "db:read alone hides the SQL tools")
+	_, err = bob.CallTool(ctx, &mcp.CallToolParams{Name: "query", Arguments: map[string]any{"sql": "SELECT 1"}})
+	require.Error(t, err, "the transport refuses a call the token's scopes do not cover")
+	assert.Contains(t, err.Error(), "requires scope db:query")
+
+	resp, err := http.Post(base+"/mcp", "application/json", strings.NewReader(`{}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Equal(t, `Bearer resource_metadata="`+base+`/.well-known/oauth-protected-resource/mcp"`, resp.Header.Get("WWW-Authenticate"))
+
+	var recs []audit.Record
+	require.Eventually(t, func() bool {
+		recs = readAudit(t, auditFile)
+		return len(recs) >= 4
+	}, 5*time.Second, 20*time.Millisecond)
+	var got []string
+	for _, r := range recs {
+		got = append(got, r.Principal.Subject+" "+r.Tool+" "+r.Outcome)
+	}
+	assert.Equal(t, []string{"alice query ok", "alice query tool_error", "bob query denied_scope", "  unauthenticated"}, got)
+	assert.Contains(t, recs[1].Error, "permission denied for sequence orders_id_seq (SQLSTATE 42501)", "the database's own error is the audited cause")
+	assert.NotContains(t, textOf(res), "SQLSTATE", "the client sees the refusal, not the database error")
+	raw, err := os.ReadFile(auditFile)
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), c.password)
+	_, err = audit.Verify(auditFile)
+	assert.NoError(t, err, "the chain verifies")
+}
+
+// TestHTTPFlagsRefuseUnsafeCombinations: the postgres server shares the
+// transport's refusals with every serverkit server, after its own flag
+// checks and before it connects to the database.
+func TestHTTPFlagsRefuseUnsafeCombinations(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-http", "127.0.0.1:0"}, "never runs without authentication"},
+		{[]string{"-http", "0.0.0.0:0", "-no-auth"}, "-no-auth is refused on non-loopback"},
+		{[]string{"-max-conns", "0"}, "-max-conns 0: want between 1 and 100"},
+		{[]string{"-approver", "maybe"}, `-approver "maybe": want elicit, console or deny`},
+	} {
+		err := run(context.Background(), append(tc.args, "-audit", filepath.Join(t.TempDir(), "a.jsonl")), func(string) string { return "" }, strings.NewReader(""), io.Discard, io.Discard)
+		assert.ErrorContains(t, err, tc.want, tc.args)
+	}
+}
+
+func readAudit(t *testing.T, path string) []audit.Record {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []audit.Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var r audit.Record
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
+		out = append(out, r)
+	}
+	return out
+}
