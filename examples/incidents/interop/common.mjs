@@ -50,12 +50,17 @@ export async function exercise(connect) {
       ["get_incident", {}, "arguments.id: is required"],
       ["get_incident", { id: 1002 }, "arguments.id: must be a string"],
       ["get_incident", { id: "INC-1002", verbose: true }, "arguments.verbose: unknown field"],
+      ["search_incidents", { query: "x" }, "arguments.query: must be at least 2 characters"],
+      ["resolve_incident", { id: "INC-1003" }, "arguments.resolution: is required"],
+      ["delete_incident", { id: "INC-1004" }, "arguments.reason: is required"],
+      ["delete_incident", { id: "1004", reason: "duplicate" }, "arguments.id: must match the pattern"],
     ];
     for (const [name, args, want] of bad) {
       const res = await accepting.callTool({ name, arguments: args });
       assert.ok(res.isError, `${name} ${JSON.stringify(args)} must be refused`);
       assert.match(text(res), new RegExp(want.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
     }
+    assert.equal(accepting.prompts, 0, "invalid arguments are refused before anyone is asked to approve");
 
     assert.equal((await ok("delete_incident", { id: "INC-1004", reason: "duplicate" })).deleted, "INC-1004");
     assert.equal(accepting.prompts, 1, "the delete was approved in the client");
