@@ -30,7 +30,7 @@
 // changes them). Anything else that is not a clean true is off: an
 // evaluation error, a provider that is not ready, a flag that is not a
 // boolean, a provider that panics, or one that does not answer within the
-// timeout (WithTimeout, 200ms by default; once 16 evaluations are stuck the
+// timeout (WithTimeout, 2s by default; once 16 evaluations are stuck the
 // gate stops starting new ones until they return).
 //
 // FileProvider applies a file whole or not at all: an invalid file at

@@ -7,7 +7,9 @@ import (
 )
 
 const (
-	defaultTimeout    = 200 * time.Millisecond
+	// Generous: a hung provider must not hold a call for long, but a busy
+	// machine must not turn into spurious refusals either.
+	defaultTimeout    = 2 * time.Second
 	defaultMaxOverdue = 16
 )
 
@@ -31,7 +33,7 @@ func WithDefault(r mcpkit.Risk, on bool) Option {
 	}
 }
 
-// WithTimeout bounds one flag evaluation (default 200ms). A provider that
+// WithTimeout bounds one flag evaluation (default 2s). A provider that
 // has not answered by then is treated as off for that call.
 func WithTimeout(d time.Duration) Option {
 	return func(g *Gate) {

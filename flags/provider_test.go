@@ -33,7 +33,7 @@ func TestInvalidEditKeepsLastGood(t *testing.T) {
 	v, err := flagValue(t, env, "a")
 	require.NoError(t, err, "the last good configuration still serves")
 	assert.True(t, v)
-	assert.Equal(t, openfeature.ErrorState, env.client.State())
+	eventually(t, func() bool { return env.client.State() == openfeature.ErrorState }, "client in error state")
 
 	// A semantically invalid edit (unknown operator) is refused the same way.
 	before := env.events.count("PROVIDER_ERROR")
@@ -46,7 +46,8 @@ func TestInvalidEditKeepsLastGood(t *testing.T) {
 	eventually(t, func() bool { v, _ := flagValue(t, env, "b"); return v }, "valid edit applies")
 	v, _ = flagValue(t, env, "a")
 	assert.False(t, v)
-	assert.Equal(t, openfeature.ReadyState, env.client.State())
+	// The client's state follows the provider's events asynchronously.
+	eventually(t, func() bool { return env.client.State() == openfeature.ReadyState }, "client ready again")
 }
 
 // Removing the file keeps the last good configuration (with an error
@@ -62,7 +63,8 @@ func TestFileRemovedAndReplaced(t *testing.T) {
 
 	require.NoError(t, os.WriteFile(env.path, []byte(boolFlags(map[string]bool{"a": false})), 0o600))
 	eventually(t, func() bool { v, _ := flagValue(t, env, "a"); return !v }, "recreated file applies")
-	assert.True(t, env.events.has("PROVIDER_CONFIGURATION_CHANGED", "reloaded"))
+	// Events are delivered asynchronously, after the new config applies.
+	eventually(t, func() bool { return env.events.has("PROVIDER_CONFIGURATION_CHANGED", "reloaded") }, "reload reported")
 }
 
 // A provider that starts on a bad file denies everything, then recovers
@@ -76,6 +78,6 @@ func TestRecoversFromBadStart(t *testing.T) {
 
 	writeAtomic(t, env.path, boolFlags(map[string]bool{"a": true}))
 	eventually(t, func() bool { v, _ := flagValue(t, env, "a"); return v }, "fixed file applies")
-	assert.Equal(t, openfeature.ReadyState, env.client.State())
-	assert.True(t, env.events.has("PROVIDER_READY", "reloaded"))
+	eventually(t, func() bool { return env.client.State() == openfeature.ReadyState }, "provider ready")
+	eventually(t, func() bool { return env.events.has("PROVIDER_READY", "reloaded") }, "ready reported")
 }

@@ -31,8 +31,9 @@ func (f AuthenticatorFunc) Authenticate(ctx context.Context, token string) (mcpk
 
 var (
 	// ErrInvalidToken: the token is malformed, expired, not for this
-	// server, or its signature does not verify.
-	ErrInvalidToken = errors.New("invalid token")
+	// server, or its signature does not verify. (The text avoids
+	// "token:", which the audit redactor reads as a secret assignment.)
+	ErrInvalidToken = errors.New("bearer credential rejected")
 	// ErrExpiredToken is an ErrInvalidToken that has only expired: the
 	// client may say so, since a refresh fixes it.
 	ErrExpiredToken = &expiredError{}

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -161,6 +162,13 @@ func (a *JWTAuthenticator) Authenticate(ctx context.Context, token string) (mcpk
 	if strings.Count(token, ".") != 2 {
 		return mcpkit.Identity{}, fmt.Errorf("%w: not a compact JWS", ErrInvalidToken)
 	}
+	if !canonicalJWS(token) {
+		// The JOSE library decodes leniently (padding, the standard
+		// alphabet, spare bits, whitespace): one token would have many
+		// spellings, and anything keyed on the token's bytes (a deny list,
+		// a replay cache) could be walked around.
+		return mcpkit.Identity{}, fmt.Errorf("%w: not canonical base64url", ErrInvalidToken)
+	}
 	tok, err := jwt.ParseString(token, append(a.parse, jwt.WithContext(ctx))...)
 	if err != nil {
 		if errors.Is(err, jwt.TokenExpiredError()) {
@@ -217,4 +225,16 @@ func listClaim(tok jwt.Token, name string) []string {
 		return out
 	}
 	return nil
+}
+
+// canonicalJWS reports whether every part of a compact JWS is unpadded
+// base64url in its one canonical spelling.
+func canonicalJWS(token string) bool {
+	for _, part := range strings.Split(token, ".") {
+		b, err := base64.RawURLEncoding.Strict().DecodeString(part)
+		if err != nil || base64.RawURLEncoding.EncodeToString(b) != part {
+			return false
+		}
+	}
+	return true
 }
