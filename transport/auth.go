@@ -33,7 +33,7 @@ var (
 	// ErrInvalidToken: the token is malformed, expired, not for this
 	// server, or its signature does not verify. (The text avoids
 	// "token:", which the audit redactor reads as a secret assignment.)
-	ErrInvalidToken = errors.New("bearer credential rejected")
+	ErrInvalidToken = errors.New("access token rejected")
 	// ErrExpiredToken is an ErrInvalidToken that has only expired: the
 	// client may say so, since a refresh fixes it.
 	ErrExpiredToken = &expiredError{}
