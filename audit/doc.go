@@ -55,6 +55,7 @@
 // removed, replaced or changed under the running server makes every later
 // write fail (and so every call that needs a record be refused).
 //
-// The JSON-RPC request id (request_id, jsonrpc.request.id) is left empty:
-// go-sdk v1.8.0 does not expose it to handlers.
+// The JSON-RPC request id (request_id, jsonrpc.request.id) comes from
+// Call.RequestID: mcpkit's stdio and HTTP transports supply it (go-sdk
+// v1.8.0 does not expose it to handlers); over other transports it is empty.
 package audit

@@ -121,6 +121,7 @@ func (a *Auditor) begin(c *mcpkit.Call, span trace.Span) *Record {
 		Time:            Time{c.Start.UTC()},
 		SessionID:       c.SessionID,
 		ProtocolVersion: c.ProtocolVersion,
+		RequestID:       c.RequestID,
 		Tool:            c.Tool.Name,
 		Principal: Principal{
 			Subject: c.Identity.Subject,

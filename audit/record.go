@@ -24,7 +24,8 @@ type Record struct {
 	Principal       Principal  `json:"principal"`
 	SessionID       string     `json:"session_id,omitempty"`
 	ProtocolVersion string     `json:"protocol_version,omitempty"`
-	// RequestID is the JSON-RPC request id when the transport exposes it.
+	// RequestID is the JSON-RPC request id, supplied by mcpkit's stdio and
+	// HTTP transports (see mcpkit.MetaRequestID).
 	RequestID string `json:"request_id,omitempty"`
 	Tool      string `json:"tool"`
 	// Risk is read_only, write or destructive; empty for an unknown tool.

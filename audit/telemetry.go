@@ -20,6 +20,7 @@ const (
 	attrOperation     = "gen_ai.operation.name"
 	attrProtocol      = "mcp.protocol.version"
 	attrSessionID     = "mcp.session.id"
+	attrRequestID     = "jsonrpc.request.id"
 	attrErrorType     = "error.type"
 	attrNetTransport  = "network.transport"
 	methodToolsCall   = "tools/call"
@@ -66,7 +67,7 @@ func (t *telemetry) start(ctx context.Context, c *mcpkit.Call) (context.Context,
 			}
 		}
 	}
-	attrs := make([]attribute.KeyValue, 0, 7)
+	attrs := make([]attribute.KeyValue, 0, 8)
 	attrs = append(attrs,
 		attribute.String(attrMethod, methodToolsCall),
 		attribute.String(attrToolName, c.Tool.Name),
@@ -77,6 +78,9 @@ func (t *telemetry) start(ctx context.Context, c *mcpkit.Call) (context.Context,
 	}
 	if c.SessionID != "" && c.ProtocolVersion < sessionlessProtocol {
 		attrs = append(attrs, attribute.String(attrSessionID, c.SessionID))
+	}
+	if c.RequestID != "" {
+		attrs = append(attrs, attribute.String(attrRequestID, c.RequestID))
 	}
 	switch c.Identity.Transport {
 	case "stdio":

@@ -64,6 +64,10 @@ type Call struct {
 	SessionID string
 	// ProtocolVersion is the protocol version of this request.
 	ProtocolVersion string
+	// RequestID is the JSON-RPC id of the tools/call when the transport
+	// supplies it (mcpkit's stdio and HTTP transports do, see
+	// MetaRequestID); empty otherwise.
+	RequestID string
 	// Server names the server answering.
 	Server *mcp.Implementation
 	// Request is the SDK request, for what mcpkit does not surface.

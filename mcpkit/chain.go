@@ -76,6 +76,7 @@ func (s *Server) newCall(ctx context.Context, info *ToolInfo, req *mcp.CallToolR
 	if req != nil {
 		if req.Params != nil {
 			c.Arguments = req.Params.Arguments
+			c.RequestID = requestIDOf(req.Params)
 		}
 		c.ProtocolVersion = req.ProtocolVersion()
 		if req.Session != nil {

@@ -141,6 +141,9 @@ func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, h.cfg.maxBody)
 	}
+	if !h.stampBody(w, r) {
+		return
+	}
 	if h.cfg.noAuth {
 		h.sdk.ServeHTTP(w, r)
 		return

@@ -23,6 +23,7 @@ type echoOut struct {
 	Auth    string   `json:"auth" jsonschema:"description=How the caller was authenticated"`
 	Scopes  []string `json:"scopes" jsonschema:"description=The caller's scopes"`
 	Via     string   `json:"via" jsonschema:"description=Transport"`
+	ReqID   string   `json:"request_id" jsonschema:"description=The JSON-RPC id of the call"`
 }
 
 // newTestServer has a public echo tool, a tool needing notes:read and one
@@ -35,7 +36,7 @@ func newTestServer(t testing.TB) (*mcpkit.Server, *int64Counter) {
 	handler := func(ctx context.Context, in echoIn) (echoOut, error) {
 		n.add()
 		c, _ := mcpkit.CallFromContext(ctx)
-		return echoOut{Text: in.Text, Subject: c.Identity.Subject, Auth: c.Identity.AuthMethod, Scopes: c.Identity.Scopes, Via: c.Identity.Transport}, nil
+		return echoOut{Text: in.Text, Subject: c.Identity.Subject, Auth: c.Identity.AuthMethod, Scopes: c.Identity.Scopes, Via: c.Identity.Transport, ReqID: c.RequestID}, nil
 	}
 	require.NoError(t, mcpkit.AddTool(srv, mcpkit.Tool{Name: "get_echo", Description: "Echo text.", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}}, handler))
 	require.NoError(t, mcpkit.AddTool(srv, mcpkit.Tool{Name: "get_note", Description: "Read a note.", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Scopes: []string{"notes:read"}}}, handler))

@@ -155,6 +155,7 @@ func (c *lineConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 			c.mu.Lock()
 			c.pending[req.ID] = struct{}{}
 			c.mu.Unlock()
+			stampRequest(req)
 		}
 		return msg, nil
 	}

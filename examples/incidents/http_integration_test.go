@@ -158,3 +158,27 @@ func TestConsoleAcceptsTheTransportsCredentials(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, get(""))
 	assert.Equal(t, http.StatusUnauthorized, get("not-a-token-we-issued"))
 }
+
+// TestAuditRecordsCarryTheRequestID: over HTTP the JSON-RPC id of each call
+// reaches its audit record.
+func TestAuditRecordsCarryTheRequestID(t *testing.T) {
+	auditFile := filepath.Join(t.TempDir(), "audit.jsonl")
+	base := startHTTP(t, "-tokens", "testdata/tokens.json", "-audit", auditFile)
+	cs := connectWithToken(t, base, aliceDevToken)
+	for range 2 {
+		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "get_incident", Arguments: map[string]any{"id": "INC-1001"}})
+		require.NoError(t, err)
+		require.False(t, res.IsError, textOf(res))
+	}
+	var records []audit.Record
+	require.Eventually(t, func() bool {
+		records = readAudit(t, auditFile)
+		return len(records) >= 2
+	}, 5*time.Second, 50*time.Millisecond)
+	ids := map[string]bool{}
+	for _, r := range records {
+		require.NotEmpty(t, r.RequestID, "record %s", r.ID)
+		ids[r.RequestID] = true
+	}
+	assert.Len(t, ids, 2, "each call has its own request id")
+}
