@@ -31,6 +31,9 @@
 //		transport.WithAuthorizationServers("https://idp.example.com"))
 //	h.Register(mux) // or: transport.ListenAndServe(ctx, ":8080", h)
 //
+// The deprecated HTTP+SSE transport is served only with WithLegacySSE, with
+// the same checks; its stream runs as the identity that opened it.
+//
 // # On failure
 //
 // Every refusal happens before the server sees the request and is a
@@ -48,5 +51,6 @@
 //     that cannot be checked (introspection endpoint down): 503. A JWKS
 //     that cannot be fetched: cached keys keep working; without keys every
 //     token is invalid. Nothing is ever let through unverified.
-//   - a stateful session id presented by another identity: 403.
+//   - a stateful session id (or a legacy SSE session) presented by another
+//     identity: 403.
 package transport

@@ -24,7 +24,8 @@ type Handler struct {
 	cfg      httpConfig
 	srv      *mcpkit.Server
 	sdk      http.Handler
-	metaPath string // path-suffixed well-known path, if the resource has a path
+	sse      *legacySSE // nil unless WithLegacySSE
+	metaPath string     // path-suffixed well-known path, if the resource has a path
 	mux      *http.ServeMux
 	draining atomic.Bool
 }
@@ -48,11 +49,16 @@ func NewHandler(srv *mcpkit.Server, opts ...Option) (*Handler, error) {
 		return nil, fmt.Errorf("transport: path %q must start with /", cfg.path)
 	case cfg.maxBody <= 0:
 		return nil, fmt.Errorf("transport: body limit %d must be positive", cfg.maxBody)
+	case cfg.ssePath != "" && (!strings.HasPrefix(cfg.ssePath, "/") || cfg.ssePath == cfg.path):
+		return nil, fmt.Errorf("transport: legacy SSE path %q must start with / and differ from %q", cfg.ssePath, cfg.path)
 	}
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{cfg: cfg, srv: srv, mux: http.NewServeMux()}
+	if cfg.ssePath != "" {
+		h.sse = newLegacySSE(srv)
+	}
 	if cfg.resource != "" {
 		u, err := url.Parse(cfg.resource)
 		if err != nil || u.Scheme == "" || u.Host == "" || u.Fragment != "" {
@@ -104,6 +110,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("/healthz", h.serveHealth)
 	mux.HandleFunc("/readyz", h.serveReady)
+	if h.sse != nil {
+		mux.HandleFunc(h.cfg.ssePath, h.serveSSE)
+	}
 }
 
 // ServeHTTP implements http.Handler.
@@ -128,20 +137,27 @@ func (h *Handler) CheckListenAddr(addr string) error {
 	return nil
 }
 
-func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
+// prelude applies the checks every MCP request meets before
+// authentication: Origin, body limit, request id. It answers refusals
+// itself.
+func (h *Handler) prelude(w http.ResponseWriter, r *http.Request) bool {
 	if origin := r.Header.Get("Origin"); origin != "" && !h.originAllowed(origin, r) {
 		h.reject(w, r, http.StatusForbidden, "", nil,
 			"origin "+origin+" is not allowed to call this server", "origin not allowed: "+origin)
-		return
+		return false
 	}
 	if r.ContentLength > h.cfg.maxBody {
 		h.tooLarge(w, r)
-		return
+		return false
 	}
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, h.cfg.maxBody)
 	}
-	if !h.stampBody(w, r) {
+	return h.stampBody(w, r)
+}
+
+func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
+	if !h.prelude(w, r) {
 		return
 	}
 	if h.cfg.noAuth {

@@ -25,6 +25,7 @@ type httpConfig struct {
 	sessionTimeout time.Duration
 	logger         *slog.Logger
 	onReject       func(r *http.Request, rej Rejection)
+	ssePath        string
 }
 
 // WithPath sets the MCP endpoint path (default "/mcp").
