@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/examples/internal/servertest"
 )
 
 func toolNames(t *testing.T, cs *mcp.ClientSession) []string {
@@ -80,7 +81,7 @@ func TestMCPCallersAreTheServicesOwnPrincipals(t *testing.T) {
 	assert.Contains(t, string(body), `"status":"pending"`, "the refused cancel changed nothing")
 
 	require.NoError(t, st.stop(t))
-	records := readAudit(t, st.auditPath)
+	records := servertest.ReadAudit(t, st.auditPath)
 	list1 := finalRecords(records, "list_orders")
 	require.Len(t, list1, 1)
 	assert.Equal(t, audit.Principal{Subject: "reader", Groups: []string{"support"}, Client: "test-agent/0.1.0", Auth: "api_key"}, list1[0].Principal)
@@ -116,7 +117,7 @@ func TestCancelOrderNeedsTheCallersApproval(t *testing.T) {
 	// The in-client approval is two rounds (ask, then the answer); each
 	// round is on the record with its approval decision.
 	var rounds []string
-	for _, r := range finalRecords(readAudit(t, st.auditPath), "cancel_order") {
+	for _, r := range finalRecords(servertest.ReadAudit(t, st.auditPath), "cancel_order") {
 		require.NotNil(t, r.Approval)
 		rounds = append(rounds, r.Approval.Decision+"/"+r.Outcome)
 	}
@@ -174,7 +175,7 @@ func TestUnauthenticatedMCPRequestIs401WithChallenge(t *testing.T) {
 	require.Error(t, err, "the go-sdk client without the service's key cannot connect")
 
 	require.NoError(t, st.stop(t))
-	records := readAudit(t, st.auditPath)
+	records := servertest.ReadAudit(t, st.auditPath)
 	require.GreaterOrEqual(t, len(records), 3)
 	for _, r := range records {
 		assert.Equal(t, audit.OutcomeUnauthenticated, r.Outcome)
@@ -286,7 +287,7 @@ func TestShutdownLetsAnInFlightCallFinish(t *testing.T) {
 	v, err := audit.Verify(st.auditPath)
 	require.NoError(t, err)
 	assert.Equal(t, 1, v.Records)
-	rec := finalRecords(readAudit(t, st.auditPath), "get_order")
+	rec := finalRecords(servertest.ReadAudit(t, st.auditPath), "get_order")
 	require.Len(t, rec, 1)
 	assert.Equal(t, "ok", rec[0].Outcome)
 }
@@ -321,7 +322,7 @@ func TestShutdownIsBounded(t *testing.T) {
 
 	_, err := audit.Verify(st.auditPath)
 	require.NoError(t, err)
-	rec := finalRecords(readAudit(t, st.auditPath), "get_order")
+	rec := finalRecords(servertest.ReadAudit(t, st.auditPath), "get_order")
 	require.Len(t, rec, 1, "the cut-off call's final record was written before the file closed")
 	assert.NotEqual(t, "ok", rec[0].Outcome)
 }
@@ -332,7 +333,7 @@ func TestRunPrintsHowToCallIt(t *testing.T) {
 	t.Setenv(envAPIKeys, "")
 	t.Setenv(envApprovalKeys, "")
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
-	var stderr syncBuffer
+	var stderr servertest.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/examples/internal/servertest"
 )
 
 // TestHTTPRefusalsAreAudited: requests the transport refuses before they
@@ -50,7 +47,7 @@ func TestHTTPRefusalsAreAudited(t *testing.T) {
 
 	var records []audit.Record
 	require.Eventually(t, func() bool {
-		records = readAudit(t, auditFile)
+		records = servertest.ReadAudit(t, auditFile)
 		return len(records) >= 3
 	}, 5*time.Second, 50*time.Millisecond, "the refusals reach the audit file")
 	assert.Equal(t, "unauthenticated", records[0].Outcome)
@@ -64,42 +61,6 @@ func TestHTTPRefusalsAreAudited(t *testing.T) {
 	assert.NoError(t, err, "the chain verifies")
 }
 
-func readAudit(t *testing.T, path string) []audit.Record {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out []audit.Record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var r audit.Record
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
-		out = append(out, r)
-	}
-	return out
-}
-
-// syncBuffer is an io.Writer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestNoAuthIsExplicitLoopbackOnlyAndAnnounced: -no-auth serves a fixed
 // development identity on loopback and says so on stderr.
 func TestNoAuthIsExplicitLoopbackOnlyAndAnnounced(t *testing.T) {
@@ -107,7 +68,7 @@ func TestNoAuthIsExplicitLoopbackOnlyAndAnnounced(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
-	var stderr syncBuffer
+	var stderr servertest.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -172,7 +133,7 @@ func TestAuditRecordsCarryTheRequestID(t *testing.T) {
 	}
 	var records []audit.Record
 	require.Eventually(t, func() bool {
-		records = readAudit(t, auditFile)
+		records = servertest.ReadAudit(t, auditFile)
 		return len(records) >= 2
 	}, 5*time.Second, 50*time.Millisecond)
 	ids := map[string]bool{}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -26,6 +24,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcpkit-go/mcpkit/examples/internal/servertest"
 )
 
 const (
@@ -86,82 +86,6 @@ func TestStdioExitsCleanlyOnSIGTERM(t *testing.T) {
 	_ = cs.Close()
 	assert.Equal(t, 0, cmd.ProcessState.ExitCode(), stderr.String())
 	assert.Contains(t, stderr.String(), "stopped")
-}
-
-// startHTTP runs the example in-process over HTTP on a free loopback port
-// and waits until it is healthy.
-func startHTTP(t *testing.T, args ...string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	if !slices.Contains(args, "-audit") {
-		// Keep the audit file out of the source tree.
-		args = append(args, "-audit", filepath.Join(t.TempDir(), "audit.jsonl"))
-	}
-	go func() {
-		done <- run(ctx, append([]string{"-http", addr}, args...), strings.NewReader(""), io.Discard, pw)
-	}()
-	logged := make(chan struct{})
-	go func() { // keep the log flowing; show it on failure
-		defer close(logged)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			t.Log(sc.Text())
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err, "graceful shutdown")
-		case <-time.After(15 * time.Second):
-			t.Error("server did not stop")
-		}
-		_ = pw.Close()
-		<-logged
-	})
-	base := "http://" + addr
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == http.StatusOK
-	}, 10*time.Second, 20*time.Millisecond)
-	return base
-}
-
-func connectWithToken(t *testing.T, base, token string) *mcp.ClientSession {
-	t.Helper()
-	hc := &http.Client{Transport: tokenTransport(token)}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "http-test", Version: "1"}, nil).
-		Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: hc}, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cs.Close() })
-	return cs
-}
-
-type tokenTransport string
-
-func (tok tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+string(tok))
-	return http.DefaultTransport.RoundTrip(r)
-}
-
-func toolNames(t *testing.T, cs *mcp.ClientSession) []string {
-	lr, err := cs.ListTools(context.Background(), nil)
-	require.NoError(t, err)
-	var out []string
-	for _, tool := range lr.Tools {
-		out = append(out, tool.Name)
-	}
-	return out
 }
 
 func TestHTTPWithStaticTokens(t *testing.T) {
@@ -243,3 +167,22 @@ func TestTransportFlagsRefuseUnsafeCombinations(t *testing.T) {
 		assert.ErrorContains(t, err, tc.want, tc.args)
 	}
 }
+
+// startHTTP runs the example in-process over HTTP on a free loopback port
+// and waits until it is healthy; the audit file goes to a temporary
+// directory unless args name one.
+func startHTTP(t *testing.T, args ...string) string {
+	t.Helper()
+	if !slices.Contains(args, "-audit") {
+		args = append(args, "-audit", filepath.Join(t.TempDir(), "audit.jsonl"))
+	}
+	return servertest.StartHTTP(t, func(ctx context.Context, args []string, stderr io.Writer) error {
+		return run(ctx, args, strings.NewReader(""), io.Discard, stderr)
+	}, args...)
+}
+
+func connectWithToken(t *testing.T, base, token string) *mcp.ClientSession {
+	return servertest.Connect(t, base, token)
+}
+
+func toolNames(t *testing.T, cs *mcp.ClientSession) []string { return servertest.ToolNames(t, cs) }

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/examples/internal/servertest"
 )
 
 // The static development tokens in testdata/tokens.json: alice may browse
@@ -32,84 +29,15 @@ const (
 // free loopback port, as the reader role, and waits until it is healthy.
 func startHTTP(t *testing.T, c *cluster, args ...string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
 	getenv := func(k string) string {
 		if k == envDatabaseURL {
 			return c.readerURL()
 		}
 		return ""
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"-http", addr}, args...), getenv, strings.NewReader(""), io.Discard, pw)
-	}()
-	logged := make(chan struct{})
-	go func() { // keep the log flowing; show it on failure
-		defer close(logged)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			t.Log(sc.Text())
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err, "graceful shutdown")
-		case <-time.After(15 * time.Second):
-			t.Error("server did not stop")
-		}
-		_ = pw.Close()
-		<-logged
-	})
-	base := "http://" + addr
-	require.Eventually(t, func() bool {
-		select {
-		case err := <-done:
-			t.Fatalf("server stopped: %v", err)
-		default:
-		}
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == http.StatusOK
-	}, 15*time.Second, 20*time.Millisecond)
-	return base
-}
-
-type tokenTransport string
-
-func (tok tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+string(tok))
-	return http.DefaultTransport.RoundTrip(r)
-}
-
-func connectWithToken(t *testing.T, base, token string) *mcp.ClientSession {
-	t.Helper()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "http-test", Version: "1"}, nil).
-		Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: &http.Client{Transport: tokenTransport(token)}}, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cs.Close() })
-	return cs
-}
-
-func toolNames(t *testing.T, cs *mcp.ClientSession) []string {
-	t.Helper()
-	lr, err := cs.ListTools(context.Background(), nil)
-	require.NoError(t, err)
-	var out []string
-	for _, tool := range lr.Tools {
-		out = append(out, tool.Name)
-	}
-	slices.Sort(out)
-	return out
+	return servertest.StartHTTP(t, func(ctx context.Context, args []string, stderr io.Writer) error {
+		return run(ctx, args, getenv, strings.NewReader(""), io.Discard, stderr)
+	}, args...)
 }
 
 // TestHTTPWithStaticTokens serves the database over streamable HTTP with
@@ -123,8 +51,8 @@ func TestHTTPWithStaticTokens(t *testing.T) {
 	base := startHTTP(t, c, "-tokens", "testdata/tokens.json", "-audit", auditFile, "-statement-timeout=2s")
 	ctx := context.Background()
 
-	alice := connectWithToken(t, base, aliceDevToken)
-	assert.Equal(t, []string{"describe_table", "explain_query", "list_schemas", "list_tables", "query"}, toolNames(t, alice))
+	alice := servertest.Connect(t, base, aliceDevToken)
+	assert.Equal(t, []string{"describe_table", "explain_query", "list_schemas", "list_tables", "query"}, servertest.ToolNames(t, alice))
 	res, err := alice.CallTool(ctx, &mcp.CallToolParams{Name: "query", Arguments: map[string]any{"sql": "SELECT name FROM shop.customers ORDER BY id"}})
 	require.NoError(t, err)
 	require.False(t, res.IsError, textOf(res))
@@ -135,8 +63,8 @@ func TestHTTPWithStaticTokens(t *testing.T) {
 	require.True(t, res.IsError)
 	assert.True(t, strings.HasPrefix(textOf(res), "refused: "), textOf(res))
 
-	bob := connectWithToken(t, base, bobDevToken)
-	assert.Equal(t, []string{"describe_table", "list_schemas", "list_tables"}, toolNames(t, bob), "db:read alone hides the SQL tools")
+	bob := servertest.Connect(t, base, bobDevToken)
+	assert.Equal(t, []string{"describe_table", "list_schemas", "list_tables"}, servertest.ToolNames(t, bob), "db:read alone hides the SQL tools")
 	_, err = bob.CallTool(ctx, &mcp.CallToolParams{Name: "query", Arguments: map[string]any{"sql": "SELECT 1"}})
 	require.Error(t, err, "the transport refuses a call the token's scopes do not cover")
 	assert.Contains(t, err.Error(), "requires scope db:query")
@@ -149,7 +77,7 @@ func TestHTTPWithStaticTokens(t *testing.T) {
 
 	var recs []audit.Record
 	require.Eventually(t, func() bool {
-		recs = readAudit(t, auditFile)
+		recs = servertest.ReadAudit(t, auditFile)
 		return len(recs) >= 4
 	}, 5*time.Second, 20*time.Millisecond)
 	var got []string
@@ -182,22 +110,4 @@ func TestHTTPFlagsRefuseUnsafeCombinations(t *testing.T) {
 		err := run(context.Background(), append(tc.args, "-audit", filepath.Join(t.TempDir(), "a.jsonl")), func(string) string { return "" }, strings.NewReader(""), io.Discard, io.Discard)
 		assert.ErrorContains(t, err, tc.want, tc.args)
 	}
-}
-
-func readAudit(t *testing.T, path string) []audit.Record {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out []audit.Record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var r audit.Record
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
-		out = append(out, r)
-	}
-	return out
 }
