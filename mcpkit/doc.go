@@ -11,7 +11,8 @@
 // 101)").
 //
 //	srv := mcpkit.MustNewServer(&mcp.Implementation{Name: "incidents", Version: "1.0.0"},
-//		mcpkit.WithGates(mcpkit.ScopeGate()))
+//		mcpkit.WithGates(mcpkit.ScopeGate()),
+//		mcpkit.WithDefaultIdentity(mcpkit.Identity{Subject: "me", Scopes: []string{"incidents:read"}}))
 //	mcpkit.MustAddTool(srv, mcpkit.Tool{
 //		Name:        "get_incident",
 //		Description: "Get one incident by id.",
@@ -19,7 +20,7 @@
 //	}, func(ctx context.Context, in GetIn) (Incident, error) {
 //		return store.Get(in.ID)
 //	})
-//	srv.MCPServer().Run(ctx, &mcp.StdioTransport{})
+//	srv.MCPServer().Run(ctx, &mcp.StdioTransport{}) // or the transport package
 //
 // # The path of one call
 //
