@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -228,11 +229,17 @@ func listClaim(tok jwt.Token, name string) []string {
 }
 
 // canonicalJWS reports whether every part of a compact JWS is unpadded
-// base64url in its one canonical spelling.
+// base64url in its one canonical spelling, and the header and payload are
+// each exactly one JSON value: the JOSE library reads the header with a
+// streaming decoder, so bytes after the JSON would otherwise give a valid
+// signature a second, unsigned spelling.
 func canonicalJWS(token string) bool {
-	for _, part := range strings.Split(token, ".") {
+	for i, part := range strings.Split(token, ".") {
 		b, err := base64.RawURLEncoding.Strict().DecodeString(part)
 		if err != nil || base64.RawURLEncoding.EncodeToString(b) != part {
+			return false
+		}
+		if i < 2 && !json.Valid(b) {
 			return false
 		}
 	}
