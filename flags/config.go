@@ -254,6 +254,11 @@ func parseFlag(key string, raw json.RawMessage, evaluators map[string]any) (*fla
 	}
 	names := sortedKeys(rf.Variants)
 	for _, name := range names {
+		if name == "" {
+			// "" is how a rule or defaultVariant says "no variant" (the
+			// caller's default); a variant by that name would be ambiguous.
+			return nil, errors.New(`variant names must be non-empty ("" means no variant)`)
+		}
 		k, err := kindOf(rf.Variants[name])
 		if err != nil {
 			return nil, fmt.Errorf("variant %q: %w", name, err)

@@ -38,6 +38,7 @@ func TestInvalidFileAtStart(t *testing.T) {
 		{"sem_ver bad comparison", `{"flags": {"a": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off", "targeting": {"if": [{"sem_ver": [{"var": "client_version"}, "=>", "1.0.0"]}, "on", "off"]}}}}`, `unknown comparison "=>"`},
 		{"sem_ver bad version", `{"flags": {"a": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off", "targeting": {"if": [{"sem_ver": [{"var": "client_version"}, ">=", "1.x"]}, "on", "off"]}}}}`, `"1.x" is not a semantic version`},
 		{"custom op in map", `{"flags": {"a": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off", "targeting": {"if": [{"some": [{"var": "groups"}, {"starts_with": [{"var": ""}, "sre"]}]}, "on", "off"]}}}}`, `cannot be used inside some/all/none/filter/map/reduce`},
+		{"empty variant name", `{"flags": {"a": {"state": "ENABLED", "variants": {"": true, "off": false}, "defaultVariant": "off"}}}`, `variant names must be non-empty`},
 		{"multi-key object", `{"flags": {"a": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off", "targeting": {"if": [true, "on"], "or": []}}}}`, `must hold exactly one operation`},
 	}
 	for _, tc := range cases {
