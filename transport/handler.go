@@ -139,16 +139,16 @@ func (h *Handler) CheckListenAddr(addr string) error {
 
 // prelude applies the checks every MCP request meets before
 // authentication: Origin, body limit, request id. It answers refusals
-// itself.
-func (h *Handler) prelude(w http.ResponseWriter, r *http.Request) bool {
+// itself, and returns the request to carry on with.
+func (h *Handler) prelude(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	if origin := r.Header.Get("Origin"); origin != "" && !h.originAllowed(origin, r) {
 		h.reject(w, r, http.StatusForbidden, "", nil,
 			"origin "+origin+" is not allowed to call this server", "origin not allowed: "+origin)
-		return false
+		return r, false
 	}
 	if r.ContentLength > h.cfg.maxBody {
 		h.tooLarge(w, r)
-		return false
+		return r, false
 	}
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, h.cfg.maxBody)
@@ -157,7 +157,8 @@ func (h *Handler) prelude(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
-	if !h.prelude(w, r) {
+	r, ok := h.prelude(w, r)
+	if !ok {
 		return
 	}
 	if h.cfg.noAuth {

@@ -1,10 +1,6 @@
 package transport
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -16,27 +12,14 @@ import (
 // Mcp-Method and Mcp-Name headers (which the SDK checks against the body).
 const headerProtocolVersion = "2026-07-28"
 
+// rpcCall is a tools/call request as the scope check needs it.
 type rpcCall struct {
-	ID     any    `json:"id"`
-	Method string `json:"method"`
+	ID     jsonrpc.ID
+	Method string
 	Params struct {
 		Name string `json:"name"`
-	} `json:"params"`
+	}
 	fromHeader bool
-}
-
-// requestID reads the JSON-RPC id from a (bounded) request body.
-func requestID(r *http.Request) any {
-	if r.Body == nil {
-		return nil
-	}
-	var c struct {
-		ID any `json:"id"`
-	}
-	if json.NewDecoder(r.Body).Decode(&c) != nil {
-		return nil
-	}
-	return c.ID
 }
 
 // checkToolScopes answers 403 insufficient_scope, before the tool runs,
@@ -44,26 +27,22 @@ func requestID(r *http.Request) any {
 // core ScopeGate refuses such calls too; answering here lets an OAuth
 // client step up. It returns false when it has answered.
 func (h *Handler) checkToolScopes(w http.ResponseWriter, r *http.Request, id mcpkit.Identity) bool {
-	calls, ok := h.toolCalls(w, r)
-	if !ok {
-		return false
-	}
-	for _, c := range calls {
+	for _, c := range toolCalls(r) {
 		info, known := h.srv.Tool(c.Params.Name)
 		if !known {
 			continue
 		}
 		if missing := id.MissingScopes(info.Policy.Scopes...); len(missing) > 0 {
-			if c.ID == nil && c.fromHeader {
-				// Refusal path only: the client matches the error to its
-				// request by id, which only the body has.
-				c.ID = requestID(r)
+			if !c.ID.IsValid() && c.fromHeader {
+				// The client matches the error to its request by id,
+				// which only the body has.
+				if body := bodyToolCalls(r); len(body) > 0 {
+					c.ID = body[0].ID
+				}
 			}
 			var rid *jsonrpc.ID
-			if c.ID != nil {
-				if v, err := jsonrpc.MakeID(c.ID); err == nil {
-					rid = &v
-				}
+			if c.ID.IsValid() {
+				rid = &c.ID
 			}
 			h.insufficientScope(w, r, rid, id, info.Name, info.Policy.Scopes, missing)
 			return false
@@ -73,55 +52,20 @@ func (h *Handler) checkToolScopes(w http.ResponseWriter, r *http.Request, id mcp
 }
 
 // toolCalls finds the tools/call requests in a POST: from the headers on
-// protocol versions that send them, else from the (bounded) body, which is
-// put back for the SDK. A body that does not parse is left for the SDK to
-// refuse.
-func (h *Handler) toolCalls(w http.ResponseWriter, r *http.Request) ([]rpcCall, bool) {
+// protocol versions that send them, else from the body as stampBody
+// decoded it.
+func toolCalls(r *http.Request) []rpcCall {
 	if r.Header.Get("Mcp-Protocol-Version") >= headerProtocolVersion {
 		if m := r.Header.Get("Mcp-Method"); m != "" {
 			if m != "tools/call" {
-				return nil, true
+				return nil
 			}
 			if name := r.Header.Get("Mcp-Name"); name != "" {
 				c := rpcCall{Method: m, fromHeader: true}
 				c.Params.Name = name
-				return []rpcCall{c}, true
+				return []rpcCall{c}
 			}
 		}
 	}
-	if r.Body == nil {
-		return nil, true
-	}
-	body, err := io.ReadAll(r.Body)
-	_ = r.Body.Close()
-	if err != nil {
-		if mbe := new(http.MaxBytesError); errors.As(err, &mbe) {
-			h.tooLarge(w, r)
-			return nil, false
-		}
-		http.Error(w, "could not read the request body", http.StatusBadRequest)
-		return nil, false
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	// Cheap pre-filter: no tools/call in the body, nothing to decode.
-	if !bytes.Contains(body, []byte(`tools/call`)) {
-		return nil, true
-	}
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	var calls []rpcCall
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		_ = json.Unmarshal(trimmed, &calls)
-	} else {
-		var c rpcCall
-		if json.Unmarshal(trimmed, &c) == nil {
-			calls = []rpcCall{c}
-		}
-	}
-	out := calls[:0]
-	for _, c := range calls {
-		if c.Method == "tools/call" {
-			out = append(out, c)
-		}
-	}
-	return out, true
+	return bodyToolCalls(r)
 }

@@ -35,7 +35,8 @@ func newLegacySSE(srv *mcpkit.Server) *legacySSE {
 func identityKey(id mcpkit.Identity) string { return id.AuthMethod + ":" + id.Subject }
 
 func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
-	if !h.prelude(w, r) {
+	r, ok := h.prelude(w, r)
+	if !ok {
 		return
 	}
 	if h.cfg.noAuth {
