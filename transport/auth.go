@@ -3,8 +3,10 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"reflect"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
@@ -49,30 +51,75 @@ func (*expiredError) Is(target error) bool { return target == ErrInvalidToken }
 
 // Chain tries each authenticator in turn until one accepts the token; a
 // token every one rejects is invalid. Use it to accept JWTs and, say,
-// introspected opaque tokens on one endpoint.
+// introspected opaque tokens on one endpoint. A Chain of nothing, or one
+// holding a nil authenticator, is refused by NewHandler and refuses every
+// token.
 func Chain(auths ...Authenticator) Authenticator {
-	return AuthenticatorFunc(func(ctx context.Context, token string) (mcpkit.Identity, error) {
-		var errs []error
-		for _, a := range auths {
-			id, err := a.Authenticate(ctx, token)
-			if err == nil {
-				return id, nil
-			}
-			errs = append(errs, err)
+	c := &chain{auths: auths}
+	if len(auths) == 0 {
+		c.err = errors.New("a Chain of no authenticators accepts no token")
+	}
+	for i, a := range auths {
+		if err := checkAuthenticator(a); err != nil {
+			c.err = fmt.Errorf("Chain member %d: %w", i+1, err)
+			break
 		}
-		// Any scheme that could not decide makes the whole answer "could
-		// not decide" (503), never "invalid" and never a pass.
-		var undecided []error
-		for _, e := range errs {
-			if !errors.Is(e, ErrInvalidToken) {
-				undecided = append(undecided, e)
-			}
+	}
+	return c
+}
+
+type chain struct {
+	auths []Authenticator
+	err   error // a construction fault: every token is refused
+}
+
+func (c *chain) check() error { return c.err }
+
+// Authenticate implements Authenticator.
+func (c *chain) Authenticate(ctx context.Context, token string) (mcpkit.Identity, error) {
+	if c.err != nil {
+		return mcpkit.Identity{}, fmt.Errorf("%w: %w", ErrInvalidToken, c.err)
+	}
+	var errs []error
+	for _, a := range c.auths {
+		id, err := a.Authenticate(ctx, token)
+		if err == nil {
+			return id, nil
 		}
-		if len(undecided) > 0 {
-			return mcpkit.Identity{}, errors.Join(append([]error{ErrUnavailable}, undecided...)...)
+		errs = append(errs, err)
+	}
+	// Any scheme that could not decide makes the whole answer "could
+	// not decide" (503), never "invalid" and never a pass.
+	var undecided []error
+	for _, e := range errs {
+		if !errors.Is(e, ErrInvalidToken) {
+			undecided = append(undecided, e)
 		}
-		return mcpkit.Identity{}, errors.Join(errs...)
-	})
+	}
+	if len(undecided) > 0 {
+		return mcpkit.Identity{}, errors.Join(append([]error{ErrUnavailable}, undecided...)...)
+	}
+	return mcpkit.Identity{}, errors.Join(errs...)
+}
+
+// checkAuthenticator refuses an authenticator that would fail at the first
+// request: nil, a typed nil (a nil *StaticTokens is a non-nil interface
+// value whose methods dereference nil), or a Chain holding one.
+func checkAuthenticator(a Authenticator) error {
+	if a == nil {
+		return errors.New("the authenticator is nil")
+	}
+	v := reflect.ValueOf(a)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Interface, reflect.Chan:
+		if v.IsNil() {
+			return fmt.Errorf("the authenticator %T is nil", a)
+		}
+	}
+	if c, ok := a.(interface{ check() error }); ok {
+		return c.check()
+	}
+	return nil
 }
 
 // isLoopbackAddr reports whether a listen or local address is loopback
@@ -101,6 +148,11 @@ func localAddrIsLoopback(ctx context.Context) bool {
 // bearer token, so that other endpoints of the service (an approval console)
 // accept exactly the credentials the MCP endpoint does.
 func RequestAuthenticator(a Authenticator) func(r *http.Request) (mcpkit.Identity, error) {
+	if err := checkAuthenticator(a); err != nil {
+		return func(*http.Request) (mcpkit.Identity, error) {
+			return mcpkit.Identity{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		}
+	}
 	return func(r *http.Request) (mcpkit.Identity, error) {
 		token, ok := bearerToken(r)
 		if !ok {

@@ -71,7 +71,7 @@ func TestIntrospection(t *testing.T) {
 		require.NoError(t, err)
 		dead := "http://" + ln.Addr().String()
 		require.NoError(t, ln.Close())
-		down, err := transport.NewIntrospector(transport.IntrospectionConfig{Endpoint: dead})
+		down, err := transport.NewIntrospector(transport.IntrospectionConfig{Endpoint: dead, Audience: testAudience})
 		require.NoError(t, err)
 		ts, calls := serveHTTP(t, transport.WithAuthenticator(down))
 		resp := post(t, ts.URL+"/mcp", "opaque-good", `{"jsonrpc":"2.0","id":1,"method":"ping"}`, nil)
@@ -93,7 +93,7 @@ func TestChainFallsThroughAndNeverTurnsUnavailableIntoInvalid(t *testing.T) {
 	require.NoError(t, err)
 	dead := "http://" + ln.Addr().String()
 	require.NoError(t, ln.Close())
-	down, err := transport.NewIntrospector(transport.IntrospectionConfig{Endpoint: dead})
+	down, err := transport.NewIntrospector(transport.IntrospectionConfig{Endpoint: dead, Audience: testAudience})
 	require.NoError(t, err)
 	ctx := loopbackCtx()
 

@@ -52,6 +52,11 @@ func NewHandler(srv *mcpkit.Server, opts ...Option) (*Handler, error) {
 	case cfg.ssePath != "" && (!strings.HasPrefix(cfg.ssePath, "/") || cfg.ssePath == cfg.path):
 		return nil, fmt.Errorf("transport: legacy SSE path %q must start with / and differ from %q", cfg.ssePath, cfg.path)
 	}
+	if !cfg.noAuth {
+		if err := checkAuthenticator(cfg.auth); err != nil {
+			return nil, fmt.Errorf("transport: WithAuthenticator: %w", err)
+		}
+	}
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}

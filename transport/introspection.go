@@ -23,7 +23,10 @@ type IntrospectionConfig struct {
 	// ClientID and ClientSecret authenticate this server to the endpoint
 	// (HTTP Basic).
 	ClientID, ClientSecret string
-	// Audience, when set, must appear in the response's aud.
+	// Audience is this server's resource URI (RFC 8707): the response's
+	// aud must contain it. Required, as for JWTs: an authorization server
+	// introspects every token it issued as active, including tokens for
+	// its other APIs, and only aud tells them apart.
 	Audience string
 	// Issuer, when set, must equal the response's iss.
 	Issuer string
@@ -47,6 +50,9 @@ func NewIntrospector(cfg IntrospectionConfig) (*Introspector, error) {
 	}
 	if _, err := url.ParseRequestURI(cfg.Endpoint); err != nil {
 		return nil, fmt.Errorf("introspection: Endpoint: %w", err)
+	}
+	if cfg.Audience == "" {
+		return nil, errors.New("introspection: Audience (this server's resource URI) is required, so that a token issued for another API is never accepted here")
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -100,7 +106,7 @@ func (in *Introspector) identity(c map[string]any) (mcpkit.Identity, error) {
 	if in.cfg.Issuer != "" && c["iss"] != in.cfg.Issuer {
 		return mcpkit.Identity{}, fmt.Errorf("%w: issuer %v", ErrInvalidToken, c["iss"])
 	}
-	if in.cfg.Audience != "" && !slices.Contains(anyList(c["aud"]), in.cfg.Audience) {
+	if !slices.Contains(anyList(c["aud"]), in.cfg.Audience) {
 		return mcpkit.Identity{}, fmt.Errorf("%w: audience %v", ErrInvalidToken, c["aud"])
 	}
 	id := mcpkit.Identity{AuthMethod: "introspection", Transport: "http"}
