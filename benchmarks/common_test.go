@@ -70,9 +70,13 @@ func bareServer(tb testing.TB, n int) *mcp.Server {
 	return s
 }
 
-// kitServer registers n copies of the tool with mcpkit and opts.
+// kitServer registers n copies of the tool with mcpkit and opts. The caller
+// holds the tool's scope: mcpkit checks declared scopes by default, so even
+// the variant with no options pays for a scope check the bare SDK does not
+// make (a slice lookup per call and per listed tool).
 func kitServer(tb testing.TB, n int, opts ...mcpkit.Option) *mcpkit.Server {
 	tb.Helper()
+	opts = append([]mcpkit.Option{mcpkit.WithDefaultIdentity(identity)}, opts...)
 	s := mcpkit.MustNewServer(&mcp.Implementation{Name: "bench", Version: "1"}, opts...)
 	for i := range n {
 		mcpkit.MustAddTool(s, mcpkit.Tool{Name: toolName(i), Description: "List things.",

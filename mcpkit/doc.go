@@ -11,7 +11,6 @@
 // 101)").
 //
 //	srv := mcpkit.MustNewServer(&mcp.Implementation{Name: "incidents", Version: "1.0.0"},
-//		mcpkit.WithGates(mcpkit.ScopeGate()),
 //		mcpkit.WithDefaultIdentity(mcpkit.Identity{Subject: "me", Scopes: []string{"incidents:read"}}))
 //	mcpkit.MustAddTool(srv, mcpkit.Tool{
 //		Name:        "get_incident",
@@ -26,10 +25,19 @@
 //
 //	recover (around every layer, always)
 //	-> WithMiddleware      audit, tracing: sees every outcome
-//	-> WithGates           flags, scopes: the same decision hides the tool in tools/list
+//	-> scope check         built in, first: Policy.Scopes against Identity.Scopes
+//	-> WithGates           flags: the same decision hides the tool in tools/list
 //	-> validate + decode   built in; Call.Input is set from here on
 //	-> WithInnerMiddleware approval
 //	-> the tool function
+//
+// # Declared means enforced
+//
+// A scope written in a Policy is checked without further wiring: the server
+// installs ScopeGate itself, ahead of the gates given to WithGates (list
+// ScopeGate there to place it elsewhere; it is never asked twice). A server
+// whose calls are all authorized by something else opts out with
+// WithoutScopeEnforcement, which NewServer logs as a warning.
 //
 // # Failure
 //

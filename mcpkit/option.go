@@ -21,6 +21,7 @@ type config struct {
 	mcpServer  *mcp.Server
 	mcpOptions *mcp.ServerOptions
 	logger     *slog.Logger
+	noScopes   bool
 }
 
 // IdentityResolver establishes the caller of a request. Transports install
@@ -35,7 +36,9 @@ func WithMiddleware(mw ...Middleware) Option {
 }
 
 // WithGates adds gates (flags, scopes), asked in order after the outer
-// middleware and before validation, and for tools/list visibility.
+// middleware and before validation, and for tools/list visibility. The
+// scope gate is installed without it, first; list ScopeGate() here only to
+// ask it at another position.
 func WithGates(g ...Gate) Option {
 	return func(c *config) { c.gates = append(c.gates, g...) }
 }
@@ -83,4 +86,14 @@ func WithServerOptions(o *mcp.ServerOptions) Option {
 // traffic). The default discards them.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
+}
+
+// WithoutScopeEnforcement turns off the built-in check of Policy.Scopes:
+// tools are listed to and callable by callers that lack their declared
+// scopes, and the HTTP transport no longer answers 403 for them. It is
+// for a server whose every call is authorized by something else (a gateway,
+// a gate of its own). NewServer logs a warning when it is set, and it
+// cannot be combined with WithGates(ScopeGate()).
+func WithoutScopeEnforcement() Option {
+	return func(c *config) { c.noScopes = true }
 }

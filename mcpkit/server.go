@@ -21,6 +21,7 @@ type Server struct {
 	gates    []Gate
 	inner    []Middleware
 	verbs    []string
+	scopes   bool
 	identity Identity
 	resolver IdentityResolver
 	logger   *slog.Logger
@@ -46,10 +47,19 @@ func NewServer(impl *mcp.Implementation, opts ...Option) (*Server, error) {
 	if cfg.identity.AuthMethod == "" {
 		cfg.identity.AuthMethod = "none"
 	}
+	gates, err := resolveScopeGate(cfg.gates, !cfg.noScopes)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.noScopes {
+		cfg.logger.Warn("mcpkit: scope enforcement is OFF (WithoutScopeEnforcement): Policy.Scopes are not checked; every call must be authorized elsewhere",
+			"server", impl.Name)
+	}
 	s := &Server{
 		impl:     impl,
 		outer:    slices.Clone(cfg.outer),
-		gates:    slices.Clone(cfg.gates),
+		gates:    gates,
+		scopes:   !cfg.noScopes,
 		inner:    slices.Clone(cfg.inner),
 		verbs:    cfg.verbs,
 		identity: cfg.identity,
@@ -77,6 +87,10 @@ func MustNewServer(impl *mcp.Implementation, opts ...Option) *Server {
 // MCPServer returns the underlying go-sdk server, for transports and for
 // features mcpkit does not wrap (prompts, resources).
 func (s *Server) MCPServer() *mcp.Server { return s.mcp }
+
+// ScopesEnforced reports whether the server checks Policy.Scopes (the
+// default); false only with WithoutScopeEnforcement.
+func (s *Server) ScopesEnforced() bool { return s.scopes }
 
 // Implementation returns the server's name and version.
 func (s *Server) Implementation() *mcp.Implementation { return s.impl }

@@ -21,7 +21,8 @@
 // scopes), behaviour (wrong types, missing and unknown fields refused naming
 // the field without reaching the handler; unknown tools; a panic injected in
 // the chain is contained), consistency (tools/list shows exactly what each
-// identity may call) and two golden files: the surface as JSON and POLICY.md,
+// identity may call), scope enforcement (a caller lacking one of a tool's
+// scopes neither sees it nor gets a call past the gates) and two golden files: the surface as JSON and POLICY.md,
 // the per-tool answer to "should the agent be able to call this tool?". A
 // change to a tool fails the build until the files are regenerated and the
 // diff reviewed.

@@ -141,6 +141,7 @@ func checks() []check {
 		{"behaviour/an unknown tool is a protocol error", checkUnknownTool},
 		{"behaviour/a panic in the chain is contained", checkPanicContained},
 		{"consistency/tools/list shows exactly what each identity may call", checkConsistency},
+		{"scopes/a caller without a tool's scopes can neither list nor call it", checkScopesEnforced},
 		{"audit/exactly one record per call, with the principal, and no planted secret", checkAuditRecords},
 		{"flags/a tool whose flag is off is hidden and refused, and back when on", checkFlags},
 		{"approval/with a denying approver, tools that need approval never reach the handler", checkApproval},

@@ -124,7 +124,7 @@ type variant struct {
 // goodServer is a small, correct server; a variant changes one thing.
 func goodServer(ran *int, v variant) Factory {
 	return func(opts ...mcpkit.Option) (*mcpkit.Server, error) {
-		base := append([]mcpkit.Option{mcpkit.WithGates(mcpkit.ScopeGate())}, v.opts...)
+		base := v.opts // the scope gate is built in
 		srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "things", Version: "1.0.0"}, append(base, opts...)...)
 		if err != nil {
 			return nil, err
@@ -157,6 +157,18 @@ func rawTool(schema string, description string) variant {
 }
 
 func withOption(o mcpkit.Option) variant { return variant{opts: []mcpkit.Option{o}} }
+
+// hidingScopeCheck turns the built-in scope check off for a hand-written
+// one that only filters tools/list.
+func hidingScopeCheck() variant {
+	return variant{opts: []mcpkit.Option{mcpkit.WithoutScopeEnforcement(), mcpkit.WithGates(mcpkit.GateFunc(
+		func(ctx context.Context, c *mcpkit.Call) error {
+			if c.Request == nil && !c.Identity.HasScopes(c.Tool.Policy.Scopes...) {
+				return fmt.Errorf("hidden")
+			}
+			return nil
+		}))}}
+}
 
 func goldenOpts(t *testing.T) Options {
 	dir := t.TempDir()
@@ -254,6 +266,10 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 			&Options{Approval: func(approval.Approver) mcpkit.Option {
 				return mcpkit.WithInnerMiddleware(func(next mcpkit.Handler) mcpkit.Handler { return next })
 			}}},
+		{"scopes declared but not enforced", withOption(mcpkit.WithoutScopeEnforcement()),
+			"scopes/a caller without a tool's scopes can neither list nor call it", "update_thing requires scope things:write, but tools/list shows it", nil},
+		{"scope check that hides but does not refuse", hidingScopeCheck(),
+			"scopes/a caller without a tool's scopes can neither list nor call it", "delete_thing requires scope things:admin, but a call from a caller without it got past every gate", nil},
 		{"flag gate not wired", variant{}, "flags/a tool whose flag is off is hidden and refused, and back when on", "is listed while its flag",
 			&Options{Flags: func(flags.Client) mcpkit.Option { return mcpkit.WithGates() }}},
 	}

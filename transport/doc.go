@@ -46,7 +46,8 @@
 //   - a tools/call for a tool whose policy scopes the token lacks: 403,
 //     WWW-Authenticate: Bearer error="insufficient_scope", scope="...";
 //     the tool does not run. Such tools are hidden from tools/list by the
-//     core ScopeGate, which the server must install.
+//     core's scope check, which every server has unless built with
+//     mcpkit.WithoutScopeEnforcement (then neither check runs).
 //   - an Origin not allowed: 403. A body over the limit: 413. A token
 //     that cannot be checked (introspection endpoint down): 503. A JWKS
 //     that cannot be fetched: cached keys keep working; without keys every

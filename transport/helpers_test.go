@@ -27,10 +27,11 @@ type echoOut struct {
 }
 
 // newTestServer has a public echo tool, a tool needing notes:read and one
-// needing notes:admin. Calls counts handler runs.
-func newTestServer(t testing.TB) (*mcpkit.Server, *int64Counter) {
+// needing notes:admin. Calls counts handler runs. No gate is configured:
+// the scope check is built in.
+func newTestServer(t testing.TB, opts ...mcpkit.Option) (*mcpkit.Server, *int64Counter) {
 	t.Helper()
-	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "test", Version: "1.0.0"}, mcpkit.WithGates(mcpkit.ScopeGate()))
+	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "test", Version: "1.0.0"}, opts...)
 	require.NoError(t, err)
 	n := &int64Counter{}
 	handler := func(ctx context.Context, in echoIn) (echoOut, error) {
