@@ -43,6 +43,9 @@
 //   - no or malformed Authorization header: 401, WWW-Authenticate: Bearer
 //     resource_metadata="..."; invalid or expired token: 401 with
 //     error="invalid_token". Why a token failed stays in the server log.
+//     A JWT whose header or claims name a member twice (at any depth), or
+//     whose crit lists an extension not in JWTConfig.CriticalHeaders, is
+//     invalid.
 //   - a tools/call for a tool whose policy scopes the token lacks: 403,
 //     WWW-Authenticate: Bearer error="insufficient_scope", scope="...";
 //     the tool does not run. Such tools are hidden from tools/list by the

@@ -105,11 +105,18 @@ func (fk *fuzzKeys) sign(t testing.TB, header, claims map[string]any) string {
 	if err := errors.Join(err1, err2); err != nil {
 		t.Fatal(err)
 	}
-	input := b64(h) + "." + b64(c)
+	return fk.signRaw(t, header["alg"].(string), string(h), string(c))
+}
+
+// signRaw signs header and claims exactly as written, for JSON a JOSE
+// library would not produce (a member twice, a crit list).
+func (fk *fuzzKeys) signRaw(t testing.TB, alg, h, c string) string {
+	t.Helper()
+	input := b64([]byte(h)) + "." + b64([]byte(c))
 	digest := sha256.Sum256([]byte(input))
 	var sig []byte
 	var err error
-	switch header["alg"] {
+	switch alg {
 	case "RS256":
 		sig, err = rsa.SignPKCS1v15(nil, fk.rsa, crypto.SHA256, digest[:])
 	case "ES256":
@@ -122,7 +129,7 @@ func (fk *fuzzKeys) sign(t testing.TB, header, claims map[string]any) string {
 			}
 		}
 	default:
-		t.Fatalf("no signer for %v", header["alg"])
+		t.Fatalf("no signer for %v", alg)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -171,6 +178,18 @@ func fuzzTokens(t testing.TB, fk *fuzzKeys) (good map[string]string, badClaims [
 		fk.sign(t, map[string]any{"alg": "ES256", "kid": "rsa-fuzz"}, claims(nil)),
 		fk.sign(t, map[string]any{"alg": "RS256"}, claims(nil)),
 		fk.sign(t, map[string]any{"alg": "RS256", "kid": "unknown"}, claims(nil)),
+	)
+	// Good claims and key, but JSON read differently by different
+	// parsers: crit not understood, a member twice.
+	goodClaims, _ := json.Marshal(claims(nil))
+	c := string(goodClaims)
+	badClaims = append(badClaims,
+		fk.signRaw(t, "RS256", `{"alg":"RS256","kid":"rsa-fuzz","crit":["x-evil"],"x-evil":true}`, c),
+		fk.signRaw(t, "ES256", `{"alg":"ES256","kid":"ec-fuzz","crit":["exp"]}`, c),
+		fk.signRaw(t, "RS256", `{"alg":"ES256","kid":"rsa-fuzz","alg":"RS256"}`, c),
+		fk.signRaw(t, "ES256", `{"alg":"ES256","kid":"ec-fuzz","\u006bid":"ec-fuzz"}`, c),
+		fk.signRaw(t, "RS256", `{"alg":"RS256","kid":"rsa-fuzz"}`, strings.Replace(c, `"sub":"carol"`, `"sub":"carol","sub":"root"`, 1)),
+		fk.signRaw(t, "ES256", `{"alg":"ES256","kid":"ec-fuzz"}`, strings.Replace(c, `}`, `,"act":{"sub":"a","sub":"b"}}`, 1)),
 	)
 	return good, badClaims
 }
