@@ -15,6 +15,9 @@ import (
 const (
 	OutcomeUnauthenticated = "unauthenticated"
 	OutcomeRejected        = "rejected"
+	// OutcomeInvalidRequest: the server could not decode the request (a
+	// tools/call whose params are not an object with a string name).
+	OutcomeInvalidRequest = "invalid_request"
 )
 
 // Refusal is a request a transport refused before the MCP server saw it: no
@@ -39,7 +42,8 @@ type Refusal struct {
 }
 
 // Refused records a transport refusal. The outcome is denied_scope for a
-// scope refusal, unauthenticated for 401, unavailable for 503 and rejected
+// scope refusal, unauthenticated for 401, invalid_request for 400, unavailable
+// for 503 and rejected
 // otherwise; the error field holds the status and the redacted reason.
 func (a *Auditor) Refused(ctx context.Context, rf Refusal) error {
 	if rf.Time.IsZero() {
@@ -73,6 +77,8 @@ func refusalOutcome(rf Refusal) string {
 		return OutcomeUnauthenticated
 	case rf.Status == http.StatusServiceUnavailable:
 		return string(mcpkit.OutcomeUnavailable)
+	case rf.Status == http.StatusBadRequest:
+		return OutcomeInvalidRequest
 	}
 	return OutcomeRejected
 }

@@ -10,9 +10,13 @@ import (
 // MetaRequestID is the _meta key under which mcpkit's transports hand the
 // JSON-RPC id of a tools/call to the server: go-sdk v1.8.0 keeps the id
 // private to its own context, and the audit record and trace need it.
-// The id is the client's own choice, so a client that sets the key itself
-// only renames its own request; mcpkit's transports overwrite it.
-const MetaRequestID = "io.mcpkit/request-id"
+// mcpkit's transports remove every client-supplied key in MetaNamespace
+// before they stamp theirs, so the server never reads a value the client
+// wrote under the library's name.
+const MetaRequestID = MetaNamespace + "request-id"
+
+// MetaNamespace prefixes every _meta key mcpkit itself writes.
+const MetaNamespace = "io.mcpkit/"
 
 // StampRequestID returns tools/call params with id under
 // _meta[MetaRequestID]. Params it cannot parse as an object come back

@@ -43,12 +43,16 @@ func (h *Handler) rejectAs(w http.ResponseWriter, r *http.Request, rej Rejection
 		h.cfg.onReject(r, rej)
 	}
 	code := int64(CodeForbidden)
-	switch status {
-	case http.StatusUnauthorized:
-		code = CodeUnauthorized
-	case http.StatusServiceUnavailable:
+	switch {
+	case rej.code != 0:
+		code = rej.code
+	case status == http.StatusTooManyRequests:
 		code = CodeUnavailable
-	case http.StatusRequestEntityTooLarge:
+	case status == http.StatusUnauthorized:
+		code = CodeUnauthorized
+	case status == http.StatusServiceUnavailable:
+		code = CodeUnavailable
+	case status == http.StatusRequestEntityTooLarge:
 		code = jsonrpc.CodeInvalidRequest
 	}
 	writeRPCError(w, status, id, code, msg)
@@ -68,9 +72,9 @@ func writeRPCError(w http.ResponseWriter, status int, id *jsonrpc.ID, code int64
 	}
 }
 
-func (h *Handler) tooLarge(w http.ResponseWriter, r *http.Request) {
-	h.reject(w, r, http.StatusRequestEntityTooLarge, "", nil,
-		fmt.Sprintf("request body exceeds the server's limit of %d bytes", h.cfg.maxBody), "body too large")
+func (h *Handler) tooLarge(w http.ResponseWriter, r *http.Request, caller *mcpkit.Identity) {
+	h.rejectAs(w, r, Rejection{Status: http.StatusRequestEntityTooLarge, Reason: "body too large", Identity: caller}, "", nil,
+		fmt.Sprintf("request body exceeds the server's limit of %d bytes", h.cfg.maxBody))
 }
 
 // insufficientScope is the step-up challenge: the client may get a token
@@ -91,7 +95,8 @@ func (h *Handler) insufficientScope(w http.ResponseWriter, r *http.Request, id *
 // Rejection describes a request the handler refused before it reached the
 // MCP server, for WithRejectHook (an audit record, a metric).
 type Rejection struct {
-	// Status is the HTTP status sent: 401, 403, 413 or 503.
+	// Status is the HTTP status sent: 400 (a body or tools/call the server
+	// cannot decode: an invalid request), 401, 403, 413, 429 or 503.
 	Status int
 	// Reason is the internal reason (never sent to the client).
 	Reason string
@@ -101,6 +106,8 @@ type Rejection struct {
 	Identity *mcpkit.Identity
 	// Missing are the scopes the caller lacked (insufficient_scope).
 	Missing []string
+
+	code int64 // JSON-RPC error code, when not the status's usual one
 }
 
 // metadataURL is where this resource's RFC 9728 document lives: from the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"go.opentelemetry.io/otel"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
@@ -28,6 +29,7 @@ type Handler struct {
 	metaPath string     // path-suffixed well-known path, if the resource has a path
 	mux      *http.ServeMux
 	draining atomic.Bool
+	sessions *sessionLimiter
 }
 
 const wellKnown = "/.well-known/oauth-protected-resource"
@@ -36,7 +38,8 @@ const wellKnown = "/.well-known/oauth-protected-resource"
 // (WithAuthenticator) unless WithoutAuthentication is given, so that a
 // shared server is never left open by omission.
 func NewHandler(srv *mcpkit.Server, opts ...Option) (*Handler, error) {
-	cfg := httpConfig{path: "/mcp", maxBody: 4 << 20, sessionTimeout: 30 * time.Minute}
+	cfg := httpConfig{path: "/mcp", maxBody: 4 << 20, sessionTimeout: 10 * time.Minute, bodyTimeout: 30 * time.Second,
+		maxSessions: defaultMaxSessions, maxPerIdentity: defaultMaxSessionsPerIdentity}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -51,6 +54,12 @@ func NewHandler(srv *mcpkit.Server, opts ...Option) (*Handler, error) {
 		return nil, fmt.Errorf("transport: body limit %d must be positive", cfg.maxBody)
 	case cfg.ssePath != "" && (!strings.HasPrefix(cfg.ssePath, "/") || cfg.ssePath == cfg.path):
 		return nil, fmt.Errorf("transport: legacy SSE path %q must start with / and differ from %q", cfg.ssePath, cfg.path)
+	case cfg.sessionTimeout <= 0:
+		return nil, fmt.Errorf("transport: session timeout %v must be positive", cfg.sessionTimeout)
+	case cfg.bodyTimeout <= 0:
+		return nil, fmt.Errorf("transport: body read timeout %v must be positive", cfg.bodyTimeout)
+	case cfg.maxSessions <= 0 || cfg.maxPerIdentity <= 0:
+		return nil, fmt.Errorf("transport: session limits (%d in total, %d per identity) must be positive", cfg.maxSessions, cfg.maxPerIdentity)
 	}
 	if !cfg.noAuth {
 		if err := checkAuthenticator(cfg.auth); err != nil {
@@ -60,7 +69,10 @@ func NewHandler(srv *mcpkit.Server, opts ...Option) (*Handler, error) {
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{cfg: cfg, srv: srv, mux: http.NewServeMux()}
+	if cfg.meters == nil {
+		cfg.meters = otel.GetMeterProvider()
+	}
+	h := &Handler{cfg: cfg, srv: srv, mux: http.NewServeMux(), sessions: newSessionLimiter(cfg.maxSessions, cfg.maxPerIdentity, cfg.meters)}
 	if cfg.ssePath != "" {
 		h.sse = newLegacySSE(srv)
 	}
@@ -76,11 +88,14 @@ func NewHandler(srv *mcpkit.Server, opts ...Option) (*Handler, error) {
 		h.metaPath = wellKnown + cfg.path
 	}
 	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv.MCPServer() }, &mcp.StreamableHTTPOptions{
-		Stateless:           cfg.stateless,
-		JSONResponse:        cfg.jsonResponse,
-		Logger:              cfg.logger,
-		SessionTimeout:      cfg.sessionTimeout,
-		MaxRequestBodyBytes: cfg.maxBody,
+		Stateless:      cfg.stateless,
+		JSONResponse:   cfg.jsonResponse,
+		Logger:         cfg.logger,
+		SessionTimeout: cfg.sessionTimeout,
+		// The limit is ours (readBody), on the bytes the client sent: the
+		// body the SDK reads is already in memory, and the request id we
+		// stamp into it must not decide whether it fits.
+		MaxRequestBodyBytes: -1,
 		// A call whose client went away stops (its approval wait, its
 		// query): nobody can receive the result. Applies from protocol
 		// 2026-07-28, where the POST is the whole call.
@@ -142,49 +157,67 @@ func (h *Handler) CheckListenAddr(addr string) error {
 	return nil
 }
 
-// prelude applies the checks every MCP request meets before
-// authentication: Origin, body limit, request id. It answers refusals
-// itself, and returns the request to carry on with.
-func (h *Handler) prelude(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+// checkOrigin answers 403 for a browser origin that may not call.
+func (h *Handler) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
 	if origin := r.Header.Get("Origin"); origin != "" && !h.originAllowed(origin, r) {
 		h.reject(w, r, http.StatusForbidden, "", nil,
 			"origin "+origin+" is not allowed to call this server", "origin not allowed: "+origin)
-		return r, false
+		return false
 	}
-	if r.ContentLength > h.cfg.maxBody {
-		h.tooLarge(w, r)
-		return r, false
+	return true
+}
+
+// admit runs what every MCP request meets, in this order, each answering
+// its own refusal: Origin, authentication from the headers alone (401
+// before a byte of the body is read), then the bounded body read and its
+// single decode (readBody). caller is nil without authentication.
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (caller *mcpkit.Identity, calls []rpcCall, ok bool) {
+	h.startBodyDeadline(w, r)
+	if !h.checkOrigin(w, r) {
+		return nil, nil, false
 	}
-	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, h.cfg.maxBody)
+	if !h.cfg.noAuth {
+		id, ok := h.authenticate(w, r)
+		if !ok {
+			return nil, nil, false
+		}
+		caller = &id
 	}
-	return h.stampBody(w, r)
+	calls, ok = h.readBody(w, r, caller)
+	return caller, calls, ok
 }
 
 func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
-	r, ok := h.prelude(w, r)
+	caller, calls, ok := h.admit(w, r)
 	if !ok {
 		return
 	}
-	if h.cfg.noAuth {
+	if caller != nil {
+		if !h.checkToolScopes(w, r, *caller, calls) {
+			return
+		}
+		ti := &auth.TokenInfo{
+			// Sessions are bound to this: another caller replaying the
+			// session id gets 403 from the SDK.
+			UserID: identityKey(*caller),
+			Scopes: caller.Scopes,
+			Extra:  map[string]any{mcpkit.TokenInfoIdentityKey: *caller},
+		}
+		r = r.WithContext(context.WithValue(r.Context(), tokenInfoKey{}, ti))
+	}
+	if h.cfg.stateless || r.Method != http.MethodPost || r.Header.Get("Mcp-Session-Id") != "" {
 		h.sdk.ServeHTTP(w, r)
 		return
 	}
-	id, ok := h.authenticate(w, r)
-	if !ok {
+	// A POST without a session id opens a session (the SDK keeps it if it
+	// is an initialize): it needs a free slot.
+	key := sessionKey(caller)
+	if status := h.sessions.acquire(key); status != 0 {
+		h.sessionsFull(w, r, caller, status)
 		return
 	}
-	if r.Method == http.MethodPost && !h.checkToolScopes(w, r, id) {
-		return
-	}
-	ti := &auth.TokenInfo{
-		// Sessions are bound to this: another caller replaying the
-		// session id gets 403 from the SDK.
-		UserID: id.AuthMethod + ":" + id.Subject,
-		Scopes: id.Scopes,
-		Extra:  map[string]any{mcpkit.TokenInfoIdentityKey: id},
-	}
-	h.sdk.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenInfoKey{}, ti)))
+	h.sdk.ServeHTTP(w, r)
+	h.sessions.settle(h.srv.MCPServer(), w.Header().Get("Mcp-Session-Id"), key)
 }
 
 // authenticate answers 401 or 503 itself when the caller is not

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Option configures a Handler. Options are resolved once, in NewHandler.
@@ -26,6 +28,10 @@ type httpConfig struct {
 	logger         *slog.Logger
 	onReject       func(r *http.Request, rej Rejection)
 	ssePath        string
+	bodyTimeout    time.Duration
+	maxSessions    int
+	maxPerIdentity int
+	meters         metric.MeterProvider
 }
 
 // WithPath sets the MCP endpoint path (default "/mcp").
@@ -82,14 +88,36 @@ func WithReadiness(check func(context.Context) error) Option {
 	return func(c *httpConfig) { c.ready = check }
 }
 
-// WithSessionTimeout closes stateful sessions idle for d (default 30m).
+// WithSessionTimeout closes stateful sessions that receive no request for d
+// (default 10m; a GET stream alone does not keep a session alive, so a
+// client that only listens should ping). d must be positive.
 func WithSessionTimeout(d time.Duration) Option { return func(c *httpConfig) { c.sessionTimeout = d } }
+
+// WithMaxSessions bounds the open sessions (stateful streamable HTTP
+// sessions plus legacy SSE streams) of the whole handler (default 2048);
+// past it a request that would open one gets 503 with Retry-After.
+func WithMaxSessions(n int) Option { return func(c *httpConfig) { c.maxSessions = n } }
+
+// WithMaxSessionsPerIdentity bounds the open sessions of one caller
+// (default 64); past it the caller gets 429 with Retry-After. An
+// unauthenticated handler has only the overall bound.
+func WithMaxSessionsPerIdentity(n int) Option { return func(c *httpConfig) { c.maxPerIdentity = n } }
+
+// WithBodyReadTimeout bounds how long a POST may take to send its body,
+// counted from when its headers were read (default 30s). A slower client's
+// connection is closed. Responses are not bounded: a call may stream its
+// result for as long as it runs.
+func WithBodyReadTimeout(d time.Duration) Option { return func(c *httpConfig) { c.bodyTimeout = d } }
+
+// WithMeterProvider sets where the handler's metrics go (default: the
+// global provider): mcpkit.transport.sessions, the open sessions.
+func WithMeterProvider(mp metric.MeterProvider) Option { return func(c *httpConfig) { c.meters = mp } }
 
 // WithLogger sets where refusals and transport problems are logged.
 func WithLogger(l *slog.Logger) Option { return func(c *httpConfig) { c.logger = l } }
 
 // WithRejectHook is called for every request the transport refuses before
-// it reaches the server (401, 403, 413, 503), with a reason for the
+// it reaches the server (400, 401, 403, 413, 429, 503), with a reason for the
 // server's records (never sent to the client). Use it to audit refusals.
 func WithRejectHook(f func(r *http.Request, rej Rejection)) Option {
 	return func(c *httpConfig) { c.onReject = f }

@@ -2,108 +2,104 @@ package transport
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"net/http"
+	"fmt"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
-// stampRequest puts a tools/call request's JSON-RPC id where the server can
-// read it (mcpkit.MetaRequestID), for the audit record and the trace.
-func stampRequest(req *jsonrpc.Request) {
-	if req.Method == "tools/call" && req.ID.IsValid() {
-		req.Params = mcpkit.StampRequestID(req.Params, req.ID.Raw())
+// forwardParams returns the tools/call params the server is handed: what
+// the SDK decoded from the client's params (p), with every _meta key in
+// mcpkit's namespace the client sent removed and the JSON-RPC id stamped
+// under mcpkit.MetaRequestID (go-sdk keeps the id private; the audit record
+// and the trace need it). Being re-encoded from p, the result has one value
+// per field, so duplicate keys in the client's JSON cannot make the server
+// read anything other than what the checks read.
+func forwardParams(raw json.RawMessage, p *mcp.CallToolParamsRaw, id jsonrpc.ID) (json.RawMessage, error) {
+	meta := make(map[string]any, len(p.Meta)+1)
+	for k, v := range p.Meta {
+		if !strings.HasPrefix(k, mcpkit.MetaNamespace) {
+			meta[k] = v
+		}
 	}
+	if id.IsValid() {
+		meta[mcpkit.MetaRequestID] = fmt.Sprint(id.Raw())
+	}
+	out := struct {
+		Meta           map[string]any  `json:"_meta"`
+		Name           string          `json:"name"`
+		Arguments      json.RawMessage `json:"arguments,omitempty"`
+		InputResponses json.RawMessage `json:"inputResponses,omitempty"`
+		RequestState   string          `json:"requestState,omitempty"`
+	}{Meta: meta, Name: p.Name, Arguments: p.Arguments, RequestState: p.RequestState}
+	if p.InputResponses != nil {
+		// Passed on as sent (the value the SDK decoded is the last one).
+		var ir struct {
+			InputResponses json.RawMessage `json:"inputResponses"`
+		}
+		if err := sdkUnmarshal(raw, &ir); err != nil {
+			return nil, err
+		}
+		out.InputResponses = ir.InputResponses
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// As the SDK encodes: no HTML escaping, which would also grow the body.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-// stampBody reads a POST body once (bounded), does stampRequest for every
-// tools/call in it (one message or a batch) and puts the body back. The
-// tools/call requests it found ride on the returned request's context for
-// the scope check, so the body is decoded once. A body that does not parse
-// is left as it is for the SDK to refuse. It reports false after answering
-// a body over the limit itself.
-func (h *Handler) stampBody(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
-	if r.Method != http.MethodPost || r.Body == nil {
-		return r, true
-	}
-	body, err := io.ReadAll(r.Body)
-	_ = r.Body.Close()
+// forwardRequest rewrites a decodable tools/call request in place with
+// forwardParams.
+func forwardRequest(req *jsonrpc.Request, p *mcp.CallToolParamsRaw) error {
+	params, err := forwardParams(req.Params, p, req.ID)
 	if err != nil {
-		if mbe := new(http.MaxBytesError); errors.As(err, &mbe) {
-			h.tooLarge(w, r)
-			return r, false
-		}
-		http.Error(w, "could not read the request body", http.StatusBadRequest)
-		return r, false
+		return err
 	}
-	var calls []rpcCall
-	if bytes.Contains(body, []byte(`tools/call`)) {
-		body, calls = stampMessages(body)
-		r = r.WithContext(context.WithValue(r.Context(), toolCallsKey{}, calls))
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.ContentLength = int64(len(body))
-	return r, true
+	req.Params = params
+	return nil
 }
 
-type toolCallsKey struct{}
-
-// bodyToolCalls returns the tools/call requests stampBody found.
-func bodyToolCalls(r *http.Request) []rpcCall {
-	calls, _ := r.Context().Value(toolCallsKey{}).([]rpcCall)
-	return calls
-}
-
-func stampMessages(body []byte) ([]byte, []rpcCall) {
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		var batch []json.RawMessage
-		if json.Unmarshal(trimmed, &batch) != nil {
-			return body, nil
+// forwardBody is the body handed to the SDK: the client's own bytes when
+// it holds no tools/call, else the decoded messages with every tools/call
+// rewritten by forwardParams (calls must all be decodable).
+func forwardBody(body []byte, in inbound, calls []rpcCall) ([]byte, error) {
+	if len(calls) == 0 {
+		return body, nil
+	}
+	for _, c := range calls {
+		if err := forwardRequest(in.msgs[c.index].(*jsonrpc.Request), c.Params); err != nil {
+			return nil, err
 		}
-		var calls []rpcCall
-		for i, raw := range batch {
-			var c *rpcCall
-			batch[i], c = stampMessage(raw)
-			if c != nil {
-				calls = append(calls, *c)
+	}
+	if !in.batch {
+		return jsonrpc.EncodeMessage(in.msgs[0])
+	}
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	next := 0
+	for i, raw := range in.raw {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if next < len(calls) && calls[next].index == i {
+			data, err := jsonrpc.EncodeMessage(in.msgs[i])
+			if err != nil {
+				return nil, err
 			}
+			buf.Write(data)
+			next++
+			continue
 		}
-		out, err := json.Marshal(batch)
-		if err != nil {
-			return body, calls
-		}
-		return out, calls
+		buf.Write(raw)
 	}
-	out, c := stampMessage(body)
-	if c == nil {
-		return out, nil
-	}
-	return out, []rpcCall{*c}
-}
-
-// stampMessage stamps one message; for a tools/call it also returns the
-// call's id and tool name.
-func stampMessage(raw []byte) ([]byte, *rpcCall) {
-	msg, err := jsonrpc.DecodeMessage(raw)
-	if err != nil {
-		return raw, nil
-	}
-	req, ok := msg.(*jsonrpc.Request)
-	if !ok || req.Method != "tools/call" {
-		return raw, nil
-	}
-	c := &rpcCall{ID: req.ID, Method: req.Method}
-	_ = json.Unmarshal(req.Params, &c.Params)
-	stampRequest(req)
-	out, err := jsonrpc.EncodeMessage(req)
-	if err != nil {
-		return raw, c
-	}
-	return out, c
+	buf.WriteByte(']')
+	return buf.Bytes(), nil
 }

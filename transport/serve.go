@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,7 +17,27 @@ type serveConfig struct {
 	shutdownTimeout   time.Duration
 	readHeaderTimeout time.Duration
 	idleTimeout       time.Duration
+	maxHeaderBytes    int
 	logger            *slog.Logger
+}
+
+// WithReadHeaderTimeout bounds how long a client may take to send a
+// request's headers (default 10s); a slower one is disconnected. The body
+// has its own bound (WithBodyReadTimeout on the Handler).
+func WithReadHeaderTimeout(d time.Duration) ServeOption {
+	return func(c *serveConfig) { c.readHeaderTimeout = d }
+}
+
+// WithIdleTimeout closes a keep-alive connection that carries no request
+// for d (default 2m).
+func WithIdleTimeout(d time.Duration) ServeOption {
+	return func(c *serveConfig) { c.idleTimeout = d }
+}
+
+// WithMaxHeaderBytes bounds a request's headers (default 64 KiB; 431
+// past it).
+func WithMaxHeaderBytes(n int) ServeOption {
+	return func(c *serveConfig) { c.maxHeaderBytes = n }
 }
 
 // WithShutdownTimeout bounds how long in-flight calls may run after ctx is
@@ -44,14 +65,22 @@ func ListenAndServe(ctx context.Context, addr string, h http.Handler, opts ...Se
 	return Serve(ctx, ln, h, opts...)
 }
 
-// Serve is ListenAndServe on an existing listener. The server sets a
-// header read timeout (10s) and an idle timeout (2m); there is no overall
-// read or write timeout because MCP responses may stream for as long as a
-// call runs.
+// Serve is ListenAndServe on an existing listener. Every read is bounded:
+// headers by WithReadHeaderTimeout (10s) and WithMaxHeaderBytes (64 KiB),
+// a POST body by the Handler's WithBodyReadTimeout (30s), an idle
+// keep-alive connection by WithIdleTimeout (2m). There is no overall read
+// or write timeout: it would end GET streams, and MCP responses may stream
+// for as long as a call runs.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, opts ...ServeOption) error {
-	cfg := serveConfig{shutdownTimeout: 10 * time.Second, readHeaderTimeout: 10 * time.Second, idleTimeout: 2 * time.Minute}
+	cfg := serveConfig{shutdownTimeout: 10 * time.Second, readHeaderTimeout: 10 * time.Second, idleTimeout: 2 * time.Minute,
+		maxHeaderBytes: 64 << 10}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.readHeaderTimeout <= 0 || cfg.idleTimeout <= 0 || cfg.maxHeaderBytes <= 0 || cfg.shutdownTimeout <= 0 {
+		_ = ln.Close()
+		return fmt.Errorf("transport: serve bounds must be positive (read header timeout %v, idle timeout %v, max header bytes %d, shutdown timeout %v)",
+			cfg.readHeaderTimeout, cfg.idleTimeout, cfg.maxHeaderBytes, cfg.shutdownTimeout)
 	}
 	if c, ok := h.(interface{ CheckListenAddr(string) error }); ok {
 		if err := c.CheckListenAddr(ln.Addr().String()); err != nil {
@@ -63,7 +92,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, opts ...ServeOp
 		Handler:           h,
 		ReadHeaderTimeout: cfg.readHeaderTimeout,
 		IdleTimeout:       cfg.idleTimeout,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    cfg.maxHeaderBytes,
 	}
 	if cfg.logger != nil {
 		srv.ErrorLog = slog.NewLogLogger(cfg.logger.Handler(), slog.LevelWarn)

@@ -27,7 +27,8 @@ type legacySSE struct {
 
 func newLegacySSE(srv *mcpkit.Server) *legacySSE {
 	return &legacySSE{
-		sdk:    mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return srv.MCPServer() }, nil),
+		// The body limit is the Handler's, on the bytes the client sent.
+		sdk:    mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return srv.MCPServer() }, &mcp.SSEOptions{MaxRequestBodyBytes: -1}),
 		owners: map[string]string{},
 	}
 }
@@ -35,36 +36,51 @@ func newLegacySSE(srv *mcpkit.Server) *legacySSE {
 func identityKey(id mcpkit.Identity) string { return id.AuthMethod + ":" + id.Subject }
 
 func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
-	r, ok := h.prelude(w, r)
-	if !ok {
-		return
-	}
-	if h.cfg.noAuth {
-		h.sse.sdk.ServeHTTP(w, r)
-		return
-	}
-	id, ok := h.authenticate(w, r)
+	caller, calls, ok := h.admit(w, r)
 	if !ok {
 		return
 	}
 	if r.Method == http.MethodPost {
-		sid := r.URL.Query().Get("sessionid")
-		h.sse.mu.Lock()
-		owner, known := h.sse.owners[sid]
-		h.sse.mu.Unlock()
-		if known && owner != identityKey(id) {
-			h.rejectAs(w, r, Rejection{Status: http.StatusForbidden, Reason: "SSE session " + sid + " belongs to another identity", Identity: &id}, "", nil,
-				"this session was opened by another caller; open your own")
-			return
-		}
-		if !h.checkToolScopes(w, r, id) {
-			return
+		if caller != nil {
+			sid := r.URL.Query().Get("sessionid")
+			h.sse.mu.Lock()
+			owner, known := h.sse.owners[sid]
+			h.sse.mu.Unlock()
+			if known && owner != identityKey(*caller) {
+				h.rejectAs(w, r, Rejection{Status: http.StatusForbidden, Reason: "SSE session " + sid + " belongs to another identity", Identity: caller}, "", nil,
+					"this session was opened by another caller; open your own")
+				return
+			}
+			if !h.checkToolScopes(w, r, *caller, calls) {
+				return
+			}
 		}
 		h.sse.sdk.ServeHTTP(w, r)
 		return
 	}
-	// GET opens the stream: the session's calls run as this identity (the
-	// SDK connects the session with the request's context).
+	if r.Method != http.MethodGet {
+		h.sse.sdk.ServeHTTP(w, r)
+		return
+	}
+	// GET opens the stream, which is the session: it holds a slot until it
+	// ends.
+	key := sessionKey(caller)
+	if status := h.sessions.acquire(key); status != 0 {
+		h.sessionsFull(w, r, caller, status)
+		return
+	}
+	h.sessions.opened(kindSSE)
+	defer func() {
+		h.sessions.closed(kindSSE)
+		h.sessions.release(key)
+	}()
+	if caller == nil {
+		h.sse.sdk.ServeHTTP(w, r)
+		return
+	}
+	// The session's calls run as this identity (the SDK connects the
+	// session with the request's context).
+	id := *caller
 	sw := &sessionSniffer{ResponseWriter: w, onSession: func(sid string) {
 		h.sse.mu.Lock()
 		h.sse.owners[sid] = identityKey(id)

@@ -24,6 +24,7 @@ type stdioConfig struct {
 	drain       time.Duration
 	stopTimeout time.Duration
 	logger      *slog.Logger
+	onReject    func(context.Context, Rejection)
 }
 
 // WithIdentity sets who the stdio caller is. The default is the OS user
@@ -58,6 +59,14 @@ func WithDrainTimeout(d time.Duration) StdioOption {
 // WithStdioLogger sets where transport problems are logged (never stdout).
 func WithStdioLogger(l *slog.Logger) StdioOption {
 	return func(c *stdioConfig) { c.logger = l }
+}
+
+// WithStdioRejectHook is called for every message the transport answers
+// itself instead of passing it to the server: today a tools/call whose
+// params do not decode (Status 400, as HTTP would answer it). Use it to
+// audit such calls with audit.Auditor.Refused, as with WithRejectHook.
+func WithStdioRejectHook(f func(ctx context.Context, rej Rejection)) StdioOption {
+	return func(c *stdioConfig) { c.onReject = f }
 }
 
 // LocalIdentity is the engineer running the server on their own machine:
@@ -99,7 +108,8 @@ func ServeStdio(ctx context.Context, srv *mcpkit.Server, opts ...StdioOption) er
 	// The SDK derives every request's context from the one given to
 	// Connect, so the identity rides on it to each call.
 	runCtx := mcpkit.ContextWithIdentity(context.WithoutCancel(ctx), id)
-	t := &lineTransport{r: cfg.in, w: cfg.out, maxLine: cfg.maxLine, drain: cfg.drain, logger: cfg.logger, shutdown: ctx.Done()}
+	t := &lineTransport{r: cfg.in, w: cfg.out, maxLine: cfg.maxLine, drain: cfg.drain, logger: cfg.logger, shutdown: ctx.Done(),
+		identity: id, onReject: cfg.onReject}
 	ss, err := srv.MCPServer().Connect(runCtx, t, nil)
 	if err != nil {
 		return err

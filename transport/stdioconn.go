@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
 // lineTransport is an mcp.Transport over newline-delimited JSON that, unlike
@@ -27,14 +30,19 @@ type lineTransport struct {
 	drain    time.Duration
 	logger   *slog.Logger
 	shutdown <-chan struct{}
+	identity mcpkit.Identity
+	onReject func(context.Context, Rejection)
 }
 
-func (t *lineTransport) Connect(context.Context) (mcp.Connection, error) {
+func (t *lineTransport) Connect(ctx context.Context) (mcp.Connection, error) {
 	c := &lineConn{
+		ctx:      context.WithoutCancel(ctx),
 		w:        t.w,
 		drain:    t.drain,
 		logger:   t.logger,
 		shutdown: t.shutdown,
+		identity: t.identity,
+		onReject: t.onReject,
 		incoming: make(chan lineOrErr),
 		closed:   make(chan struct{}),
 		pending:  map[jsonrpc.ID]struct{}{},
@@ -50,10 +58,13 @@ type lineOrErr struct {
 }
 
 type lineConn struct {
+	ctx      context.Context // the session's, for the reject hook
 	w        io.Writer
 	drain    time.Duration
 	logger   *slog.Logger
 	shutdown <-chan struct{}
+	identity mcpkit.Identity
+	onReject func(context.Context, Rejection)
 
 	incoming chan lineOrErr
 	closeMu  sync.Once
@@ -151,14 +162,39 @@ func (c *lineConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 			}
 			continue
 		}
-		if req, ok := msg.(*jsonrpc.Request); ok && req.ID.IsValid() {
+		req, ok := msg.(*jsonrpc.Request)
+		if ok && req.Method == methodToolsCall && !c.forwardCall(req) {
+			continue
+		}
+		if ok && req.ID.IsValid() {
 			c.mu.Lock()
 			c.pending[req.ID] = struct{}{}
 			c.mu.Unlock()
-			stampRequest(req)
 		}
 		return msg, nil
 	}
+}
+
+// forwardCall decodes a tools/call's params as the SDK will and rewrites
+// them as on HTTP (forwardParams: the library's _meta keys the client sent
+// are removed, the request id is stamped). Params that do not decode are
+// answered here with a plain message and reported to the reject hook; it
+// then returns false and the message goes no further.
+func (c *lineConn) forwardCall(req *jsonrpc.Request) bool {
+	p, err := decodeCallParams(req.Params)
+	if err == nil {
+		err = forwardRequest(req, p)
+	}
+	if err == nil {
+		return true
+	}
+	c.logger.Warn("stdio: undecodable tools/call", "error", err)
+	if c.onReject != nil {
+		id := c.identity
+		c.onReject(c.ctx, Rejection{Status: http.StatusBadRequest, Reason: "undecodable tools/call params: " + err.Error(), Identity: &id})
+	}
+	c.write(&jsonrpc.Response{ID: req.ID, Error: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: invalidCallMessage}})
+	return false
 }
 
 // waitAnswered holds back end of input until every request already read has
@@ -191,7 +227,12 @@ func (c *lineConn) waitAnswered() {
 // says null when the id could not be read).
 func (c *lineConn) reject(code int64, msg string) {
 	c.logger.Warn("stdio: rejected input", "error", msg)
-	data, err := jsonrpc.EncodeMessage(&jsonrpc.Response{Error: &jsonrpc.Error{Code: code, Message: msg}})
+	c.write(&jsonrpc.Response{Error: &jsonrpc.Error{Code: code, Message: msg}})
+}
+
+// write sends a message the transport answers itself.
+func (c *lineConn) write(resp *jsonrpc.Response) {
+	data, err := jsonrpc.EncodeMessage(resp)
 	if err != nil {
 		return
 	}
