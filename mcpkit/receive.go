@@ -30,7 +30,7 @@ func (s *Server) receive(next mcp.MethodHandler) mcp.MethodHandler {
 			if !ok || p == nil {
 				return next(ctx, method, req)
 			}
-			if _, known := s.Tool(p.Name); known {
+			if _, known := s.tool(p.Name); known {
 				return next(ctx, method, req)
 			}
 			return s.callUnregistered(ctx, method, req, p, next)
@@ -66,7 +66,7 @@ func (s *Server) filterList(ctx context.Context, method string, req mcp.Request,
 		}
 	}
 	for _, t := range lr.Tools {
-		info, mine := s.Tool(t.Name)
+		info, mine := s.tool(t.Name)
 		if !mine {
 			// Not registered through mcpkit: no policy to judge it by.
 			out.Tools = append(out.Tools, t)

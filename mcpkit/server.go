@@ -95,19 +95,30 @@ func (s *Server) ScopesEnforced() bool { return s.scopes }
 // Implementation returns the server's name and version.
 func (s *Server) Implementation() *mcp.Implementation { return s.impl }
 
-// Tools returns the registered tools in registration order.
+// Tools returns copies of the registered tools in registration order.
+// Changing a copy changes nothing the server enforces or sends.
 func (s *Server) Tools() []*ToolInfo {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]*ToolInfo, 0, len(s.order))
 	for _, n := range s.order {
-		out = append(out, s.tools[n])
+		out = append(out, s.tools[n].clone())
 	}
 	return out
 }
 
-// Tool returns the registered tool with the given name.
+// Tool returns a copy of the registered tool with the given name. Changing
+// it changes nothing the server enforces or sends.
 func (s *Server) Tool(name string) (*ToolInfo, bool) {
+	t, ok := s.tool(name)
+	if !ok {
+		return nil, false
+	}
+	return t.clone(), true
+}
+
+// tool returns the shared registered tool, for the server's own reads.
+func (s *Server) tool(name string) (*ToolInfo, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	t, ok := s.tools[name]

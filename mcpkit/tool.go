@@ -1,6 +1,7 @@
 package mcpkit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,7 +31,9 @@ type Tool struct {
 }
 
 // ToolInfo is a registered tool as the chain, the conformance suite and
-// POLICY.md see it. It is fixed at registration and shared by every call.
+// POLICY.md see it. It is fixed at registration: Server.Tools and
+// Server.Tool hand out deep copies, and Call.Tool (shared by every call of
+// the tool) is read-only.
 type ToolInfo struct {
 	Name        string
 	Title       string
@@ -54,6 +57,34 @@ type ToolInfo struct {
 
 	input *compiledSchema
 	chain Handler
+}
+
+// clone returns a deep copy of t without its chain: what Server.Tools
+// hands out, so that a caller cannot change what the server enforces, and
+// does not race with calls in flight.
+func (t *ToolInfo) clone() *ToolInfo {
+	c := *t
+	c.Policy.Scopes = slices.Clone(t.Policy.Scopes)
+	c.Policy.Redact = slices.Clone(t.Policy.Redact)
+	c.InputSchema = bytes.Clone(t.InputSchema)
+	c.OutputSchema = bytes.Clone(t.OutputSchema)
+	c.Redact = slices.Clone(t.Redact)
+	if t.Annotations != nil {
+		a := *t.Annotations
+		a.DestructiveHint = clonePtr(t.Annotations.DestructiveHint)
+		a.OpenWorldHint = clonePtr(t.Annotations.OpenWorldHint)
+		c.Annotations = &a
+	}
+	c.input, c.chain = nil, nil
+	return &c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // TextRenderer is implemented by an Out type that wants its text content

@@ -64,3 +64,32 @@ func TestHTTPWithoutScopeEnforcementNeitherHidesNorRefuses(t *testing.T) {
 	assert.False(t, res.IsError, resultText(res))
 	assert.EqualValues(t, 1, calls.load())
 }
+
+// TestHTTPScopeCheckIgnoresChangesToReturnedToolInfo: the 403 pre-check
+// and the list filter read the server's own policy, not a copy a caller
+// was handed.
+func TestHTTPScopeCheckIgnoresChangesToReturnedToolInfo(t *testing.T) {
+	srv, calls := newTestServer(t)
+	info, ok := srv.Tool("delete_note")
+	require.True(t, ok)
+	info.Policy.Scopes[0] = "notes:read"
+	info.Policy.Scopes = nil
+	for _, info := range srv.Tools() {
+		info.Policy.Scopes = nil
+	}
+	h, err := transport.NewHandler(srv, transport.WithAuthenticator(staticTokens(t)))
+	require.NoError(t, err)
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+
+	resp := post(t, ts.URL+"/mcp", aliceToken, `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"delete_note","arguments":{"text":"x"}}}`, nil)
+	assert.Equal(t, 403, resp.StatusCode)
+	assert.Contains(t, resp.Header.Get("WWW-Authenticate"), `scope="notes:admin"`)
+	cs := connectHTTP(t, ts.URL, aliceToken)
+	res, err := cs.ListTools(context.Background(), nil)
+	require.NoError(t, err)
+	for _, tool := range res.Tools {
+		assert.NotEqual(t, "delete_note", tool.Name)
+	}
+	assert.Zero(t, calls.load())
+}
