@@ -44,6 +44,6 @@ func ExampleRedactor() {
 	fmt.Println(r.String("curl -H 'Authorization: Bearer abc.def' https://bob:pw@example.com"))
 	fmt.Println(string(r.JSON([]byte(`{"user":"bob","api_key":"k-123","pin":"0000"}`), []string{"pin"})))
 	// Output:
-	// curl -H 'Authorization: [REDACTED:bearer]' https://[REDACTED]@example.com
-	// {"api_key":"[REDACTED]","pin":"[REDACTED]","user":"bob"}
+	// curl -H 'Authorization: [REDACTED:bearer]' https://[REDACTED:url_password]@example.com
+	// {"user":"bob","api_key":"[REDACTED]","pin":"[REDACTED]"}
 }

@@ -3,7 +3,6 @@ package audit
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -227,7 +226,7 @@ func (s *FileSink) recoverFile(f *os.File, c *chain) error {
 func (s *FileSink) Write(ctx context.Context, r *Record) error {
 	cp := *r
 	cp.Seq, cp.PrevHash, cp.Hash = 0, "", ""
-	body, err := json.Marshal(&cp)
+	body, err := cp.AppendJSON(nil)
 	if err != nil {
 		return fmt.Errorf("audit: encode record: %w", err)
 	}

@@ -268,6 +268,8 @@ func FuzzRedactor(f *testing.F) {
 		`{"text":"Authorization: Bearer abc.def.ghi and password=swordfish"}`,
 		`postgres://admin:pw@db/x`, `-----BEGIN PRIVATE KEY-----`, `token: "unterminated`,
 		`basic`, `bearer`, `eyJ`, strings.Repeat("é", 1100), `{"a":{"b":"c"}}`,
+		`{"note":"{\"Password\": \"x\"}","q":"?access_token=abc&x=1"}`, `DB_PASSWORD=pw`, `dXNlcjpwYXNzd29yZA==`,
+		`"\ud800"`, `"\u0070assword=x"`, `[1,-0.5e+3,true,false,null]`, `{"a":1,}`, `01`, "\"\x00\"",
 	} {
 		f.Add(seed)
 	}
@@ -297,6 +299,18 @@ func FuzzRedactor(f *testing.F) {
 			}
 		case !json.Valid(js):
 			t.Fatalf("JSON(%q) = %q is not valid JSON", s, js)
+		default:
+			// The one-pass redactor must accept exactly what encoding/json
+			// accepts: a valid document keeps its kind (object, array,
+			// ...), anything else is kept as a string.
+			in := bytes.TrimSpace([]byte(s))
+			truncated := bytes.HasPrefix(js, []byte(`{"truncated":true,`))
+			if json.Valid(in) && !truncated && kind(js[0]) != kind(in[0]) {
+				t.Fatalf("JSON(%q) = %s: a valid document changed kind", s, js)
+			}
+			if !json.Valid(in) && !truncated && js[0] != '"' {
+				t.Fatalf("JSON(%q) = %s: invalid input was not kept as a string", s, js)
+			}
 		}
 
 		planted := []string{plantedToken, plantedPassword, plantedPath}
@@ -326,4 +340,13 @@ func FuzzRedactor(f *testing.F) {
 			leaks("JSON document", string(out))
 		}
 	})
+}
+
+// kind classes the first byte of a JSON value: strings, numbers, literals
+// of each name, objects and arrays.
+func kind(c byte) byte {
+	if c == '-' || '0' <= c && c <= '9' {
+		return '0'
+	}
+	return c
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -138,6 +139,7 @@ func (a *Auditor) begin(c *mcpkit.Call, span trace.Span) *Record {
 		r.Risk = c.Tool.Policy.Risk.String()
 	}
 	r.Arguments = a.cfg.redactor.JSON(c.Arguments, c.Tool.Redact)
+	r.redacted.mark(r.Arguments)
 	if sc := span.SpanContext(); sc.IsValid() {
 		r.TraceID, r.SpanID = sc.TraceID().String(), sc.SpanID().String()
 	}
@@ -161,6 +163,7 @@ func (a *Auditor) complete(c *mcpkit.Call, r *Record, res *mcp.CallToolResult, _
 	}
 	if res != nil {
 		r.Result = a.result(c, res)
+		r.redacted.mark(r.Result)
 	}
 	if ap := c.Approval; ap != nil {
 		r.Approval = &Approval{Approver: ap.Approver, Decision: ap.Decision, Reason: red.String(ap.Reason), LatencyMS: millis(ap.Latency)}
@@ -170,7 +173,8 @@ func (a *Auditor) complete(c *mcpkit.Call, r *Record, res *mcp.CallToolResult, _
 
 // result renders what the client received: the structured content when
 // there is some, else the content blocks (text kept, other kinds by type
-// and size).
+// and size). The structured content is redacted in one pass over the bytes
+// the client was sent; nothing is decoded into a tree.
 func (a *Auditor) result(c *mcpkit.Call, res *mcp.CallToolResult) json.RawMessage {
 	red := a.cfg.redactor
 	if res.StructuredContent != nil && !res.IsError {
@@ -178,26 +182,34 @@ func (a *Auditor) result(c *mcpkit.Call, res *mcp.CallToolResult) json.RawMessag
 		if !ok {
 			b, err := json.Marshal(res.StructuredContent)
 			if err != nil {
-				return red.Value(fmt.Sprintf("[unencodable result: %v]", err), nil)
+				return red.JSON(appendJSONString(nil, fmt.Sprintf("[unencodable result: %v]", err)), nil)
 			}
 			raw = b
 		}
 		return red.JSON(raw, c.Tool.Redact)
 	}
-	blocks := make([]any, 0, len(res.Content))
-	for _, ct := range res.Content {
+	// {"content":[...],"is_error":...}, each text block redacted as a
+	// string.
+	b := make([]byte, 0, 64)
+	b = append(b, `{"content":[`...)
+	for i, ct := range res.Content {
+		if i > 0 {
+			b = append(b, ',')
+		}
 		switch x := ct.(type) {
 		case *mcp.TextContent:
-			blocks = append(blocks, x.Text)
+			b = appendJSONString(b, red.String(x.Text))
 		case *mcp.ImageContent:
-			blocks = append(blocks, map[string]any{"type": "image", "mime_type": x.MIMEType, "bytes": len(x.Data)})
+			b = fmt.Appendf(b, `{"bytes":%d,"mime_type":%s,"type":"image"}`, len(x.Data), appendJSONString(nil, x.MIMEType))
 		case *mcp.AudioContent:
-			blocks = append(blocks, map[string]any{"type": "audio", "mime_type": x.MIMEType, "bytes": len(x.Data)})
+			b = fmt.Appendf(b, `{"bytes":%d,"mime_type":%s,"type":"audio"}`, len(x.Data), appendJSONString(nil, x.MIMEType))
 		default:
-			blocks = append(blocks, map[string]any{"type": fmt.Sprintf("%T", ct)})
+			b = fmt.Appendf(b, `{"type":%s}`, appendJSONString(nil, fmt.Sprintf("%T", ct)))
 		}
 	}
-	return red.Value(map[string]any{"is_error": res.IsError, "content": blocks}, c.Tool.Redact)
+	b = append(b, `],"is_error":`...)
+	b = strconv.AppendBool(b, res.IsError)
+	return red.limit(append(b, '}'))
 }
 
 func clientString(id mcpkit.Identity) string {

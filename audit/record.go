@@ -51,6 +51,10 @@ type Record struct {
 	Seq      uint64 `json:"seq,omitempty"`
 	PrevHash string `json:"prev_hash,omitempty"`
 	Hash     string `json:"hash,omitempty"`
+
+	// redacted marks Arguments and Result as the redactor wrote them, so
+	// that AppendJSON copies them without checking them again.
+	redacted redactedBytes
 }
 
 // PhaseStart marks a write-ahead record.

@@ -5,10 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -16,28 +16,48 @@ import (
 const Redacted = "[REDACTED]"
 
 // Redactor masks secrets in arguments, results and error text before any
-// sink sees them. It is deterministic: the same input always gives the same
+// sink sees them, and is what the approval console shows arguments
+// through. It is deterministic: the same input always gives the same
 // output, so a reviewer holding the original can redact it the same way and
 // compare digests. It is safe for concurrent use.
+//
+// Text is masked by rules (credential families: private keys, cloud, source
+// host, chat, payment, AI provider and package registry tokens, connection
+// URIs with a password, Authorization schemes, key=value / key: value /
+// "key": "value" assignments whose key names a secret, and base64 of
+// user:password), each named in its mask "[REDACTED:<rule>]". A keyword
+// prefilter runs a rule only on strings holding one of its keywords, so
+// ordinary text costs one pass. JSON is redacted in one pass over its
+// bytes: values under secret-named keys and at the given paths become
+// "[REDACTED]", every string goes through the rules, and everything else is
+// copied as it is.
 type Redactor struct {
 	keysContain []string
 	keysExact   []string
-	patterns    []Pattern
+	keysExclude []string
+	rules       []rule
+	pre         *prefilter // text keywords, indexed by rule
+	keys        *prefilter // secret key fragments, on the normalized key
+	always      []uint64   // rules without keywords: run on every string
+	words       int        // len of a hits bitset
+	base64Rule  int        // index of the base64 rule, or -1
 	maxString   int
 	keepPrefix  int
 	maxPayload  int
+	errs        []error
 }
 
-// Pattern is a credential shape found in values. Every match is replaced by
-// "[REDACTED:<Name>]", or by Replace (a regexp template) when it is set.
+// Pattern is an extra credential shape found in values. Every match is
+// replaced by "[REDACTED:<Name>]", or by Replace (a regexp template) when
+// it is set.
 type Pattern struct {
 	Name string
 	Re   *regexp.Regexp
 	// Replace, if not empty, is the replacement template ($1 and so on).
 	Replace string
-	// Hints are substrings one of which every match contains; a value
-	// containing none is skipped without running Re. Empty runs Re on
-	// every value.
+	// Hints are substrings one of which every match contains (compared
+	// ignoring ASCII case, at least two bytes each); a value containing
+	// none is skipped without running Re. Empty runs Re on every value.
 	Hints []string
 }
 
@@ -46,220 +66,356 @@ type RedactOption func(*Redactor)
 
 // WithSecretKeys adds key names whose values are always masked. A key
 // matches when, lowercased and stripped of '_', '-' and '.', it contains
-// one of these (also normalized).
+// one of these (also normalized; at least two characters).
 func WithSecretKeys(keys ...string) RedactOption {
 	return func(r *Redactor) {
 		for _, k := range keys {
-			r.keysContain = append(r.keysContain, normalizeKey(k))
+			n := normalizeKey(k)
+			if len(n) < 2 {
+				r.errs = append(r.errs, fmt.Errorf("audit: secret key %q is shorter than two letters once normalized", k))
+				continue
+			}
+			r.keysContain = append(r.keysContain, n)
 		}
 	}
 }
 
-// WithPattern adds a credential shape.
+// WithPattern adds a credential shape, run after the built-in rules.
 func WithPattern(p Pattern) RedactOption {
-	return func(r *Redactor) { r.patterns = append(r.patterns, p) }
+	return func(r *Redactor) {
+		if p.Name == "" || p.Re == nil {
+			r.errs = append(r.errs, errors.New("audit: a redaction Pattern needs a Name and a Re"))
+			return
+		}
+		for _, h := range p.Hints {
+			if len(h) < 2 {
+				r.errs = append(r.errs, fmt.Errorf("audit: pattern %s: hint %q is shorter than two bytes", p.Name, h))
+				return
+			}
+		}
+		ru := rule{id: p.Name, keywords: p.Hints, re: p.Re}
+		if p.Replace != "" {
+			ru.replace = p.Replace
+		}
+		r.rules = append(r.rules, ru)
+	}
 }
 
 // WithMaxString sets the longest string kept whole (bytes, default 2048).
 // Longer strings keep a prefix and end with their length and the SHA-256 of
 // the redacted string.
-func WithMaxString(n int) RedactOption { return func(r *Redactor) { r.maxString = n } }
+func WithMaxString(n int) RedactOption {
+	return func(r *Redactor) {
+		if n < 0 {
+			r.errs = append(r.errs, fmt.Errorf("audit: WithMaxString(%d) is negative", n))
+		}
+		r.maxString = n
+	}
+}
 
 // WithMaxPayload sets the largest arguments or result kept (bytes of JSON,
 // default 16 KiB). Larger ones are replaced by their length and SHA-256.
-func WithMaxPayload(n int) RedactOption { return func(r *Redactor) { r.maxPayload = n } }
+func WithMaxPayload(n int) RedactOption {
+	return func(r *Redactor) {
+		if n < 0 {
+			r.errs = append(r.errs, fmt.Errorf("audit: WithMaxPayload(%d) is negative", n))
+		}
+		r.maxPayload = n
+	}
+}
 
 // DefaultSecretKeys are the key fragments masked by default.
 func DefaultSecretKeys() []string {
 	return []string{"password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
-		"authorization", "cookie", "privatekey", "credential", "signingkey", "sessionkey"}
+		"authorization", "cookie", "privatekey", "credential", "signingkey", "sessionkey",
+		"accountkey", "masterkey", "encryptionkey", "connectionstring", "authkey"}
 }
 
-// DefaultPatterns are the credential shapes masked by default: JWTs, bearer
-// and basic credentials, GitHub tokens, AWS access key ids, Slack tokens,
-// PEM private keys, URLs with user:password, and key=value pairs whose key
-// names a secret.
-func DefaultPatterns() []Pattern {
-	return []Pattern{
-		{Name: "private_key", Re: regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|\z)`), Hints: []string{"PRIVATE KEY"}},
-		{Name: "jwt", Re: regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`), Hints: []string{"eyJ"}},
-		{Name: "bearer", Re: regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+`), Hints: []string{"earer", "EARER"}},
-		{Name: "basic", Re: regexp.MustCompile(`(?i)\bbasic\s+[A-Za-z0-9+/]{8,}=*`), Hints: []string{"asic ", "ASIC "}},
-		{Name: "github_token", Re: regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`), Hints: []string{"gh", "github_pat_"}},
-		{Name: "aws_access_key_id", Re: regexp.MustCompile(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`), Hints: []string{"AKIA", "ASIA"}},
-		{Name: "slack_token", Re: regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`), Hints: []string{"xox"}},
-		{Name: "url_password", Re: regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@`), Replace: "${1}[REDACTED]@", Hints: []string{"://"}},
-		{Name: "secret_assignment", Re: regexp.MustCompile(`(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)(\s*[=:]\s*)("[^"]*"|[^\s&,;"]+)`), Replace: "${1}${2}[REDACTED]", Hints: []string{"=", ":"}},
-	}
-}
+// defaultExactKeys are masked only when they are the whole (normalized)
+// key: as fragments they would catch "author" or "passenger".
+var defaultExactKeys = []string{"auth", "pwd", "pass", "jwt", "bearer", "sig", "dsn", "dbpass"}
 
-// NewRedactor returns a redactor with the default secret keys and
-// patterns plus the options'.
+// defaultKeyExclusions are endings that make a secret-sounding key name a
+// description of a secret rather than one: max_tokens, token_type,
+// password_length, secret_name, token_url, private_key_path.
+var defaultKeyExclusions = []string{"count", "type", "tokens", "len", "length", "limit", "url", "uri",
+	"endpoint", "name", "expiry", "expiresat", "expiresin", "ttl", "policy", "file", "path"}
+
+// assignmentKeywords are the words that a key naming a secret contains in
+// text, whatever its separators: the prefilter runs the assignment rule
+// only on strings holding one.
+var assignmentKeywords = []string{"pass", "pwd", "secret", "token", "key", "auth", "cookie", "credential",
+	"jwt", "bearer", "sig", "dsn", "connection"}
+
+// NewRedactor returns a redactor with the default rules and secret keys
+// plus the options'. It panics on an invalid option (a Pattern without a
+// Name or Re, a hint or key shorter than two bytes, a negative size), a
+// programming mistake; NewRedactorChecked returns the error instead.
 func NewRedactor(opts ...RedactOption) *Redactor {
+	r, err := NewRedactorChecked(opts...)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// NewRedactorChecked is NewRedactor returning invalid options as an error.
+func NewRedactorChecked(opts ...RedactOption) (*Redactor, error) {
 	r := &Redactor{
-		keysExact:  []string{"auth", "pwd", "pass", "jwt", "bearer"},
-		patterns:   DefaultPatterns(),
-		maxString:  2048,
-		keepPrefix: 128,
-		maxPayload: 16 << 10,
+		keysExact:   slices.Clone(defaultExactKeys),
+		keysExclude: slices.Clone(defaultKeyExclusions),
+		rules:       defaultRules(),
+		maxString:   2048,
+		keepPrefix:  128,
+		maxPayload:  16 << 10,
 	}
 	WithSecretKeys(DefaultSecretKeys()...)(r)
 	for _, o := range opts {
 		o(r)
 	}
+	if len(r.rules) > maxRules {
+		r.errs = append(r.errs, fmt.Errorf("audit: %d redaction rules, at most %d", len(r.rules), maxRules))
+	}
+	if err := errors.Join(r.errs...); err != nil {
+		return nil, err
+	}
+	r.errs = nil
 	if r.keepPrefix > r.maxString {
 		r.keepPrefix = r.maxString
 	}
-	return r
+	// The assignment rule runs on strings holding a secret word; a key
+	// added by the caller contributes its first two letters.
+	kws := make([][]string, len(r.rules))
+	r.words = (len(r.rules) + 63) / 64
+	r.always = make([]uint64, r.words)
+	r.base64Rule = -1
+	for i, ru := range r.rules {
+		switch {
+		case ru.id == ruleSecretAssignment && ru.match != nil:
+			kw := slices.Clone(assignmentKeywords)
+			for _, k := range r.keysContain[len(DefaultSecretKeys()):] {
+				kw = append(kw, k[:2])
+			}
+			kws[i] = kw
+		case ru.id == ruleBase64Credential && ru.match != nil:
+			// Run when the prefilter saw a long base64 run.
+			r.base64Rule = i
+		case len(ru.keywords) == 0:
+			r.always[i/64] |= 1 << (i % 64)
+		default:
+			kws[i] = ru.keywords
+		}
+	}
+	var err error
+	if r.pre, err = newPrefilter(kws); err != nil {
+		return nil, err
+	}
+	frag := make([][]string, len(r.keysContain))
+	for i, k := range r.keysContain {
+		frag[i] = []string{k}
+	}
+	if r.keys, err = newPrefilter(frag); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
+// RuleIDs lists the rules in the order they run; each names its masks.
+func (r *Redactor) RuleIDs() []string {
+	ids := make([]string, len(r.rules))
+	for i, ru := range r.rules {
+		ids[i] = ru.id
+	}
+	return ids
+}
+
+func isKeySeparator(c byte) bool { return c == '_' || c == '-' || c == '.' }
+
 func normalizeKey(k string) string {
-	k = strings.ToLower(k)
-	return strings.Map(func(r rune) rune {
-		if r == '_' || r == '-' || r == '.' {
-			return -1
+	b := make([]byte, 0, len(k))
+	return string(appendNormalizedKey(b, k))
+}
+
+func appendNormalizedKey[T string | []byte](dst []byte, k T) []byte {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !isKeySeparator(c) {
+			dst = append(dst, lowerByte(c))
 		}
-		return r
-	}, k)
+	}
+	return dst
 }
 
 // SecretKey reports whether a field named k is masked wherever it appears.
-func (r *Redactor) SecretKey(k string) bool {
-	n := normalizeKey(k)
-	if slices.Contains(r.keysExact, n) {
-		return true
+func (r *Redactor) SecretKey(k string) bool { return secretKeyOf(r, k) }
+
+func (r *Redactor) secretKey(k string) bool { return secretKeyOf(r, k) }
+
+func secretKeyOf[T string | []byte](r *Redactor, k T) bool {
+	var buf [64]byte
+	n := appendNormalizedKey(buf[:0], k)
+	if len(n) < 2 {
+		return false
 	}
-	for _, c := range r.keysContain {
-		if strings.Contains(n, c) {
+	for _, e := range r.keysExact {
+		if string(n) == e {
 			return true
 		}
 	}
-	return false
+	if !r.keys.containsAny(n) {
+		return false
+	}
+	for _, e := range r.keysExclude {
+		if len(n) >= len(e) && string(n[len(n)-len(e):]) == e {
+			return false
+		}
+	}
+	return true
 }
 
 // String masks credential shapes in s and truncates it if it is too long.
 func (r *Redactor) String(s string) string {
-	for i := range r.patterns {
-		p := &r.patterns[i]
-		if !hasHint(s, p.Hints) {
-			continue
-		}
-		if p.Replace != "" {
-			s = p.Re.ReplaceAllString(s, p.Replace)
-		} else {
-			s = p.Re.ReplaceAllLiteralString(s, "[REDACTED:"+p.Name+"]")
-		}
-	}
-	if r.maxString > 0 && len(s) > r.maxString {
-		sum := sha256.Sum256([]byte(s))
-		cut := r.keepPrefix
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = fmt.Sprintf("%s…[truncated: %d bytes, sha256 %s]", s[:cut], len(s), hex.EncodeToString(sum[:]))
-	}
-	return s
+	out, _ := r.redact(s)
+	return out
 }
 
-func hasHint(s string, hints []string) bool {
-	if len(hints) == 0 {
-		return true
-	}
-	for _, h := range hints {
-		if strings.Contains(s, h) {
+// redact is String, also reporting whether s changed.
+func (r *Redactor) redact(s string) (string, bool) {
+	h := r.newHits()
+	scanText(r.pre, s, &h)
+	return r.redactHits(s, &h)
+}
+
+// newHits returns an empty prefilter result.
+func (r *Redactor) newHits() hits { return hits{} }
+
+// mustRun reports whether any rule has to look at a string with hits h.
+func (r *Redactor) mustRun(h *hits) bool {
+	for i, w := range r.always {
+		if w|h.rules[i] != 0 {
 			return true
 		}
 	}
-	return false
+	return h.base64 && r.base64Rule >= 0
+}
+
+// redactHits is redact with the prefilter already run on s.
+func (r *Redactor) redactHits(s string, h *hits) (string, bool) {
+	changed := false
+	if r.mustRun(h) {
+		for i, w := range r.always {
+			h.rules[i] |= w
+		}
+		s, changed = r.applyRules(s, h)
+	}
+	if r.maxString > 0 && len(s) > r.maxString {
+		s, changed = r.truncate(s), true
+	}
+	return s, changed
+}
+
+func (r *Redactor) truncate(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	cut := r.keepPrefix
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s…[truncated: %d bytes, sha256 %s]", s[:cut], len(s), hex.EncodeToString(sum[:]))
+}
+
+func (r *Redactor) applyRules(s string, h *hits) (string, bool) {
+	changed := false
+	var buf []byte
+	if h.base64 && r.base64Rule >= 0 {
+		h.set(r.base64Rule)
+	}
+	for i := range r.rules {
+		if !h.has(i) {
+			continue
+		}
+		ru := &r.rules[i]
+		var ok bool
+		if ru.match != nil {
+			buf, ok = ru.match(r, buf[:0], s)
+		} else {
+			buf, ok = ru.apply(buf[:0], s)
+		}
+		if ok {
+			s, changed = string(buf), true
+		}
+	}
+	return s, changed
+}
+
+// apply masks every match of a regexp rule.
+func (ru *rule) apply(dst []byte, s string) ([]byte, bool) {
+	if ru.replace != "" {
+		if !ru.re.MatchString(s) {
+			return dst, false
+		}
+		return append(dst, ru.re.ReplaceAllString(s, ru.replace)...), true
+	}
+	ms := ru.re.FindAllStringSubmatchIndex(s, -1)
+	if len(ms) == 0 {
+		return dst, false
+	}
+	last, masked := 0, false
+	for _, m := range ms {
+		lo, hi := m[0], m[1]
+		if ru.group > 0 && len(m) > 2*ru.group+1 && m[2*ru.group] >= 0 {
+			lo, hi = m[2*ru.group], m[2*ru.group+1]
+		}
+		if lo < last || hi <= lo || ru.valid != nil && !ru.valid(s[m[0]:m[1]]) {
+			continue
+		}
+		dst = append(dst, s[last:lo]...)
+		dst = appendMask(dst, ru.id)
+		last, masked = hi, true
+	}
+	if !masked {
+		return dst, false
+	}
+	return append(dst, s[last:]...), true
+}
+
+func appendMask(dst []byte, id string) []byte {
+	dst = append(dst, "[REDACTED:"...)
+	dst = append(dst, id...)
+	return append(dst, ']')
 }
 
 // JSON redacts a JSON document: values at the given dotted paths and under
 // secret keys are masked, every string goes through String, and a document
-// larger than the payload limit is replaced by its length and digest. Input
-// that is not JSON is kept as a redacted JSON string.
+// larger than the payload limit is replaced by its length and digest. The
+// document's order and numbers are kept and the output is compact. Input
+// that is not one JSON value is kept as a redacted JSON string.
 func (r *Redactor) JSON(raw []byte, paths []string) json.RawMessage {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil || dec.More() {
-		b, _ := json.Marshal(r.String(string(raw)))
-		return r.limit(b)
+	out, ok := r.appendJSON(make([]byte, 0, len(raw)+32), raw, paths)
+	if !ok {
+		out = appendJSONString(out[:0], r.String(string(raw)))
 	}
-	return r.Value(v, paths)
+	return r.limit(out)
 }
 
 // Value redacts a decoded JSON value (as encoding/json produces: maps,
 // slices, strings, numbers) and returns it marshalled.
 func (r *Redactor) Value(v any, paths []string) json.RawMessage {
-	v = r.walk(v, "", paths)
 	b, err := json.Marshal(v)
 	if err != nil {
 		b, _ = json.Marshal(fmt.Sprintf("[unencodable %T]", v))
 	}
-	return r.limit(b)
+	return r.JSON(b, paths)
 }
 
 func (r *Redactor) limit(b []byte) json.RawMessage {
 	if r.maxPayload > 0 && len(b) > r.maxPayload {
 		sum := sha256.Sum256(b)
-		out, _ := json.Marshal(struct {
-			Truncated bool   `json:"truncated"`
-			Length    int    `json:"length"`
-			SHA256    string `json:"sha256"`
-		}{true, len(b), hex.EncodeToString(sum[:])})
-		return out
+		return fmt.Appendf(nil, `{"truncated":true,"length":%d,"sha256":"%s"}`, len(b), hex.EncodeToString(sum[:]))
 	}
 	return b
 }
 
-func (r *Redactor) walk(v any, path string, paths []string) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for _, k := range sortedKeys(x) {
-			child := x[k]
-			p := k
-			if path != "" {
-				p = path + "." + k
-			}
-			// A key can carry a credential too ({"ghp_...": 1}): keys go
-			// through String like values, kept distinct if two collapse.
-			name := r.String(k)
-			for i := 2; name != k; i++ {
-				if _, taken := out[name]; !taken {
-					break
-				}
-				name = fmt.Sprintf("%s#%d", r.String(k), i)
-			}
-			if r.SecretKey(k) || slices.Contains(paths, p) {
-				out[name] = Redacted
-				continue
-			}
-			out[name] = r.walk(child, p, paths)
-		}
-		return out
-	case []any:
-		// An array's elements share its path: "items.token" masks the
-		// token of every item.
-		for i, child := range x {
-			x[i] = r.walk(child, path, paths)
-		}
-		return x
-	case string:
-		return r.String(x)
-	}
-	return v
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
