@@ -4,8 +4,18 @@
 //
 // # Where it sits
 //
-//	client -> transport (Origin, body limit, bearer token -> Identity,
-//	          insufficient_scope pre-check) -> mcp.Server -> mcpkit chain
+//	client -> transport (Origin, bearer token -> Identity from the headers,
+//	          bounded body read, one decode as go-sdk decodes,
+//	          insufficient_scope pre-check, session bounds) -> mcp.Server
+//	       -> mcpkit chain
+//
+// The body is read only after authentication, and the limit counts the
+// bytes the client sent. The transport decodes it exactly as go-sdk does
+// (case-sensitive field names, the same nesting bound and batch rule), so
+// its checks act on the tool the SDK will call; every tools/call's params
+// reach the server re-encoded, with the client's own _meta keys in
+// mcpkit.MetaNamespace dropped and the JSON-RPC id stamped
+// (mcpkit.MetaRequestID).
 //
 // The transport establishes who the caller is; the mcpkit chain (audit,
 // gates, validation, approval, handler) sees that identity on every Call.
@@ -57,4 +67,12 @@
 //     token is invalid. Nothing is ever let through unverified.
 //   - a stateful session id (or a legacy SSE session) presented by another
 //     identity: 403.
+//   - a tools/call whose params go-sdk cannot decode: 400 with a plain
+//     -32602 message, reported to the reject hook (on stdio, to
+//     WithStdioRejectHook) for the audit record.
+//   - a session past WithMaxSessionsPerIdentity (64): 429; past
+//     WithMaxSessions (2048): 503; both with Retry-After. Idle sessions
+//     close after WithSessionTimeout (10m).
+//   - a POST body not sent within WithBodyReadTimeout (30s), or headers
+//     not within WithReadHeaderTimeout (10s, Serve): the connection closes.
 package transport

@@ -119,10 +119,15 @@ func serve(ctx context.Context, srv *mcpkit.Server, cfg Config, tc *transportCon
 	stdio := e.IO.withDefaults()
 	if tc.httpAddr == "" {
 		e.Logger.Info("serving MCP over stdio", "server", cfg.Name, "version", cfg.Version)
-		err := transport.ServeStdio(ctx, srv,
-			transport.WithStdio(stdio.Stdin, stdio.Stdout),
-			transport.WithLocalScopes(SplitList(tc.scopes)...),
-			transport.WithStdioLogger(e.Logger))
+		opts := []transport.StdioOption{transport.WithStdio(stdio.Stdin, stdio.Stdout),
+			transport.WithLocalScopes(SplitList(tc.scopes)...), transport.WithStdioLogger(e.Logger)}
+		if a := e.auditor; a != nil {
+			// A tools/call the server cannot decode is on the record too.
+			opts = append(opts, transport.WithStdioRejectHook(func(ctx context.Context, rej transport.Rejection) {
+				_ = a.Refused(ctx, audit.Refusal{Server: srv.Implementation(), Status: rej.Status, Reason: rej.Reason, Identity: rej.Identity})
+			}))
+		}
+		err := transport.ServeStdio(ctx, srv, opts...)
 		e.Logger.Info("stopped")
 		return err
 	}
