@@ -49,7 +49,7 @@ func New(sink Sink, opts ...Option) *Auditor {
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
-	return &Auditor{sink: sink, cfg: cfg, tel: newTelemetry(cfg.tp, cfg.mp)}
+	return &Auditor{sink: sink, cfg: cfg, tel: newTelemetry(cfg.tp, cfg.mp, cfg.redactor)}
 }
 
 // Middleware is New(sink, opts...).Middleware().
@@ -65,6 +65,7 @@ func (a *Auditor) Unwritten() uint64 { return a.unwritten.Load() }
 // for write and destructive tools.
 func (a *Auditor) Middleware() mcpkit.Middleware {
 	return func(next mcpkit.Handler) mcpkit.Handler {
+		next = a.tel.watch(next)
 		return func(ctx context.Context, c *mcpkit.Call) (*mcp.CallToolResult, error) {
 			ctx, span := a.tel.start(ctx, c)
 			rec := a.begin(c, span)
@@ -99,7 +100,7 @@ func (a *Auditor) Middleware() mcpkit.Middleware {
 					}), nil
 				}
 			}
-			a.tel.end(ctx, span, c, time.Since(c.Start).Seconds())
+			a.tel.finish(ctx, res, err)
 			return res, err
 		}
 	}
@@ -123,7 +124,7 @@ func (a *Auditor) begin(c *mcpkit.Call, span trace.Span) *Record {
 		SessionID:       c.SessionID,
 		ProtocolVersion: c.ProtocolVersion,
 		RequestID:       c.RequestID,
-		Tool:            c.Tool.Name,
+		Tool:            a.toolName(c),
 		Principal: Principal{
 			Subject: c.Identity.Subject,
 			Email:   c.Identity.Email,

@@ -37,7 +37,10 @@ func OTelLogSink(provider log.LoggerProvider) Sink {
 		lr.SetEventName(EventName)
 		lr.SetTimestamp(r.Time.Time)
 		lr.SetSeverity(sev)
-		body := "tools/call " + r.Tool
+		body := "tools/call"
+		if r.Tool != "" {
+			body += " " + r.Tool
+		}
 		if r.Phase != "" {
 			body += " " + r.Phase
 		} else {

@@ -39,16 +39,34 @@ type Refusal struct {
 	Scope bool
 	// Time is when the request was refused; now if zero.
 	Time time.Time
+
+	// Method is the MCP method of the request, when the transport knows it
+	// (unknown methods are traced as _OTHER).
+	Method string
+	// RequestID, SessionID and ProtocolVersion are the JSON-RPC id, the
+	// Mcp-Session-Id and the protocol version the request carried, when
+	// known. They are the client's, and are redacted in the record.
+	RequestID, SessionID, ProtocolVersion string
+	// Code is the JSON-RPC error code answered (0 if none); Message the
+	// client-safe message sent, the span's status description.
+	Code    int64
+	Message string
+	// Network is the connection the request came over.
+	Network mcpkit.Network
 }
 
-// Refused records a transport refusal. The outcome is denied_scope for a
-// scope refusal, unauthenticated for 401, invalid_request for 400, unavailable
-// for 503 and rejected
+// Refused records a transport refusal, and traces it like a request the
+// server answered: a SERVER span and an mcp.server.operation.duration point
+// whose error.type is the JSON-RPC code sent (the HTTP status when there is
+// none). The outcome is denied_scope for a scope refusal, unauthenticated
+// for 401, invalid_request for 400, unavailable for 503 and rejected
 // otherwise; the error field holds the status and the redacted reason.
 func (a *Auditor) Refused(ctx context.Context, rf Refusal) error {
 	if rf.Time.IsZero() {
 		rf.Time = time.Now()
 	}
+	ctx, op := a.tel.refused(ctx, rf)
+	defer a.tel.refusedEnd(ctx, op, rf)
 	r := &Record{
 		ID:      newID(),
 		Time:    Time{rf.Time.UTC()},
@@ -62,6 +80,7 @@ func (a *Auditor) Refused(ctx context.Context, rf Refusal) error {
 	if id := rf.Identity; id != nil {
 		r.Principal = Principal{Subject: id.Subject, Email: id.Email, Groups: id.Groups, Client: clientString(*id), Auth: id.AuthMethod}
 	}
+	a.refusalIDs(r, rf, op)
 	if err := a.sink.Write(ctx, r); err != nil {
 		a.lost(ctx, r, err)
 		return err

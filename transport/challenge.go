@@ -39,9 +39,6 @@ func (h *Handler) rejectAs(w http.ResponseWriter, r *http.Request, rej Rejection
 		w.Header().Set("WWW-Authenticate", "Bearer "+strings.Join(params, ", "))
 	}
 	h.cfg.logger.Info("mcp request refused", "status", status, "reason", reason, "remote", r.RemoteAddr)
-	if h.cfg.onReject != nil {
-		h.cfg.onReject(r, rej)
-	}
 	code := int64(CodeForbidden)
 	switch {
 	case rej.code != 0:
@@ -54,6 +51,10 @@ func (h *Handler) rejectAs(w http.ResponseWriter, r *http.Request, rej Rejection
 		code = CodeUnavailable
 	case status == http.StatusRequestEntityTooLarge:
 		code = jsonrpc.CodeInvalidRequest
+	}
+	if h.cfg.onReject != nil {
+		describe(r, &rej, id, code, msg)
+		h.cfg.onReject(r, rej)
 	}
 	writeRPCError(w, status, id, code, msg)
 }
@@ -108,6 +109,17 @@ type Rejection struct {
 	Missing []string
 
 	code int64 // JSON-RPC error code, when not the status's usual one
+
+	// Method, RequestID, SessionID and ProtocolVersion are what the request
+	// said of itself (Mcp-Method header or the tools/call in the body, its
+	// JSON-RPC id, Mcp-Session-Id, Mcp-Protocol-Version), when it said it:
+	// the client's claims, for the record and the trace only.
+	Method, RequestID, SessionID, ProtocolVersion string
+	// Code and Message are the JSON-RPC error answered.
+	Code    int64
+	Message string
+	// Network is the connection the request came over.
+	Network mcpkit.Network
 }
 
 // metadataURL is where this resource's RFC 9728 document lives: from the

@@ -188,6 +188,7 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (caller *mcpkit.
 }
 
 func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
+	r = withNetwork(r)
 	caller, calls, ok := h.admit(w, r)
 	if !ok {
 		return
@@ -201,7 +202,7 @@ func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 			// session id gets 403 from the SDK.
 			UserID: identityKey(*caller),
 			Scopes: caller.Scopes,
-			Extra:  map[string]any{mcpkit.TokenInfoIdentityKey: *caller},
+			Extra:  map[string]any{mcpkit.TokenInfoIdentityKey: *caller, mcpkit.TokenInfoNetworkKey: networkOf(r)},
 		}
 		r = r.WithContext(context.WithValue(r.Context(), tokenInfoKey{}, ti))
 	}

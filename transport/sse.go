@@ -36,6 +36,7 @@ func newLegacySSE(srv *mcpkit.Server) *legacySSE {
 func identityKey(id mcpkit.Identity) string { return id.AuthMethod + ":" + id.Subject }
 
 func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
+	r = withNetwork(r)
 	caller, calls, ok := h.admit(w, r)
 	if !ok {
 		return

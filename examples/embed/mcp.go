@@ -50,6 +50,7 @@ func (s *Service) mountMCP(mux *http.ServeMux) error {
 	if err != nil {
 		return err
 	}
+	s.auditor.Instrument(srv.MCPServer()) // spans and metrics for every MCP method
 	if err := addTools(srv, s.cfg.Orders); err != nil {
 		return err
 	}
@@ -68,7 +69,9 @@ func (s *Service) mountMCP(mux *http.ServeMux) error {
 		// Requests refused before any tool runs are on the record too.
 		transport.WithRejectHook(func(r *http.Request, rej transport.Rejection) {
 			_ = s.auditor.Refused(r.Context(), audit.Refusal{Server: srv.Implementation(), Status: rej.Status,
-				Reason: rej.Reason, Tool: rej.Tool, Identity: rej.Identity, Scope: len(rej.Missing) > 0})
+				Reason: rej.Reason, Tool: rej.Tool, Identity: rej.Identity, Scope: len(rej.Missing) > 0,
+				Method: rej.Method, RequestID: rej.RequestID, SessionID: rej.SessionID, ProtocolVersion: rej.ProtocolVersion,
+				Code: rej.Code, Message: rej.Message, Network: rej.Network})
 		}))
 	if err != nil {
 		return err

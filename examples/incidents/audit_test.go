@@ -121,6 +121,9 @@ func auditServer(t *testing.T, args ...string) (*mcpkit.Server, func(context.Con
 	opts = append(opts, mcpkit.WithDefaultIdentity(mcpkit.Identity{Subject: "tester", Scopes: AllScopes, AuthMethod: "local", Transport: "stdio"}))
 	srv, err := newServer(store, opts...)
 	require.NoError(t, err)
+	if f.Started != nil {
+		f.Started(srv)
+	}
 	return srv, cleanup
 }
 
@@ -160,6 +163,9 @@ func TestAuditExportsSpansMetricAndLogsOverOTLP(t *testing.T) {
 	assert.Equal(t, "list_incidents", span["gen_ai.tool.name"])
 	assert.Equal(t, "execute_tool", span["gen_ai.operation.name"])
 	assert.True(t, recv.metrics["mcp.server.operation.duration s"], "metrics received: %v", recv.metrics)
+	// Every method is traced, not only tools/call (protocol 2026-07-28
+	// has no initialize: the client discovers the server instead).
+	assert.Equal(t, "server/discover", recv.spans["server/discover"]["mcp.method.name"], "spans received: %v", recv.spans)
 	var tools []string
 	for _, l := range recv.logs {
 		assert.Equal(t, audit.EventName, l["event_name"])

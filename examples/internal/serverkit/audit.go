@@ -32,6 +32,7 @@ const EnvOTLPEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT"
 func AuditFeature(cfg Config) Feature {
 	cfg = cfg.withDefaults()
 	var path string
+	var auditor *audit.Auditor
 	return Feature{
 		Name: "audit",
 		Flags: func(fs *flag.FlagSet) {
@@ -71,8 +72,17 @@ func AuditFeature(cfg Config) Feature {
 				}
 				return err
 			}
-			e.auditor = audit.New(sink, opts...)
-			return []mcpkit.Option{mcpkit.WithMiddleware(e.auditor.Middleware())}, cleanup, nil
+			auditor = audit.New(sink, opts...)
+			e.auditor = auditor
+			return []mcpkit.Option{mcpkit.WithMiddleware(auditor.Middleware())}, cleanup, nil
+		},
+		// Every MCP method (initialize, tools/list, ...) gets its span and
+		// metric point, and sessions their duration.
+		Started: func(srv *mcpkit.Server) func() {
+			if auditor != nil {
+				auditor.Instrument(srv.MCPServer())
+			}
+			return nil
 		},
 	}
 }

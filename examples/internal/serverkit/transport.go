@@ -209,7 +209,9 @@ func httpHandler(srv *mcpkit.Server, cfg Config, tc *transportConfig, e *Env) (*
 		// record too.
 		opts = append(opts, transport.WithRejectHook(func(r *http.Request, rej transport.Rejection) {
 			_ = a.Refused(r.Context(), audit.Refusal{Server: srv.Implementation(), Status: rej.Status, Reason: rej.Reason,
-				Tool: rej.Tool, Identity: rej.Identity, Scope: len(rej.Missing) > 0})
+				Tool: rej.Tool, Identity: rej.Identity, Scope: len(rej.Missing) > 0,
+				Method: rej.Method, RequestID: rej.RequestID, SessionID: rej.SessionID, ProtocolVersion: rej.ProtocolVersion,
+				Code: rej.Code, Message: rej.Message, Network: rej.Network})
 		}))
 	}
 	return transport.NewHandler(srv, opts...)
