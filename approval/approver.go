@@ -40,9 +40,14 @@ type Request struct {
 	Title string `json:"title,omitempty"`
 	// Principal is the caller asking to run the tool.
 	Principal mcpkit.Identity `json:"principal"`
-	// Arguments are the call's arguments with the tool's redacted fields
-	// masked: safe to show to a reviewer or post to a chat.
+	// Arguments are the call's arguments redacted exactly as the audit
+	// record has them (the tool's redact paths, secret-named keys,
+	// credential-shaped values): safe to show to a reviewer or post to a
+	// chat.
 	Arguments json.RawMessage `json:"arguments"`
+	// ToolScopes are the scopes the tool's policy requires of a caller,
+	// for approver rules with ToolScopes.
+	ToolScopes []string `json:"tool_scopes,omitempty"`
 	// Summary is the human-readable sentence a reviewer decides on.
 	Summary string `json:"summary"`
 	// Rule is the tool's approval rule in words.

@@ -35,6 +35,24 @@ type Notifier interface {
 type ConsoleOptions struct {
 	// Authenticate is required: the console never serves anonymous users.
 	Authenticate Authenticator
+	// Reviewers is who may use the console: the scopes (all of them)
+	// and groups (any of them) a reviewer must hold. Required, with at
+	// least one scope or group: being signed in is not enough. Set
+	// ToolScopes to also require the tool's own scopes on its requests.
+	Reviewers ReviewerRule
+	// ToolReviewers adds a rule per tool name. A reviewer sees and
+	// decides a tool's requests only when meeting both Reviewers and the
+	// tool's rule, so a per-tool rule can only narrow who decides.
+	ToolReviewers map[string]ReviewerRule
+	// InsecureAnyReviewer lets any signed-in user see and decide every
+	// request (ToolReviewers still apply) when Reviewers is empty. Only
+	// for a single-operator setup where the authenticator already admits
+	// approvers alone.
+	InsecureAnyReviewer bool
+	// OnReview receives refusals and decisions for the audit record (see
+	// AuditReviews). A decision is applied only once OnReview accepted
+	// it. If nil, console events are only logged when they fail.
+	OnReview ReviewHook
 	// Store holds the pending requests; in memory if nil.
 	Store Store
 	// Notifiers are told about each new pending request.
@@ -55,6 +73,7 @@ type ConsoleOptions struct {
 // page). It is both the Approver to give to New and the handler to mount.
 type Console struct {
 	opts   ConsoleOptions
+	rules  reviewers
 	store  Store
 	mux    *http.ServeMux
 	logger *slog.Logger
@@ -79,7 +98,11 @@ func NewConsole(ctx context.Context, opts ConsoleOptions) (*Console, error) {
 	if opts.Authenticate == nil {
 		return nil, errors.New("approval: a Console needs an Authenticator; the console never serves anonymous users")
 	}
-	c := &Console{opts: opts, store: opts.Store, logger: opts.Logger, waiters: map[string]chan Decision{}}
+	rules, err := newReviewers(opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &Console{opts: opts, rules: rules, store: opts.Store, logger: opts.Logger, waiters: map[string]chan Decision{}}
 	if c.store == nil {
 		c.store = NewMemoryStore()
 	}
@@ -170,19 +193,53 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.mux.ServeHTTP(w, r)
 }
 
-// reviewer authenticates the request or answers 401.
-func (c *Console) reviewer(w http.ResponseWriter, r *http.Request) (mcpkit.Identity, bool) {
+// admit authenticates the reviewer and checks the console's approver rule,
+// answering 401 or 403 (and reporting it) otherwise.
+func (c *Console) admit(w http.ResponseWriter, r *http.Request, action string) (mcpkit.Identity, bool) {
 	id, err := c.opts.Authenticate(r)
 	if err != nil || id.Subject == "" {
+		why := "no valid credentials"
+		if err != nil {
+			why += ": " + err.Error()
+		}
+		_ = c.report(r.Context(), Review{Outcome: ReviewUnauthenticated, Action: action, Status: http.StatusUnauthorized, RequestID: r.PathValue("id"), Error: why})
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mcpkit-approval"`)
 		writeError(w, http.StatusUnauthorized, "authentication required: sign in as an approver to use the approval console")
+		return mcpkit.Identity{}, false
+	}
+	if miss := c.rules.console(id); len(miss) > 0 {
+		msg := "you are not an approver on this console: it requires " + strings.Join(miss, " and ")
+		c.refuse(w, r, Review{Reviewer: id, Action: action, RequestID: r.PathValue("id"), Error: msg})
 		return mcpkit.Identity{}, false
 	}
 	return id, true
 }
 
+// refuse answers 403 with rv.Error and reports it.
+func (c *Console) refuse(w http.ResponseWriter, r *http.Request, rv Review) {
+	rv.Outcome, rv.Status = ReviewRefused, http.StatusForbidden
+	_ = c.report(r.Context(), rv)
+	writeError(w, http.StatusForbidden, rv.Error)
+}
+
+// report hands rv to OnReview; a failure is logged and returned.
+func (c *Console) report(ctx context.Context, rv Review) error {
+	if c.opts.OnReview == nil {
+		return nil
+	}
+	if rv.Time.IsZero() {
+		rv.Time = time.Now()
+	}
+	// The record must not depend on the reviewer's connection staying up.
+	err := c.opts.OnReview(context.WithoutCancel(ctx), rv)
+	if err != nil {
+		c.logger.Error("approval: console event not recorded", "outcome", rv.Outcome, "reviewer", rv.Reviewer.Subject, "action", rv.Action, "id", rv.RequestID, "error", err)
+	}
+	return err
+}
+
 func (c *Console) page(w http.ResponseWriter, r *http.Request) {
-	if _, ok := c.reviewer(w, r); !ok {
+	if _, ok := c.admit(w, r, "page"); !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -190,7 +247,7 @@ func (c *Console) page(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) script(w http.ResponseWriter, r *http.Request) {
-	if _, ok := c.reviewer(w, r); !ok {
+	if _, ok := c.admit(w, r, "script"); !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
@@ -205,7 +262,7 @@ type listResponse struct {
 }
 
 func (c *Console) list(w http.ResponseWriter, r *http.Request) {
-	id, ok := c.reviewer(w, r)
+	id, ok := c.admit(w, r, "list")
 	if !ok {
 		return
 	}
@@ -218,7 +275,8 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	live := make([]Request, 0, len(reqs))
 	for _, p := range reqs {
-		if now.Before(p.Deadline) {
+		// A reviewer sees only the requests they may decide.
+		if now.Before(p.Deadline) && len(c.rules.request(id, &p)) == 0 {
 			live = append(live, p)
 		}
 	}
@@ -239,8 +297,12 @@ type decisionResponse struct {
 }
 
 func (c *Console) decideHandler(v Verdict) http.HandlerFunc {
+	action, outcome := "approve", ReviewApproved
+	if v == VerdictDenied {
+		action, outcome = "deny", ReviewDenied
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		who, ok := c.reviewer(w, r)
+		who, ok := c.admit(w, r, action)
 		if !ok {
 			return
 		}
@@ -267,9 +329,15 @@ func (c *Console) decideHandler(v Verdict) http.HandlerFunc {
 			return
 		}
 		id := r.PathValue("id")
+		rv := Review{Reviewer: who, Action: action, RequestID: id, Reason: body.Reason}
+		notWaiting := func(status int, msg string) {
+			rv.Outcome, rv.Status, rv.Error = ReviewNotWaiting, status, msg
+			_ = c.report(r.Context(), rv)
+			writeError(w, status, msg)
+		}
 		p, err := c.store.Get(r.Context(), id)
 		if errors.Is(err, ErrNotFound) {
-			writeError(w, http.StatusNotFound, "no pending request with that id: it was decided, timed out, or its call ended")
+			notWaiting(http.StatusNotFound, "no pending request with that id: it was decided, timed out, or its call ended")
 			return
 		}
 		if err != nil {
@@ -277,37 +345,54 @@ func (c *Console) decideHandler(v Verdict) http.HandlerFunc {
 			writeError(w, http.StatusServiceUnavailable, "the pending request could not be read; try again")
 			return
 		}
+		rv.Request = &p
+		if miss := c.rules.request(who, &p); len(miss) > 0 {
+			rv.Error = "you may not decide requests to " + p.Tool + ": the approver rule requires " + strings.Join(miss, " and ")
+			c.refuse(w, r, rv)
+			return
+		}
 		if v == VerdictApproved && !c.opts.AllowSelfApproval && p.Principal.Subject != "" && p.Principal.Subject == who.Subject {
-			writeError(w, http.StatusForbidden, "you cannot approve your own call: another approver must (four eyes)")
+			rv.Error = "you cannot approve your own call: another approver must (four eyes)"
+			c.refuse(w, r, rv)
 			return
 		}
 		now := time.Now()
 		if !now.Before(p.Deadline) {
-			writeError(w, http.StatusConflict, "the request's deadline has passed; it was denied")
+			notWaiting(http.StatusConflict, "the request's deadline has passed; it was denied")
 			return
 		}
-		d := Decision{Verdict: v, Approver: who.Subject, Reason: body.Reason, At: now}
-		if !c.deliver(id, d) {
+		ch := c.claim(id)
+		if ch == nil {
 			// Listed but nobody waits here: its call ended, or it was
 			// served by another process. Never approve it.
-			writeError(w, http.StatusConflict, "this request's call is no longer waiting (it ended, or is served by another server); it was not approved")
+			notWaiting(http.StatusConflict, "this request's call is no longer waiting (it ended, or is served by another server); it was not approved")
 			return
 		}
+		// The decision is on the record before the call sees it; one
+		// that cannot be recorded refuses the call instead.
+		rv.Outcome, rv.Status, rv.Time = outcome, http.StatusOK, now
+		if err := c.report(r.Context(), rv); err != nil {
+			ch <- Decision{Verdict: VerdictUnavailable, Approver: "system", Reason: "the reviewer's decision could not be recorded in the audit log", At: now}
+			writeError(w, http.StatusServiceUnavailable, "your decision could not be recorded in the audit log, so it was not applied; the call was refused")
+			return
+		}
+		ch <- Decision{Verdict: v, Approver: who.Subject, Reason: body.Reason, At: now}
 		writeJSON(w, http.StatusOK, decisionResponse{ID: id, Decision: v, Approver: who.Subject, Reason: body.Reason})
 	}
 }
 
-// deliver hands d to the call waiting for id, once.
-func (c *Console) deliver(id string, d Decision) bool {
+// claim takes the channel of the call waiting for id, once: of two
+// concurrent decisions only one gets it. The channel is buffered, so one
+// send never blocks.
+func (c *Console) claim(id string) chan Decision {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ch, ok := c.waiters[id]
 	if !ok {
-		return false
+		return nil
 	}
 	delete(c.waiters, id)
-	ch <- d // buffered, and only one sender reaches it
-	return true
+	return ch
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -112,6 +112,19 @@ func TestConsolePageRefusesAnonymousBrowser(t *testing.T) {
 	}
 }
 
+// A signed-in user who is not an approver gets the refusal, not the page.
+func TestConsolePageRefusesNonApproverBrowser(t *testing.T) {
+	rig := newConsoleRig(t)
+	ctx := browser(t, "tok-mallory")
+	if err := chromedp.Do(ctx, chromedp.Navigate(rig.http.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	body := textOf(ctx, t, `body`)
+	if !strings.Contains(body, "you are not an approver") || strings.Contains(body, "Approve") {
+		t.Errorf("non-approver page = %q", body)
+	}
+}
+
 func textOf(ctx context.Context, t *testing.T, css string) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))

@@ -20,14 +20,27 @@ import (
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
+// approverScope is the scope the tests' console requires of reviewers.
+const approverScope = "items:approve"
+
+// approvers is the tests' console rule.
+var approvers = approval.ReviewerRule{Scopes: []string{approverScope}}
+
 // tokens is the console's authenticator in these tests: bearer token ->
-// subject.
-var tokens = map[string]string{"tok-alice": "alice", "tok-bob": "bob"}
+// identity. alice and bob are approvers, carol is an approver in the
+// storage-owners group, mallory is signed in with no scopes at all.
+var tokens = map[string]mcpkit.Identity{
+	"tok-alice":   {Subject: "alice", Scopes: []string{approverScope}},
+	"tok-bob":     {Subject: "bob", Email: "bob@example.com", Scopes: []string{approverScope}},
+	"tok-carol":   {Subject: "carol", Groups: []string{"storage-owners"}, Scopes: []string{approverScope}},
+	"tok-mallory": {Subject: "mallory"},
+}
 
 func bearer(r *http.Request) (mcpkit.Identity, error) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if sub, found := tokens[tok]; ok && found {
-		return mcpkit.Identity{Subject: sub, AuthMethod: "static"}, nil
+	if id, found := tokens[tok]; ok && found {
+		id.AuthMethod = "static"
+		return id, nil
 	}
 	return mcpkit.Identity{}, errors.New("no valid token")
 }
@@ -53,13 +66,22 @@ type consoleRig struct {
 
 func newConsoleRig(t *testing.T, extra ...approval.Notifier) *consoleRig {
 	t.Helper()
+	return newConsoleRigWith(t, approval.ConsoleOptions{Notifiers: extra})
+}
+
+// newConsoleRigWith serves a console configured by opts, with the tests'
+// authenticator, approver rule (unless opts sets one) and store.
+func newConsoleRigWith(t *testing.T, opts approval.ConsoleOptions) *consoleRig {
+	t.Helper()
 	rig := &consoleRig{pending: make(notified, 4), store: approval.NewMemoryStore()}
-	c, err := approval.NewConsole(context.Background(), approval.ConsoleOptions{
-		Authenticate: bearer,
-		Store:        rig.store,
-		Notifiers:    append([]approval.Notifier{rig.pending}, extra...),
-		URL:          "https://approvals.example.com",
-	})
+	opts.Authenticate = bearer
+	opts.Store = rig.store
+	opts.Notifiers = append([]approval.Notifier{rig.pending}, opts.Notifiers...)
+	opts.URL = "https://approvals.example.com"
+	if len(opts.Reviewers.Scopes) == 0 && len(opts.Reviewers.Groups) == 0 && !opts.InsecureAnyReviewer {
+		opts.Reviewers = approvers
+	}
+	c, err := approval.NewConsole(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +190,7 @@ func TestConsoleRefusesBadRequests(t *testing.T) {
 		{"script without auth", "GET", "/console.js", "", "", "", 401, "authentication required"},
 		{"list without auth", "GET", "/api/pending", "", "", "", 401, "authentication required"},
 		{"approve without auth", "POST", approve, "", "application/json", `{}`, 401, "authentication required"},
-		{"approve with a bad token", "POST", approve, "tok-mallory", "application/json", `{}`, 401, "authentication required"},
+		{"approve with a bad token", "POST", approve, "tok-nobody", "application/json", `{}`, 401, "authentication required"},
 		{"approve own call", "POST", approve, "tok-alice", "application/json", `{}`, 403, "four eyes"},
 		{"approve as a form post", "POST", approve, "tok-bob", "application/x-www-form-urlencoded", `reason=x`, 415, "application/json"},
 		{"malformed body", "POST", approve, "tok-bob", "application/json", `{"reason":`, 400, "malformed body"},
@@ -230,7 +252,7 @@ func TestConsoleRestartNeverApproves(t *testing.T) {
 	store := approval.NewMemoryStore()
 	left := approval.Request{ID: "left-over", Tool: "delete_item", Principal: mcpkit.Identity{Subject: "alice"}, Created: time.Now(), Deadline: time.Now().Add(time.Hour)}
 	_ = store.Add(context.Background(), left)
-	c, err := approval.NewConsole(context.Background(), approval.ConsoleOptions{Authenticate: bearer, Store: store})
+	c, err := approval.NewConsole(context.Background(), approval.ConsoleOptions{Authenticate: bearer, Reviewers: approvers, Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +284,7 @@ func TestConsoleRestartNeverApproves(t *testing.T) {
 
 func TestConsoleTimeoutWithProgress(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, err := approval.NewConsole(context.Background(), approval.ConsoleOptions{Authenticate: bearer})
+		c, err := approval.NewConsole(context.Background(), approval.ConsoleOptions{Authenticate: bearer, Reviewers: approvers})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -310,7 +332,7 @@ func TestConsoleTimeoutWithProgress(t *testing.T) {
 func TestFirstAvailableFallsBackToConsole(t *testing.T) {
 	kr, _ := newKeyring(t)
 	pending := make(notified, 1)
-	c, _ := approval.NewConsole(context.Background(), approval.ConsoleOptions{Authenticate: bearer, Notifiers: []approval.Notifier{pending}})
+	c, _ := approval.NewConsole(context.Background(), approval.ConsoleOptions{Authenticate: bearer, Reviewers: approvers, Notifiers: []approval.Notifier{pending}})
 	h := httptest.NewServer(c)
 	defer h.Close()
 	srv, it, _ := newServer(t, approval.FirstAvailable(elicitApprover(t, kr, approval.ElicitOptions{}), c))

@@ -15,19 +15,46 @@
 //
 // # Quick start
 //
-//	keys, _ := approval.NewKeyring(approval.Key{ID: "2025-06", Secret: secret})
-//	inClient, _ := approval.Elicit(approval.ElicitOptions{Keys: keys, Hint: console.Hint()})
-//	console, _ := approval.NewConsole(ctx, approval.ConsoleOptions{Authenticate: sso})
-//	gate, _ := approval.New(approval.FirstAvailable(inClient, console))
-//	srv, _ := mcpkit.NewServer(impl, mcpkit.WithInnerMiddleware(gate))
-//	http.Handle("/approvals/", http.StripPrefix("/approvals", console))
+// The wiring, compiled in example_test.go (authenticate is the MCP
+// transport's transport.RequestAuthenticator, so reviewers sign in with the
+// same tokens; auditor is the server's audit.Auditor):
 //
-// Approvers: Elicit asks the user in their MCP client (multi round-trip
-// input requests on protocol 2026-07-28; the go-sdk turns them into
-// elicitation/create on older versions). Console holds the call while a
-// reviewer approves or denies it over HTTP (JSON API and an HTML page),
-// four-eyes by default, with Webhook notifications. AlwaysApprove and
-// AlwaysDeny are for tests and development.
+//	keys, _ := approval.NewKeyring(approval.Key{ID: "2026-11", Secret: secret}) // 32+ random bytes
+//	console, _ := approval.NewConsole(ctx, approval.ConsoleOptions{
+//		Authenticate: authenticate,
+//		Reviewers:    approval.ReviewerRule{Scopes: []string{"incidents:approve"}, ToolScopes: true},
+//		OnReview:     approval.AuditReviews(auditor, impl),
+//	})
+//	inClient, _ := approval.Elicit(approval.ElicitOptions{Keys: keys, Hint: console.Hint()})
+//	gate, _ := approval.New(approval.FirstAvailable(inClient, console), approval.WithRedactor(auditor.Redactor()))
+//	srv, _ := mcpkit.NewServer(impl, mcpkit.WithMiddleware(auditor.Middleware()), mcpkit.WithInnerMiddleware(gate))
+//	mux.Handle("/approvals/", http.StripPrefix("/approvals", console))
+//
+// # What each approver proves
+//
+// Elicit asks the user in their MCP client (multi round-trip input
+// requests on protocol 2026-07-28; the go-sdk turns them into
+// elicitation/create on older versions). It proves only that the caller's
+// client answered yes for this exact call: the client answers for its
+// user, so a tampered or scripted client can say yes without a human. It
+// guards against a model acting on its own, not against a malicious caller.
+//
+// Console holds the call while a reviewer approves or denies it over HTTP
+// (JSON API and an HTML page). It proves that another person, who meets
+// the approver rule, decided: the console refuses (403, audited) everyone
+// who does not meet ConsoleOptions.Reviewers (scopes, all of them; groups,
+// any of them; optionally the tool's own scopes) and the per-tool
+// ToolReviewers; a reviewer sees only the requests they may decide; the
+// caller never approves their own call (four eyes). NewConsole fails
+// without a rule unless InsecureAnyReviewer says otherwise. With OnReview
+// (AuditReviews) every refusal and decision is an audit record whose
+// principal is the reviewer, written before the decision is applied. Use
+// the console for destructive tools in production.
+//
+// Every approver is shown the arguments redacted exactly as the audit
+// record has them (WithRedactor: pass the auditor's). Webhook notifies
+// reviewers of pending console requests. AlwaysApprove and AlwaysDeny are
+// for tests and development.
 //
 // # On failure
 //

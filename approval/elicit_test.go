@@ -36,7 +36,7 @@ func TestElicitApprovedCallRuns(t *testing.T) {
 			if asked == nil || !strings.Contains(asked.Message, "alice wants to run delete_item") {
 				t.Fatalf("prompt = %+v", asked)
 			}
-			if strings.Contains(asked.Message, "hunter2") || !strings.Contains(asked.Message, "[redacted]") {
+			if strings.Contains(asked.Message, "hunter2") || !strings.Contains(asked.Message, "[REDACTED]") {
 				t.Errorf("prompt shows a redacted field: %s", asked.Message)
 			}
 			r := rec.last(t)

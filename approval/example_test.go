@@ -3,10 +3,13 @@ package approval_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpkit-go/mcpkit/approval"
+	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -79,4 +82,56 @@ func ExampleElicit() {
 	// Output:
 	// Approval needed: alice wants to run purge_bucket with bucket
 	// {"purged":"logs"}
+}
+
+// approvals is the README's wiring, compiled: in-client approval when the
+// client can elicit, else the console, where only reviewers holding
+// incidents:approve (and the tool's own scopes) see and decide requests,
+// and every refusal and decision is audited under the reviewer's name.
+// authenticate is the MCP transport's (transport.RequestAuthenticator), so
+// reviewers sign in with the same tokens; secret is 32+ random bytes.
+func approvals(ctx context.Context, mux *http.ServeMux, impl *mcp.Implementation, auditor *audit.Auditor,
+	authenticate approval.Authenticator, secret []byte) (*mcpkit.Server, *approval.Console, error) {
+	keys, err := approval.NewKeyring(approval.Key{ID: "2026-11", Secret: secret}) // oldest first; the last signs
+	if err != nil {
+		return nil, nil, err
+	}
+	console, err := approval.NewConsole(ctx, approval.ConsoleOptions{
+		Authenticate: authenticate,
+		Reviewers:    approval.ReviewerRule{Scopes: []string{"incidents:approve"}, ToolScopes: true},
+		OnReview:     approval.AuditReviews(auditor, impl),
+		URL:          "https://approvals.example.com/",
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	inClient, err := approval.Elicit(approval.ElicitOptions{Keys: keys, Hint: console.Hint()})
+	if err != nil {
+		return nil, nil, err
+	}
+	gate, err := approval.New(approval.FirstAvailable(inClient, console),
+		approval.WithTimeout(5*time.Minute), approval.WithRedactor(auditor.Redactor()))
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := mcpkit.NewServer(impl, mcpkit.WithMiddleware(auditor.Middleware()), mcpkit.WithInnerMiddleware(gate))
+	if err != nil {
+		return nil, nil, err
+	}
+	mux.Handle("/approvals/", http.StripPrefix("/approvals", console))
+	return srv, console, nil
+}
+
+// A console needs a rule saying who may approve: signing in is not enough.
+func ExampleNewConsole() {
+	auditor := audit.New(audit.SinkFunc(func(context.Context, *audit.Record) error { return nil }))
+	sso := func(*http.Request) (mcpkit.Identity, error) { return mcpkit.Identity{Subject: "bob"}, nil }
+	_, err := approval.NewConsole(context.Background(), approval.ConsoleOptions{Authenticate: sso})
+	fmt.Println(err != nil)
+	_, console, err := approvals(context.Background(), http.NewServeMux(), &mcp.Implementation{Name: "incidents", Version: "1.0.0"},
+		auditor, sso, []byte("0123456789abcdef0123456789abcdef"))
+	fmt.Println(err, console.Hint())
+	// Output:
+	// true
+	// <nil> Ask an approver to approve it at https://approvals.example.com/, then call the tool again.
 }

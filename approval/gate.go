@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
-
+	"slices"
 	"text/template"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -60,6 +61,9 @@ func New(a Approver, opts ...Option) (mcpkit.Middleware, error) {
 		if err := o(&g.cfg); err != nil {
 			return nil, err
 		}
+	}
+	if g.cfg.redactor == nil {
+		g.cfg.redactor = audit.NewRedactor()
 	}
 	return g.wrap, nil
 }
@@ -185,31 +189,33 @@ func (g *gate) message(c *mcpkit.Call, d Decision) string {
 
 // request builds what the approver sees.
 func (g *gate) request(c *mcpkit.Call, now time.Time) (*Request, error) {
-	v, canonical, err := canonicalArguments(c.Arguments)
+	_, canonical, err := canonicalArguments(c.Arguments)
 	if err != nil {
 		return nil, err
 	}
-	digest := argumentsDigest(canonical)
-	v = redact(v, c.Tool.Redact)
-	shown, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	args, _ := v.(map[string]any)
+	// What anyone is shown is what the audit record holds: one redactor,
+	// the tool's redact paths.
+	red := g.cfg.redactor
+	shown := red.JSON(canonical, c.Tool.Redact)
+	var args map[string]any
+	_ = json.Unmarshal(shown, &args)
 	r := &Request{
-		ID:        newNonce(),
-		Tool:      c.Tool.Name,
-		Title:     c.Tool.Title,
-		Principal: c.Identity,
-		Arguments: shown,
-		Rule:      c.Tool.Policy.Approval.String(),
-		Created:   now,
-		Deadline:  now.Add(g.cfg.timeout),
-		Call:      c,
-		digest:    digest,
+		ID:         newNonce(),
+		Tool:       c.Tool.Name,
+		Title:      c.Tool.Title,
+		Principal:  c.Identity,
+		Arguments:  shown,
+		ToolScopes: slices.Clone(c.Tool.Policy.Scopes),
+		Rule:       c.Tool.Policy.Approval.String(),
+		Created:    now,
+		Deadline:   now.Add(g.cfg.timeout),
+		Call:       c,
+		digest:     argumentsDigest(canonical),
 	}
-	r.Summary = renderSummary(g.cfg.summaries[c.Tool.Name], summaryData{
+	// A summary template may print an input field; credential shapes are
+	// masked in it too.
+	r.Summary = red.String(renderSummary(g.cfg.summaries[c.Tool.Name], summaryData{
 		Tool: r.Tool, Title: r.Title, Principal: r.Principal, Arguments: args, Input: c.Input, Rule: r.Rule,
-	})
+	}))
 	return r, nil
 }

@@ -77,7 +77,7 @@ func TestSummaryTemplateAndRedaction(t *testing.T) {
 		t.Fatalf("request = %+v", seen)
 	}
 	_, _ = cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "delete_item", Arguments: map[string]any{"id": "a", "secret": "hunter2"}})
-	if strings.Contains(string(seen.Arguments), "hunter2") || strings.Contains(seen.Summary, "hunter2") || !strings.Contains(string(seen.Arguments), `"secret":"[redacted]"`) {
+	if strings.Contains(string(seen.Arguments), "hunter2") || strings.Contains(seen.Summary, "hunter2") || !strings.Contains(string(seen.Arguments), `"secret":"[REDACTED]"`) {
 		t.Errorf("secret reached the approver: %s / %s", seen.Arguments, seen.Summary)
 	}
 	if _, err := approval.New(spy, approval.WithSummary("x", "{{.Broken")); err == nil {

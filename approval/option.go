@@ -1,9 +1,12 @@
 package approval
 
 import (
+	"errors"
 	"fmt"
 	"text/template"
 	"time"
+
+	"github.com/mcpkit-go/mcpkit/audit"
 )
 
 // DefaultTimeout is how long a call waits for a decision by default.
@@ -19,6 +22,7 @@ type config struct {
 	timeout   time.Duration
 	progress  time.Duration
 	summaries map[string]*template.Template
+	redactor  *audit.Redactor
 }
 
 // WithTimeout sets how long a call waits for a decision; at the deadline it
@@ -61,6 +65,21 @@ func WithSummary(tool, text string) Option {
 			return fmt.Errorf("approval: summary template for %s: %w", tool, err)
 		}
 		c.summaries[tool] = t
+		return nil
+	}
+}
+
+// WithRedactor sets the redactor that masks the arguments and summary every
+// approver is shown (console, webhook, in-client prompt). Pass the one the
+// audit middleware uses (Auditor.Redactor) so that reviewers see the
+// arguments exactly as the audit record has them. Default:
+// audit.NewRedactor(), the audit middleware's default.
+func WithRedactor(r *audit.Redactor) Option {
+	return func(c *config) error {
+		if r == nil {
+			return errors.New("approval: WithRedactor needs a redactor")
+		}
+		c.redactor = r
 		return nil
 	}
 }

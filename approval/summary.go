@@ -13,10 +13,6 @@ import (
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
-// redactedValue replaces a redacted field's value wherever a request is
-// shown (console, webhook, elicitation message).
-const redactedValue = "[redacted]"
-
 // maxSummaryArgs bounds how many arguments the default summary lists.
 const maxSummaryArgs = 8
 
@@ -47,41 +43,12 @@ func argumentsDigest(canonical []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// redact masks the dotted paths in v (a decoded JSON value) in place.
-// Arrays are descended into, so "items.secret" masks the field in every
-// element.
-func redact(v any, paths []string) any {
-	for _, p := range paths {
-		redactPath(v, strings.Split(p, "."))
-	}
-	return v
-}
-
-func redactPath(v any, path []string) {
-	switch x := v.(type) {
-	case map[string]any:
-		child, ok := x[path[0]]
-		if !ok {
-			return
-		}
-		if len(path) == 1 {
-			x[path[0]] = redactedValue
-			return
-		}
-		redactPath(child, path[1:])
-	case []any:
-		for _, e := range x {
-			redactPath(e, path)
-		}
-	}
-}
-
 // summaryData is what a summary template sees.
 type summaryData struct {
 	Tool      string
 	Title     string
 	Principal mcpkit.Identity
-	// Arguments are the redacted arguments.
+	// Arguments are the redacted arguments, as the audit record has them.
 	Arguments map[string]any
 	// Input is the decoded input value (unredacted: a template must not
 	// print a secret field).

@@ -70,6 +70,15 @@ func (r *Record) AppendJSON(dst []byte) ([]byte, error) {
 		dst = append(dst[:n], dst[n+1:]...)
 		dst = append(dst, '}')
 	}
+	if v := r.Review; v != nil {
+		dst = append(dst, `,"review":{"action":`...)
+		dst = appendJSONString(dst, v.Action)
+		dst = append(dst, `,"status":`...)
+		dst = strconv.AppendInt(dst, int64(v.Status), 10)
+		dst = appendStringMember(dst, "request_id", v.RequestID)
+		dst = appendStringMember(dst, "caller", v.Caller)
+		dst = append(dst, '}')
+	}
 	dst = append(dst, `,"duration_ms":`...)
 	dst = appendFloat(dst, r.DurationMS)
 	dst = appendStringMember(dst, "trace_id", r.TraceID)

@@ -24,6 +24,7 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 		Error:      "quote \" backslash \\ <html> & tab\t é \u2028 ok",
 		Result:     json.RawMessage(` { "k" : "v" } `),
 		Approval:   &audit.Approval{Approver: "bob", Decision: "approved", Reason: "fine", LatencyMS: 12.5},
+		Review:     &audit.Review{Action: "approve", Status: 200, RequestID: "r1", Caller: "carol"},
 		DurationMS: 0.000001, TraceID: "t", SpanID: "sp", Seq: 9, PrevHash: "p", Hash: "h",
 	}
 	for name, r := range map[string]audit.Record{
@@ -31,6 +32,7 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 		"minimal":   {ID: "x", Tool: "t"},
 		"approval0": {ID: "x", Tool: "t", Approval: &audit.Approval{Decision: "denied"}, DurationMS: 1e21},
 		"principal": {ID: "x", Tool: "t", Principal: audit.Principal{Auth: "none"}},
+		"review":    {ID: "x", Outcome: "review_refused", Review: &audit.Review{Action: "list", Status: 403}},
 	} {
 		want, err := json.Marshal(&r)
 		require.NoError(t, err)

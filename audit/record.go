@@ -34,16 +34,20 @@ type Record struct {
 	Arguments json.RawMessage `json:"arguments,omitempty"`
 	// Outcome is one of ok, tool_error, invalid_input, denied_flag,
 	// denied_scope, denied_approval, unavailable, panic, unknown_tool;
-	// empty on a start record.
+	// empty on a start record. Transport refusals and approval console
+	// events have their own (refusal.go, review.go).
 	Outcome string `json:"outcome,omitempty"`
 	// Error is the internal cause of a failure, redacted.
 	Error string `json:"error,omitempty"`
 	// Result is what the client received, redacted and size-limited.
-	Result     json.RawMessage `json:"result,omitempty"`
-	Approval   *Approval       `json:"approval,omitempty"`
-	DurationMS float64         `json:"duration_ms"`
-	TraceID    string          `json:"trace_id,omitempty"`
-	SpanID     string          `json:"span_id,omitempty"`
+	Result   json.RawMessage `json:"result,omitempty"`
+	Approval *Approval       `json:"approval,omitempty"`
+	// Review is set on the record of an approval console event
+	// (Auditor.Reviewed); its principal is the reviewer.
+	Review     *Review `json:"review,omitempty"`
+	DurationMS float64 `json:"duration_ms"`
+	TraceID    string  `json:"trace_id,omitempty"`
+	SpanID     string  `json:"span_id,omitempty"`
 
 	// Seq, PrevHash and Hash place the record in a file sink's hash chain.
 	// A file sink fills them in once the record is committed, so sinks

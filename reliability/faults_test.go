@@ -376,11 +376,12 @@ func TestApprovalStoreFailingDenies(t *testing.T) {
 	const reviewerToken = "reviewer-reliability-0123456789"
 	store := &flakyStore{MemoryStore: approval.NewMemoryStore()}
 	console, err := approval.NewConsole(context.Background(), approval.ConsoleOptions{Store: store,
+		Reviewers: approval.ReviewerRule{Scopes: []string{"payments:approve"}},
 		Authenticate: func(r *http.Request) (mcpkit.Identity, error) {
 			if r.Header.Get("Authorization") != "Bearer "+reviewerToken {
 				return mcpkit.Identity{}, errors.New("not a reviewer")
 			}
-			return mcpkit.Identity{Subject: "carol"}, nil
+			return mcpkit.Identity{Subject: "carol", Scopes: []string{"payments:approve"}}, nil
 		}})
 	require.NoError(t, err)
 	st := newStack(t, stackConfig{approver: console, mux: func(m *http.ServeMux) {

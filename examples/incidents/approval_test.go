@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/examples/internal/serverkit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
@@ -138,7 +139,7 @@ func TestApprovalConsoleFlag(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	t.Setenv(serverConfig().ApproverTokensEnv(), "bob=bob-token-0123456789")
+	t.Setenv(serverConfig().ApproverTokensEnv(), "bob=bob-token-0123456789 incidents:approve incidents:admin, eve=eve-token-0123456789 incidents:admin")
 	srv, store := approvalServer(t, "-approver", "console", "-console", addr)
 	id := firstID(t, store, Filter{}, nil)
 	cs := connectClient(t, srv, "", nil)
@@ -162,6 +163,9 @@ func TestApprovalConsoleFlag(t *testing.T) {
 	}
 	if res, _ := get(""); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("console without a token = %d", res.StatusCode)
+	}
+	if res, _ := get("eve-token-0123456789"); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("console as a reviewer without incidents:approve = %d", res.StatusCode)
 	}
 	var reqID string
 	for deadline := time.Now().Add(5 * time.Second); reqID == "" && time.Now().Before(deadline); {
@@ -193,6 +197,29 @@ func TestApprovalConsoleFlag(t *testing.T) {
 
 func TestApprovalFlagErrors(t *testing.T) {
 	for _, args := range [][]string{{"-approver", "maybe"}, {"-approver", "console"}} {
+		f := serverkit.ApprovalFeature(serverConfig())
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		f.Flags(fs)
+		_ = fs.Parse(args)
+		if _, _, err := f.Setup(context.Background(), &serverkit.Env{Logger: slog.New(slog.DiscardHandler)}); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+	// A server without an approver rule refuses to start a console.
+	noRule := serverConfig()
+	noRule.Approvers = approval.ReviewerRule{}
+	for _, args := range [][]string{{"-console", "127.0.0.1:0"}, {"-approver", "console", "-console", "127.0.0.1:0"}} {
+		f := serverkit.ApprovalFeature(noRule)
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		f.Flags(fs)
+		_ = fs.Parse(args)
+		if err := f.Check(); err == nil || !strings.Contains(err.Error(), "approver rule") {
+			t.Errorf("%v without Approvers: check = %v", args, err)
+		}
+	}
+	// Reviewer tokens must be well formed.
+	t.Setenv(serverConfig().ApproverTokensEnv(), "bob=short incidents:approve")
+	for _, args := range [][]string{{"-approver", "console", "-console", "127.0.0.1:0"}} {
 		f := serverkit.ApprovalFeature(serverConfig())
 		fs := flag.NewFlagSet("x", flag.ContinueOnError)
 		f.Flags(fs)

@@ -98,7 +98,8 @@ func TestNoAuthIsExplicitLoopbackOnlyAndAnnounced(t *testing.T) {
 }
 
 // TestConsoleAcceptsTheTransportsCredentials: with -http, reviewers sign in
-// to the approval console with the same tokens as MCP callers.
+// to the approval console with the same tokens as MCP callers (and need
+// incidents:approve).
 func TestConsoleAcceptsTheTransportsCredentials(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -115,7 +116,8 @@ func TestConsoleAcceptsTheTransportsCredentials(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	assert.Equal(t, http.StatusOK, get(aliceDevToken))
+	assert.Equal(t, http.StatusOK, get(carolDevToken))
+	assert.Equal(t, http.StatusForbidden, get(aliceDevToken), "alice is signed in but not an approver")
 	assert.Equal(t, http.StatusUnauthorized, get(""))
 	assert.Equal(t, http.StatusUnauthorized, get("not-a-token-we-issued"))
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/examples/internal/serverkit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
@@ -36,6 +37,10 @@ func serverConfig() serverkit.Config {
 		AuditFile: "incidents-audit.jsonl",
 		// INCIDENTS_APPROVAL_KEYS, INCIDENTS_APPROVER_TOKENS.
 		EnvPrefix: "INCIDENTS",
+		// In the console, only a holder of incidents:approve and of the
+		// tool's own scopes sees and decides a call (incidents:admin too
+		// for delete_incident).
+		Approvers: approval.ReviewerRule{Scopes: []string{ScopeApprove}, ToolScopes: true},
 	}
 }
 

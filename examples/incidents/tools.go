@@ -15,6 +15,10 @@ const (
 	ScopeRead  = "incidents:read"
 	ScopeWrite = "incidents:write"
 	ScopeAdmin = "incidents:admin"
+	// ScopeApprove is not a tool's: a reviewer needs it, on top of the
+	// scopes of the tool whose call they decide, to use the approval
+	// console.
+	ScopeApprove = "incidents:approve"
 )
 
 // AllScopes is every scope the server's policies name.

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
@@ -26,10 +28,14 @@ import (
 //	-approver console  wait for a reviewer in the console at -console ADDR
 //	-approver deny     refuse every call that needs approval
 //
-// A call nobody answers within Config.ApprovalTimeout is denied. Secrets
-// come from the environment, never from flags (which show in process
-// listings): the HMAC keys in $<PREFIX>_APPROVAL_KEYS and, on stdio, the
-// console's reviewers in $<PREFIX>_APPROVER_TOKENS.
+// A call nobody answers within Config.ApprovalTimeout is denied. The
+// console admits only reviewers who meet Config.Approvers (403 and an
+// audit record otherwise), records every decision under the reviewer's
+// name, and shows arguments redacted exactly as the audit file has them.
+// Secrets come from the environment, never from flags (which show in
+// process listings): the HMAC keys in $<PREFIX>_APPROVAL_KEYS and, on
+// stdio, the console's reviewers and their scopes in
+// $<PREFIX>_APPROVER_TOKENS.
 func ApprovalFeature(cfg Config) Feature {
 	cfg = cfg.withDefaults()
 	var mode, addr string
@@ -42,6 +48,9 @@ func ApprovalFeature(cfg Config) Feature {
 			}
 		default:
 			return fmt.Errorf("-approver %q: want elicit, console or deny", mode)
+		}
+		if addr != "" {
+			return checkApprovers(cfg)
 		}
 		return nil
 	}
@@ -81,7 +90,12 @@ func ApprovalFeature(cfg Config) Feature {
 			case "deny":
 				a = approval.AlwaysDeny("this server refuses calls that need approval (-approver deny)")
 			}
-			gate, err := approval.New(a, approval.WithTimeout(cfg.ApprovalTimeout))
+			gopts := []approval.Option{approval.WithTimeout(cfg.ApprovalTimeout)}
+			if e.auditor != nil {
+				// Approvers see the arguments as the audit file has them.
+				gopts = append(gopts, approval.WithRedactor(e.auditor.Redactor()))
+			}
+			gate, err := approval.New(a, gopts...)
 			if err != nil {
 				return nil, cleanup, err
 			}
@@ -119,6 +133,9 @@ func elicitApprover(cfg Config, e *Env, console *approval.Console) (approval.App
 // static token or a JWT); on stdio, with the tokens in
 // $<PREFIX>_APPROVER_TOKENS.
 func startConsole(ctx context.Context, cfg Config, e *Env, addr string) (*approval.Console, func(context.Context) error, error) {
+	if err := checkApprovers(cfg); err != nil {
+		return nil, nil, err
+	}
 	authenticate := approval.Authenticator(e.authenticate)
 	if e.authenticate == nil {
 		name := cfg.ApproverTokensEnv()
@@ -129,7 +146,16 @@ func startConsole(ctx context.Context, cfg Config, e *Env, addr string) (*approv
 		if len(reviewers) == 0 {
 			e.logger().Warn("approval console: no reviewers configured; every console request will be refused with 401", "env", name)
 		}
+		for _, rv := range reviewers {
+			if miss := rv.id.MissingScopes(cfg.Approvers.Scopes...); len(miss) > 0 {
+				e.logger().Warn("approval console: a reviewer lacks the approver scopes and will be refused with 403", "env", name, "subject", rv.id.Subject, "missing", strings.Join(miss, " "))
+			}
+		}
 		authenticate = reviewerAuthenticator(reviewers)
+	}
+	var onReview approval.ReviewHook
+	if e.auditor != nil {
+		onReview = approval.AuditReviews(e.auditor, &mcp.Implementation{Name: cfg.Name, Version: cfg.Version})
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -138,6 +164,8 @@ func startConsole(ctx context.Context, cfg Config, e *Env, addr string) (*approv
 	url := "http://" + ln.Addr().String() + "/"
 	console, err := approval.NewConsole(ctx, approval.ConsoleOptions{
 		Authenticate: authenticate,
+		Reviewers:    cfg.Approvers,
+		OnReview:     onReview,
 		URL:          url,
 		Logger:       e.logger(),
 	})
@@ -155,16 +183,33 @@ func startConsole(ctx context.Context, cfg Config, e *Env, addr string) (*approv
 	return console, hs.Shutdown, nil
 }
 
-type reviewer struct{ subject, token string }
+// checkApprovers refuses a console without an approver rule: signing in
+// must not be enough to approve.
+func checkApprovers(cfg Config) error {
+	if len(cfg.Approvers.Scopes) == 0 && len(cfg.Approvers.Groups) == 0 {
+		return fmt.Errorf("-console: %s defines no approver rule (serverkit.Config.Approvers), so the console would let every signed-in user approve; name an approver scope such as %q", cfg.Name, cfg.Name+":approve")
+	}
+	return nil
+}
 
+type reviewer struct {
+	token string
+	id    mcpkit.Identity
+}
+
+// parseReviewers reads "subject=token scope scope,...": each reviewer's
+// token, then the scopes they hold, separated by spaces.
 func parseReviewers(env, s string) ([]reviewer, error) {
 	var out []reviewer
 	for _, part := range SplitList(s) {
-		sub, tok, ok := strings.Cut(part, "=")
-		if !ok || sub == "" || len(tok) < 16 {
-			return nil, fmt.Errorf("$%s: want subject=token pairs with tokens of at least 16 characters", env)
+		sub, rest, ok := strings.Cut(part, "=")
+		fields := strings.Fields(rest)
+		if !ok || sub == "" || len(fields) == 0 || len(fields[0]) < 16 {
+			return nil, fmt.Errorf("$%s: want subject=token pairs, each token of at least 16 characters followed by the reviewer's scopes separated by spaces", env)
 		}
-		out = append(out, reviewer{subject: sub, token: tok})
+		out = append(out, reviewer{token: fields[0], id: mcpkit.Identity{
+			Subject: sub, Scopes: fields[1:], AuthMethod: "static", Transport: "http",
+		}})
 	}
 	return out, nil
 }
@@ -177,7 +222,7 @@ func reviewerAuthenticator(reviewers []reviewer) approval.Authenticator {
 		if ok {
 			for _, rv := range reviewers {
 				if subtle.ConstantTimeCompare([]byte(tok), []byte(rv.token)) == 1 {
-					return mcpkit.Identity{Subject: rv.subject, AuthMethod: "static", Transport: "http"}, nil
+					return rv.id, nil
 				}
 			}
 		}

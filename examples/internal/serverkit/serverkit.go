@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
@@ -36,6 +37,11 @@ type Config struct {
 	// ApprovalTimeout is how long a call waits for approval before it is
 	// denied (default 5 minutes).
 	ApprovalTimeout time.Duration
+	// Approvers is who may see and decide requests in the approval
+	// console (-console): the scopes a reviewer must hold, for example
+	// "<name>:approve", and with ToolScopes the tool's own scopes too.
+	// A server without one refuses to start a console.
+	Approvers approval.ReviewerRule
 	// Flags, if set, registers the server's own flags.
 	Flags func(fs *flag.FlagSet)
 	// Check, if set, validates the server's own flags once parsed.
@@ -67,7 +73,8 @@ func (c Config) withDefaults() Config {
 func (c Config) ApprovalKeysEnv() string { return c.withDefaults().EnvPrefix + "_APPROVAL_KEYS" }
 
 // ApproverTokensEnv names the variable holding the approval console's
-// reviewers on stdio: "subject=token,...".
+// reviewers on stdio: "subject=token scope scope,...", each reviewer's
+// token followed by the scopes they hold, space-separated.
 func (c Config) ApproverTokensEnv() string {
 	return c.withDefaults().EnvPrefix + "_APPROVER_TOKENS"
 }
