@@ -70,7 +70,7 @@
 //   - a tools/call whose params go-sdk cannot decode: 400 with a plain
 //     -32602 message, reported to the reject hook (on stdio, to
 //     WithStdioRejectHook) for the audit record.
-//   - a session past WithMaxSessionsPerIdentity (64): 429; past
+//   - a session past WithMaxSessionsPerIdentity (128): 429; past
 //     WithMaxSessions (2048): 503; both with Retry-After. Idle sessions
 //     close after WithSessionTimeout (10m).
 //   - a POST body not sent within WithBodyReadTimeout (30s), or headers

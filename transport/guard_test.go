@@ -181,8 +181,14 @@ func TestStepUpCannotBeSkippedBySpelling(t *testing.T) {
 		`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"delete_note","arguments":{"text":"x"}}}`,
 		map[string]string{"Mcp-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "get_echo"})
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, got)
-	assert.Zero(t, g.calls.load(), "delete_note never ran")
 	assert.Equal(t, string(mcpkit.OutcomeDeniedScope), g.lastRecord(t).Outcome)
+	// Headers naming the guarded tool over a body calling another: the SDK
+	// refuses the mismatch; nothing runs either way.
+	resp, got = statelessCall(t, g, aliceToken,
+		`{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"get_echo","arguments":{"text":"x"}}}`,
+		map[string]string{"Mcp-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "delete_note"})
+	assert.NotEqual(t, http.StatusOK, resp.StatusCode, got)
+	assert.Zero(t, g.calls.load(), "no tool ran")
 }
 
 // Finding 7: a client cannot write the request id the audit record and

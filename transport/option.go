@@ -99,8 +99,9 @@ func WithSessionTimeout(d time.Duration) Option { return func(c *httpConfig) { c
 func WithMaxSessions(n int) Option { return func(c *httpConfig) { c.maxSessions = n } }
 
 // WithMaxSessionsPerIdentity bounds the open sessions of one caller
-// (default 64); past it the caller gets 429 with Retry-After. An
-// unauthenticated handler has only the overall bound.
+// (default 128; a fleet of agents sharing one token may need more); past
+// it the caller gets 429 with Retry-After. An unauthenticated handler has
+// only the overall bound.
 func WithMaxSessionsPerIdentity(n int) Option { return func(c *httpConfig) { c.maxPerIdentity = n } }
 
 // WithBodyReadTimeout bounds how long a POST may take to send its body,

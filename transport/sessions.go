@@ -17,7 +17,7 @@ import (
 // limit.
 const (
 	defaultMaxSessions            = 2048
-	defaultMaxSessionsPerIdentity = 64
+	defaultMaxSessionsPerIdentity = 128
 	// sessionRetryAfter is the Retry-After (seconds) of a refused session:
 	// sessions free up as others end or idle out.
 	sessionRetryAfter = "60"

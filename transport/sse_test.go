@@ -78,6 +78,11 @@ func TestLegacySSESessionIsBoundToItsOpener(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, post(bobToken, call), "another identity replaying the session id")
 	assert.Zero(t, calls.load())
 	assert.Equal(t, http.StatusAccepted, post(aliceToken, initLine), "the opener may use its session")
+	// The same decode and checks as the streamable endpoint.
+	assert.Equal(t, http.StatusForbidden, post(aliceToken, `{"jsonrpc":"2.0","id":10,"method":"tools\/call","params":{"name":"delete_note","arguments":{"text":"x"}}}`),
+		"an escaped method does not skip the step-up 403")
+	assert.Equal(t, http.StatusBadRequest, post(aliceToken, `{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":123}}`))
+	assert.Zero(t, calls.load())
 }
 
 func TestLegacySSEIsOffUnlessAskedFor(t *testing.T) {
