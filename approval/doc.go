@@ -62,7 +62,8 @@
 // does not run, the caller gets an isError result saying why and what to do
 // next, the call's outcome is denied_approval, and Call.Approval records the
 // decision (approved, denied, timeout, unavailable, invalid_state; pending
-// for the first round of an in-client approval). A decline, a cancelled
+// for the first round of an in-client approval, whose outcome is
+// input_required: it ran nothing). A decline, a cancelled
 // prompt, an answer that does not match the schema, confirm:false, a
 // forged, replayed, expired or misbound requestState, an approver error, a
 // webhook that cannot be reached, a caller that disconnects and the

@@ -22,8 +22,10 @@
 //
 // # What it does on failure (fail closed)
 //
-// For write and destructive tools a start record must reach the sink before
-// the handler runs; if the sink refuses it, the call is refused with outcome
+// For write and destructive tools a start record must reach the sink
+// immediately before the handler runs (a mcpkit.Call.BeforeRun step, after
+// every gate, the validation and approval, so a refused call has none); if
+// the sink refuses it, the call is refused with outcome
 // unavailable and a clear message. For read-only tools the final record must
 // be written before the result is returned; if it cannot be, the result is
 // withheld — unless WithFailOpenReadOnly is set, in which case the record is
@@ -34,8 +36,9 @@
 // # Records
 //
 // Each call produces exactly one final record; write and destructive calls
-// also produce a start record (phase "start", same id) before the handler
-// runs. Arguments, results and error text pass through a Redactor first:
+// whose handler runs also produce a start record (phase "start", same id)
+// just before it. A round that only asked the client for input has outcome
+// input_required and no start record. Arguments, results and error text pass through a Redactor first:
 // policy paths and `mcpkit:"redact"` fields, secret-named keys, and
 // credential-shaped values (JWTs, bearer and basic credentials, GitHub, AWS,
 // Slack tokens, PEM private keys, URL passwords) are masked; long strings

@@ -70,23 +70,25 @@ func (a *Auditor) Middleware() mcpkit.Middleware {
 			ctx, span := a.tel.start(ctx, c)
 			rec := a.begin(c, span)
 			risky := !c.Tool.Unknown && (c.Tool.Policy.Risk == mcpkit.Write || c.Tool.Policy.Risk == mcpkit.Destructive)
-			var res *mcp.CallToolResult
-			var err error
 			if risky {
-				start := *rec
-				start.Phase = PhaseStart
-				if werr := a.sink.Write(ctx, &start); werr != nil {
-					a.lost(ctx, &start, werr)
-					res = c.Fail(&mcpkit.Error{
-						Code:    mcpkit.CodeUnavailable,
-						Message: fmt.Sprintf("tool %s was not run: the audit log cannot record the call right now, and changes are never made unaudited; try again later", c.Tool.Name),
-						Cause:   fmt.Errorf("audit write-ahead record: %w", werr),
-					})
-				}
+				// Written just before the handler runs, after every gate,
+				// the validation and approval: a call refused or answered
+				// before that leaves no start record.
+				c.BeforeRun(func(ctx context.Context, c *mcpkit.Call) error {
+					start := *rec
+					start.Phase = PhaseStart
+					if werr := a.sink.Write(ctx, &start); werr != nil {
+						a.lost(ctx, &start, werr)
+						return &mcpkit.Error{
+							Code:    mcpkit.CodeUnavailable,
+							Message: fmt.Sprintf("tool %s was not run: the audit log cannot record the call right now, and changes are never made unaudited; try again later", c.Tool.Name),
+							Cause:   fmt.Errorf("audit write-ahead record: %w", werr),
+						}
+					}
+					return nil
+				})
 			}
-			if res == nil {
-				res, err = next(ctx, c)
-			}
+			res, err := next(ctx, c)
 			a.complete(c, rec, res, span)
 			if werr := a.sink.Write(ctx, rec); werr != nil {
 				a.lost(ctx, rec, werr)

@@ -30,7 +30,7 @@ func TestOneRecordPerCallForEveryOutcome(t *testing.T) {
 		{"invalid input", "get_thing", map[string]any{"name": 7}, "invalid_input", true, false, false},
 		{"denied by flag", "get_flagged", map[string]any{"name": "a"}, "denied_flag", true, false, false},
 		{"denied by scope", "get_admin", map[string]any{"name": "a"}, "denied_scope", true, false, false},
-		{"denied at approval", "delete_thing", map[string]any{"name": "a", "deny": true}, "denied_approval", true, false, true},
+		{"denied at approval", "delete_thing", map[string]any{"name": "a", "deny": true}, "denied_approval", true, false, false},
 		{"approved destructive", "delete_thing", map[string]any{"name": "a"}, "ok", false, false, true},
 		{"write", "update_thing", map[string]any{"name": "a"}, "ok", false, false, true},
 		{"panic", "update_thing", map[string]any{"name": "a", "panic": true}, "panic", true, false, true},

@@ -23,6 +23,10 @@ const (
 	OutcomeUnavailable    Outcome = "unavailable"
 	OutcomePanic          Outcome = "panic"
 	OutcomeUnknownTool    Outcome = "unknown_tool"
+	// OutcomeInputRequired: the call ran nothing and answered with input
+	// requests (an approval prompt); the client's answer comes back as a
+	// new call. Never recorded as ok, because nothing ran.
+	OutcomeInputRequired Outcome = "input_required"
 )
 
 func outcomeFor(c Code) Outcome {
@@ -80,6 +84,24 @@ type Call struct {
 	outcome Outcome
 	err     error
 	stack   []byte
+	preRun  []PreRun
+}
+
+// PreRun is a step that runs immediately before the tool's handler. An
+// error refuses the call: the handler does not run.
+type PreRun func(ctx context.Context, c *Call) error
+
+// BeforeRun registers f to run immediately before the handler, once every
+// gate, the validation and every inner middleware (approval) have let the
+// call through; a call refused or answered earlier never runs it. This is
+// where a write-ahead record belongs. Steps run in registration order; the
+// first that fails refuses the call (an *Error keeps its code and message,
+// anything else is reported as unavailable) and the handler does not run.
+// Register steps before calling next, from the goroutine serving the call.
+func (c *Call) BeforeRun(f PreRun) {
+	if f != nil {
+		c.preRun = append(c.preRun, f)
+	}
 }
 
 // ApprovalDecision is the approval gate's record of a decision.

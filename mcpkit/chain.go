@@ -13,12 +13,13 @@ import (
 
 // build assembles a tool's chain once, at registration:
 //
-//	outer middleware (audit) -> gates (flags, scopes) -> validate + decode
-//	-> inner middleware (approval) -> typed handler
+//	outer middleware (audit) -> input-round marker -> gates (scopes, flags)
+//	-> validate + decode -> inner middleware (approval) -> pre-run steps
+//	-> typed handler
 //
 // with panic recovery around every layer.
 func (s *Server) build(info *ToolInfo, typed Handler, decode func(json.RawMessage) (any, error)) Handler {
-	h := recoverer(typed)
+	h := recoverer(preRunStage(typed))
 	for i := len(s.inner) - 1; i >= 0; i-- {
 		h = recoverer(s.inner[i](h))
 	}
@@ -26,7 +27,33 @@ func (s *Server) build(info *ToolInfo, typed Handler, decode func(json.RawMessag
 	if len(s.gates) > 0 {
 		h = recoverer(gateStage(s.gates, h))
 	}
-	return s.wrapOuter(h)
+	return s.wrapOuter(recoverer(inputRoundStage(h)))
+}
+
+// preRunStage runs the steps middleware registered with Call.BeforeRun,
+// then the handler. A failing step refuses the call as a gate would.
+func preRunStage(next Handler) Handler {
+	return func(ctx context.Context, c *Call) (*mcp.CallToolResult, error) {
+		for _, f := range c.preRun {
+			if err := f(ctx, c); err != nil {
+				return c.Fail(denial(c, err)), nil
+			}
+		}
+		return next(ctx, c)
+	}
+}
+
+// inputRoundStage records OutcomeInputRequired on a call answered with
+// input requests and nothing else to say about it, so that the layers
+// outside (audit) never see such a round as ok.
+func inputRoundStage(next Handler) Handler {
+	return func(ctx context.Context, c *Call) (*mcp.CallToolResult, error) {
+		res, err := next(ctx, c)
+		if err == nil && res != nil && len(res.InputRequests) > 0 && c.outcome == "" {
+			c.outcome = OutcomeInputRequired
+		}
+		return res, err
+	}
 }
 
 func (s *Server) wrapOuter(h Handler) Handler {

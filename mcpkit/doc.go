@@ -29,6 +29,8 @@
 //	-> WithGates           flags: the same decision hides the tool in tools/list
 //	-> validate + decode   built in; Call.Input is set from here on
 //	-> WithInnerMiddleware approval
+//	-> Call.BeforeRun steps registered by middleware (audit's write-ahead
+//	   record): the last word before the handler; a failing step refuses
 //	-> the tool function
 //
 // # Declared means enforced

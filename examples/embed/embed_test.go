@@ -121,7 +121,7 @@ func TestCancelOrderNeedsTheCallersApproval(t *testing.T) {
 		require.NotNil(t, r.Approval)
 		rounds = append(rounds, r.Approval.Decision+"/"+r.Outcome)
 	}
-	assert.Equal(t, []string{"pending/ok", "denied/denied_approval", "unavailable/denied_approval"}, rounds)
+	assert.Equal(t, []string{"pending/input_required", "denied/denied_approval", "unavailable/denied_approval"}, rounds)
 }
 
 // TestExistingEndpointsKeepTheirAuth: the REST API and health endpoints
