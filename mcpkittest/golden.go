@@ -86,7 +86,16 @@ func checkPolicyGolden(t testing.TB, e *env) {
 	if e.opts.PolicyFile == "" {
 		t.Skip("Options.PolicyFile is not set")
 	}
-	golden(t, e.opts.PolicyFile, PolicyMarkdown(e.server(t)), e.opts.Update)
+	md := PolicyMarkdown(e.server(t))
+	if len(e.opts.PolicyNotes) > 0 {
+		// Rules that live outside the tool policies (who may approve)
+		// belong in the same document the team reviews.
+		md = append(md, "\n## Also\n\n"...)
+		for _, n := range e.opts.PolicyNotes {
+			md = append(md, "- "+n+"\n"...)
+		}
+	}
+	golden(t, e.opts.PolicyFile, md, e.opts.Update)
 }
 
 // golden compares got with the file at path, or rewrites it when update is

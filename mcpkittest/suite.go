@@ -37,6 +37,10 @@ type Options struct {
 	SurfaceFile string
 	// PolicyFile is the golden POLICY.md. Empty skips the check.
 	PolicyFile string
+	// PolicyNotes are sentences (Markdown) appended to POLICY.md under
+	// "Also": rules the tool policies do not hold, such as who may
+	// approve in the approval console.
+	PolicyNotes []string
 	// Update rewrites the golden files instead of comparing; wire it to a
 	// -update flag in your test.
 	Update bool

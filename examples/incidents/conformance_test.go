@@ -23,6 +23,11 @@ func TestConformance(t *testing.T) {
 	}, mcpkittest.Options{
 		SurfaceFile: "testdata/surface.json",
 		PolicyFile:  "POLICY.md",
-		Update:      *update,
+		PolicyNotes: []string{
+			"**Who may approve in the approval console** (`-approver console`): a reviewer holding `" + ScopeApprove +
+				"` and the tool's own scopes (`incidents:admin` for `delete_incident`, `incidents:write` for `resolve_incident`), never the caller. Anyone else is refused with 403 and the refusal is audited (RUNBOOK.md, \"Approve a pending call\").",
+			"In-client approval (`-approver elicit`, the default) proves only that the caller's client confirmed the call; use the console for `delete_incident` in production.",
+		},
+		Update: *update,
 	})
 }

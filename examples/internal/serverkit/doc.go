@@ -25,8 +25,11 @@
 //     live; connected clients get notifications/tools/list_changed.
 //   - approval: who approves calls whose Policy asks for it (-approver
 //     elicit|console|deny, -console ADDR), keys from
-//     $<PREFIX>_APPROVAL_KEYS, console reviewers from
-//     $<PREFIX>_APPROVER_TOKENS.
+//     $<PREFIX>_APPROVAL_KEYS, console reviewers (with their scopes) from
+//     $<PREFIX>_APPROVER_TOKENS on stdio. The console admits only
+//     reviewers meeting Config.Approvers (a server without one refuses
+//     -console) and audits refusals and decisions under the reviewer's
+//     name; approvers see arguments redacted as the audit file has them.
 //
 // Everything is resolved once per Run from the flags; the package holds no
 // state. On failure Run returns the first setup error (wrapped with the
