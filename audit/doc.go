@@ -58,6 +58,17 @@
 // removed, replaced or changed under the running server makes every later
 // write fail (and so every call that needs a record be refused).
 //
+// # Refusals
+//
+// Auditor.Refused records requests a transport refused before the server
+// saw them. Those of an authenticated caller get one record each. Those
+// without an identity, which anyone can send as fast as they like, are
+// aggregated per source, reason and status: the first of an interval in
+// full, the rest counted into one summary record (Record.Refusals) at the
+// interval's end, all of it charged to a byte budget, with a bounded table
+// of sources (see NewRefusalLimits for the defaults). Call Auditor.Close
+// before closing the sink to write the last summaries.
+//
 // The JSON-RPC request id (request_id, jsonrpc.request.id) comes from
 // Call.RequestID: mcpkit's stdio and HTTP transports supply it (go-sdk
 // v1.8.0 does not expose it to handlers); over other transports it is empty.

@@ -48,6 +48,16 @@ func (r *Record) AppendJSON(dst []byte) ([]byte, error) {
 	dst = appendStringMember(dst, "request_id", r.RequestID)
 	dst = append(dst, `,"tool":`...)
 	dst = appendJSONString(dst, r.Tool)
+	dst = appendStringMember(dst, "source", r.Source)
+	if s := r.Refusals; s != nil {
+		dst = append(dst, `,"refusals":{"count":`...)
+		dst = strconv.AppendInt(dst, int64(s.Count), 10)
+		dst = append(dst, `,"first":"`...)
+		dst = s.First.UTC().AppendFormat(dst, timeLayout)
+		dst = append(dst, `","last":"`...)
+		dst = s.Last.UTC().AppendFormat(dst, timeLayout)
+		dst = append(dst, `"}`...)
+	}
 	dst = appendStringMember(dst, "risk", r.Risk)
 	var err error
 	if dst, err = r.appendRaw(dst, "arguments", r.Arguments); err != nil {

@@ -26,6 +26,7 @@ type Auditor struct {
 	cfg       config
 	tel       *telemetry
 	unwritten atomic.Uint64
+	refusals  *refusalAggregator
 }
 
 // New returns an Auditor writing to sink.
@@ -49,7 +50,9 @@ func New(sink Sink, opts ...Option) *Auditor {
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
-	return &Auditor{sink: sink, cfg: cfg, tel: newTelemetry(cfg.tp, cfg.mp, cfg.redactor)}
+	a := &Auditor{sink: sink, cfg: cfg, tel: newTelemetry(cfg.tp, cfg.mp, cfg.redactor)}
+	a.refusals = newRefusalAggregator(cfg.refusals, a.writeRefusal)
+	return a
 }
 
 // Middleware is New(sink, opts...).Middleware().

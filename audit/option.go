@@ -16,6 +16,7 @@ type config struct {
 	tp       trace.TracerProvider
 	mp       metric.MeterProvider
 	logger   *slog.Logger
+	refusals RefusalLimits
 }
 
 // WithRedactor replaces the default redactor (NewRedactor()).

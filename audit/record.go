@@ -28,6 +28,12 @@ type Record struct {
 	// HTTP transports (see mcpkit.MetaRequestID).
 	RequestID string `json:"request_id,omitempty"`
 	Tool      string `json:"tool"`
+	// Source is where a refused request came from (an IP address, an IPv6
+	// /64, or "other"); set on transport refusals without an identity.
+	Source string `json:"source,omitempty"`
+	// Refusals is set on a summary record standing for refusals counted
+	// rather than recorded one by one.
+	Refusals *RefusalSummary `json:"refusals,omitempty"`
 	// Risk is read_only, write or destructive; empty for an unknown tool.
 	Risk string `json:"risk,omitempty"`
 	// Arguments are the call's arguments after redaction.

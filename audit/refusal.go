@@ -61,6 +61,12 @@ type Refusal struct {
 // none). The outcome is denied_scope for a scope refusal, unauthenticated
 // for 401, invalid_request for 400, unavailable for 503 and rejected
 // otherwise; the error field holds the status and the redacted reason.
+//
+// A refusal with an Identity gets its own record. One without (anyone can
+// cause those, as fast as they can send) is aggregated per source
+// (Network.ClientAddress: the IP, an IPv6 /64; behind a proxy, the proxy)
+// and budgeted: see WithRefusalLimits. Call Close before closing the sink to write the last
+// summaries.
 func (a *Auditor) Refused(ctx context.Context, rf Refusal) error {
 	if rf.Time.IsZero() {
 		rf.Time = time.Now()
@@ -73,14 +79,23 @@ func (a *Auditor) Refused(ctx context.Context, rf Refusal) error {
 		Tool:    rf.Tool,
 		Outcome: refusalOutcome(rf),
 		Error:   a.cfg.redactor.String(fmt.Sprintf("HTTP %d %s: %s", rf.Status, http.StatusText(rf.Status), rf.Reason)),
+		Source:  refusalSource(rf.Network.ClientAddress),
 	}
 	if rf.Server != nil {
 		r.Server = ServerInfo{Name: rf.Server.Name, Version: rf.Server.Version}
 	}
+	a.refusalIDs(r, rf, op)
 	if id := rf.Identity; id != nil {
 		r.Principal = Principal{Subject: id.Subject, Email: id.Email, Groups: id.Groups, Client: clientString(*id), Auth: id.AuthMethod}
+	} else {
+		return a.refusals.note(ctx, rf, r)
 	}
-	a.refusalIDs(r, rf, op)
+	return a.writeRefusal(ctx, r)
+}
+
+// writeRefusal writes a refusal record, counting and logging it if the
+// sink does not take it.
+func (a *Auditor) writeRefusal(ctx context.Context, r *Record) error {
 	if err := a.sink.Write(ctx, r); err != nil {
 		a.lost(ctx, r, err)
 		return err

@@ -172,6 +172,7 @@ func newStack(tb testing.TB, cfg stackConfig) *stack {
 		sink = cfg.wrap(file)
 	}
 	st.auditor = audit.New(sink, cfg.auditOpts...)
+	closers = append(closers, func() { _ = st.auditor.Close(context.Background()) })
 	if cfg.gate == nil {
 		g, stop := memoryFlags(tb)
 		cfg.gate = g
@@ -223,7 +224,7 @@ func newStack(tb testing.TB, cfg stackConfig) *stack {
 			// The wiring of examples/incidents: refusals are on the record.
 			st.refusals.Add(1)
 			_ = st.auditor.Refused(r.Context(), audit.Refusal{Server: srv.Implementation(), Status: rej.Status,
-				Reason: rej.Reason, Tool: rej.Tool, Identity: rej.Identity, Scope: len(rej.Missing) > 0})
+				Reason: rej.Reason, Tool: rej.Tool, Identity: rej.Identity, Scope: len(rej.Missing) > 0, Network: rej.Network})
 		}))
 	if err != nil {
 		tb.Fatal(err)

@@ -122,5 +122,6 @@ func (s *Service) closeAudit() error {
 	}
 	cctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
 	defer cancel()
-	return audit.Close(cctx, s.sink)
+	// The last refusal summaries first, then the sink.
+	return errors.Join(s.auditor.Close(cctx), audit.Close(cctx, s.sink))
 }

@@ -66,7 +66,8 @@ func AuditFeature(cfg Config) Feature {
 			cleanup := func(ctx context.Context) error {
 				// The sinks drain into the log provider first, then the
 				// providers flush to the collector.
-				err := audit.Close(ctx, sink)
+				// The last refusal summaries first, then the sinks.
+				err := errors.Join(e.auditor.Close(ctx), audit.Close(ctx, sink))
 				if tel != nil {
 					err = errors.Join(err, tel.shutdown(ctx))
 				}
