@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -202,7 +204,8 @@ func (c *Console) admit(w http.ResponseWriter, r *http.Request, action string) (
 		if err != nil {
 			why += ": " + err.Error()
 		}
-		_ = c.report(r.Context(), Review{Outcome: ReviewUnauthenticated, Action: action, Status: http.StatusUnauthorized, RequestID: r.PathValue("id"), Error: why})
+		_ = c.report(r.Context(), Review{Outcome: ReviewUnauthenticated, Action: action, Status: http.StatusUnauthorized,
+			RequestID: r.PathValue("id"), Error: why, Network: networkOf(r)})
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mcpkit-approval"`)
 		writeError(w, http.StatusUnauthorized, "authentication required: sign in as an approver to use the approval console")
 		return mcpkit.Identity{}, false
@@ -393,6 +396,20 @@ func (c *Console) claim(id string) chan Decision {
 	}
 	delete(c.waiters, id)
 	return ch
+}
+
+// networkOf is what the connection says of r. Forwarding headers are not
+// read: the client writes them.
+func networkOf(r *http.Request) mcpkit.Network {
+	n := mcpkit.Network{Transport: "tcp", ProtocolName: "http", ProtocolVersion: fmt.Sprintf("%d.%d", r.ProtoMajor, r.ProtoMinor)}
+	if r.ProtoMajor >= 2 {
+		n.ProtocolVersion = strconv.Itoa(r.ProtoMajor)
+	}
+	if host, port, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		n.ClientAddress = host
+		n.ClientPort, _ = strconv.Atoi(port)
+	}
+	return n
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

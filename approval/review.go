@@ -48,6 +48,9 @@ type Review struct {
 	// Error says why the console refused or did not apply the request.
 	Error string
 	Time  time.Time
+	// Network is the connection the request came over (the peer address
+	// groups unauthenticated refusals in the audit record).
+	Network mcpkit.Network
 }
 
 // ReviewHook receives every console event worth a record: refusals (401,
@@ -59,9 +62,20 @@ type ReviewHook func(ctx context.Context, r Review) error
 
 // AuditReviews returns a ReviewHook that records console events with a as
 // audit records whose principal is the reviewer. server names the server
-// in the records.
+// in the records. Unauthenticated requests go through Auditor.Refused,
+// which aggregates them per source, so an anonymous flood cannot fill the
+// audit log.
 func AuditReviews(a *audit.Auditor, server *mcp.Implementation) ReviewHook {
 	return func(ctx context.Context, r Review) error {
+		if r.Outcome == ReviewUnauthenticated || r.Reviewer.Subject == "" {
+			return a.Refused(ctx, audit.Refusal{
+				Server:  server,
+				Status:  r.Status,
+				Reason:  "approval console " + r.Action + ": " + r.Error,
+				Time:    r.Time,
+				Network: r.Network,
+			})
+		}
 		ev := audit.ReviewEvent{
 			Server:    server,
 			Outcome:   string(r.Outcome),
@@ -72,10 +86,8 @@ func AuditReviews(a *audit.Auditor, server *mcp.Implementation) ReviewHook {
 			Error:     r.Error,
 			Time:      r.Time,
 		}
-		if r.Reviewer.Subject != "" {
-			id := r.Reviewer
-			ev.Reviewer = &id
-		}
+		id := r.Reviewer
+		ev.Reviewer = &id
 		if p := r.Request; p != nil {
 			ev.Tool, ev.Caller, ev.Arguments = p.Tool, p.Principal.Subject, p.Arguments
 		}

@@ -176,7 +176,11 @@ func TestConsoleDecisionsAreAuditedWithTheReviewer(t *testing.T) {
 		{audit.OutcomeReviewApproved, "bob", "approve", "approved", "CHG-7", p.ID, 200},
 		{audit.OutcomeReviewNotWaiting, "carol", "approve", "", "", p.ID, 404},
 		{audit.OutcomeReviewDenied, "carol", "deny", "denied", "not today", q.ID, 200},
-		{audit.OutcomeUnauthenticated, "", "list", "", "", "", 401},
+	}
+	// Anonymous refusals go through Auditor.Refused, aggregated per source.
+	if r := recs[4]; r.Outcome != audit.OutcomeUnauthenticated || r.Principal.Subject != "" || r.Source == "" ||
+		!strings.Contains(r.Error, "HTTP 401") || !strings.Contains(r.Error, "approval console list") {
+		t.Errorf("anonymous record = %+v", r)
 	}
 	for i, w := range want {
 		r := recs[i]
@@ -353,5 +357,19 @@ func TestConsoleInsecureAnyReviewer(t *testing.T) {
 	}
 	if r := <-done; r.err != nil || r.res.IsError {
 		t.Fatalf("call = %v %s", r.err, text(r.res))
+	}
+}
+
+// Anonymous requests cannot fill the audit log: they are aggregated per
+// source like the transport's refusals.
+func TestConsoleAnonymousFloodIsAggregated(t *testing.T) {
+	rig, log := auditedRig(t, approval.ConsoleOptions{})
+	for range 50 {
+		if code, _ := rig.raw(t, "GET", "/api/pending", "", ""); code != http.StatusUnauthorized {
+			t.Fatalf("anonymous = %d", code)
+		}
+	}
+	if n := len(log.records()); n == 0 || n > 2 {
+		t.Errorf("50 anonymous requests left %d records, want the first one and at most one summary", n)
 	}
 }
