@@ -13,7 +13,7 @@ import (
 )
 
 func benchFile(b *testing.B, opts ...audit.FileOption) {
-	s, err := audit.Open(filepath.Join(b.TempDir(), "audit.jsonl"), append(opts, audit.WithMaxBytes(0))...)
+	s, err := openFile(filepath.Join(b.TempDir(), "audit.jsonl"), append(opts, audit.WithMaxBytes(0))...)
 	require.NoError(b, err)
 	defer s.Close(context.Background())
 	b.ReportAllocs()
@@ -69,7 +69,7 @@ func BenchmarkCall(b *testing.B) {
 	}
 	b.Run("bare", func(b *testing.B) { run(b, benchServer(b)) })
 	b.Run("audited", func(b *testing.B) {
-		s, err := audit.Open(filepath.Join(b.TempDir(), "audit.jsonl"))
+		s, err := openFile(filepath.Join(b.TempDir(), "audit.jsonl"))
 		require.NoError(b, err)
 		defer s.Close(context.Background())
 		run(b, benchServer(b, mcpkit.WithMiddleware(audit.Middleware(s))))

@@ -16,7 +16,7 @@ import (
 func TestTenThousandCallsFromAHundredSessions(t *testing.T) {
 	const sessions, perSession = 100, 100
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	file, err := audit.Open(path, audit.WithMaxBytes(1<<20))
+	file, err := openFile(path, audit.WithMaxBytes(1<<20))
 	require.NoError(t, err)
 	mem := &memSink{}
 	f := newFixture(t, audit.Fanout(file, mem))
@@ -70,7 +70,7 @@ func TestTenThousandCallsFromAHundredSessions(t *testing.T) {
 	assert.Equal(t, sessions*perSession/4, starts)
 	rot, err := audit.RotatedFiles(path)
 	require.NoError(t, err)
-	res, err := audit.Verify(append(rot, path)...)
+	res, err := audit.Verify(testKeys, append(rot, path)...)
 	require.NoError(t, err)
-	assert.Equal(t, sessions*perSession+starts, res.Records, "the file holds every record exactly once")
+	assert.Equal(t, sessions*perSession+starts, res.Calls, "the file holds every record exactly once")
 }

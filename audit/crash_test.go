@@ -30,7 +30,7 @@ func TestHelperProcess(t *testing.T) {
 	case "crash":
 		// Write from several goroutines, acknowledging each record once
 		// Write returned, until the parent kills the process.
-		s, err := audit.Open(path, audit.WithMaxBytes(256<<10))
+		s, err := openFile(path, audit.WithMaxBytes(256<<10))
 		if err != nil {
 			fmt.Println("open:", err)
 			os.Exit(3)
@@ -60,7 +60,7 @@ func TestHelperProcess(t *testing.T) {
 			fmt.Println("setrlimit:", err)
 			os.Exit(3)
 		}
-		s, err := audit.Open(path, audit.WithSyncEachRecord())
+		s, err := openFile(path, audit.WithSyncEachRecord())
 		if err != nil {
 			fmt.Println("open:", err)
 			os.Exit(3)
@@ -103,14 +103,14 @@ func TestCrashMidWriteRecoversAndVerifies(t *testing.T) {
 	_ = cmd.Wait()
 	require.Greater(t, acked, uint64(1000))
 
-	s, err := audit.Open(path)
+	s, err := openFile(path)
 	require.NoError(t, err, "recovery")
 	t.Logf("recovered: %+v", s.Recovered())
 	writeN(t, s, 1, 3)
 	require.NoError(t, s.Close(context.Background()))
 	rot, err := audit.RotatedFiles(path)
 	require.NoError(t, err)
-	res, err := audit.Verify(append(rot, path)...)
+	res, err := audit.Verify(testKeys, append(rot, path)...)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(1), res.FirstSeq)
 	assert.GreaterOrEqual(t, res.LastSeq, acked+3, "every acknowledged record survived the crash")
@@ -127,7 +127,7 @@ func TestDiskFullFailsWritesAndKeepsTheChain(t *testing.T) {
 	require.Greater(t, ok, 10, last)
 	require.Greater(t, failed, 10, last)
 	assert.Contains(t, last, "file too large")
-	res, err := audit.Verify(path)
+	res, err := audit.Verify(testKeys, path)
 	require.NoError(t, err, "no partial record is left behind")
-	assert.Equal(t, ok, res.Records, "exactly the records whose Write succeeded are in the file")
+	assert.Equal(t, ok, res.Calls, "exactly the records whose Write succeeded are in the file")
 }

@@ -8,7 +8,10 @@
 // every outcome: ok, tool errors, invalid input, flag, scope and approval
 // denials, refusals, panics and calls to unknown tools.
 //
-//	file, err := audit.Open("audit.jsonl")              // hash-chained JSON lines
+//	keys, err := audit.KeyringFromEnv(audit.EnvKey)     // or audit.ReadKeyFile
+//	if err != nil { ... }
+//	file, err := audit.Open("audit.jsonl", audit.WithKeyring(keys),
+//		audit.WithWitness(audit.OTelWitness(nil)))      // keyed, chained JSON lines
 //	if err != nil { ... }
 //	defer file.Close(context.Background())
 //	sink := audit.Fanout(file, audit.NewAsync(audit.OTelLogSink(nil)))
@@ -16,9 +19,9 @@
 //		mcpkit.WithMiddleware(audit.Middleware(sink)),
 //		mcpkit.WithGates(mcpkit.ScopeGate()))
 //
-// Verify a file with Verify or with
+// Verify a log with Verify / VerifyWith or with
 //
-//	go run ./audit/cmd/auditverify audit.000001.jsonl audit.jsonl
+//	go run ./audit/cmd/auditverify -keys KEYFILE -witness CHECKPOINTS -rotated audit.jsonl
 //
 // # What it does on failure (fail closed)
 //
@@ -46,17 +49,70 @@
 //
 // # The file sink
 //
-// FileSink appends one record per line, each sealed in a SHA-256 chain:
-// hash = SHA-256(canonical bytes || prev_hash), where the canonical bytes
-// are the line without its final "hash" member. Writes from concurrent
-// calls are committed together (one write, one fsync). Write returns once
-// its record is in the file; fsync follows within the sync interval, or
-// before Write returns with WithSyncEachRecord. The file rotates by size
-// and the chain continues into the next file. At Open a torn last line
-// left by a crash is cut off and reported, and the chain resumes from the
-// last intact record; a chain broken anywhere else refuses to open. A file
-// removed, replaced or changed under the running server makes every later
-// write fail (and so every call that needs a record be refused).
+// FileSink appends one record per line. Writes from concurrent calls are
+// committed together (one write, one fsync). Write returns once its record
+// is in the file and the file written is still the one at the path (two
+// stat calls per commit): a file removed or replaced under the running
+// server fails that write and every later one, so the next write-ahead
+// record is refused and its call does not run. fsync follows within the
+// sync interval, or before Write returns with WithSyncEachRecord. The file
+// rotates by size (WithMaxBytes) and the chain continues into the next
+// file. At Open a torn last line left by a crash is cut off and reported,
+// and the chain resumes from the last intact record; a chain broken
+// anywhere else, or sealed with a key not in the keyring, refuses to open.
+//
+// # Integrity
+//
+// Each line is sealed in a chain keyed with a secret the server holds:
+// hash = HMAC-SHA-256(key, canonical bytes || prev_hash), where the
+// canonical bytes are the line without its final "hash" member and include
+// seq, prev_hash and kid, the id of the key. Someone who can write the file
+// but lacks the key cannot alter, insert or re-seal a record: changing one
+// record and re-hashing every record after it fails every one of them.
+//
+// HMAC rather than Ed25519 signatures: a MAC per record costs about a
+// microsecond, so every record is authenticated on its own (a verifier
+// names each altered record and keeps checking past a gap), and the key
+// is one secret to provision. The price: the verifier needs the secret,
+// and whoever can verify can also forge. An auditor who must not be able
+// to forge needs signatures; that is not offered.
+//
+// Keys: WithKeyring(k) seals with the newest key of k and verifies with
+// all of them, so a key is rotated by appending a new one and restarting;
+// keep the old ones for as long as their records must verify. Load the
+// keyring from an environment variable (KeyringFromEnv(EnvKey), entries
+// "kid:secret" in hex or base64, oldest first) or a file readable by its
+// owner only (ReadKeyFile; LoadOrCreateKeyFile creates one for
+// development). Secrets never go into the log, an error or a String.
+// Open refuses to run without a key; WithInsecureNoKey writes a plain
+// SHA-256 chain, which detects accidents but not a rewrite.
+//
+// Anchors: every file starts with a genesis line (kind "genesis": server,
+// host, log id, instance id, file number, its seq, and as prev_hash the last
+// hash of the file before), so a head cut shows. A checkpoint line (kind
+// "checkpoint") is written every N records or T seconds
+// (WithCheckpoints, default 1000 and 10s), at Open and at Close; once it
+// is fsynced it goes, signed, to the witnesses (WithWitness): a
+// FileWitness on a path the log's writers cannot rewrite, OTelWitness
+// into the OpenTelemetry log pipeline, or any Witness.
+//
+// What a verifier detects, with the key:
+//   - an altered, inserted, re-sealed or foreign record (altered,
+//     unauthenticated, unknown_key, foreign), each one named;
+//   - records removed in between, reordered or duplicated (gap,
+//     out_of_order, relinked), naming the seqs missing;
+//   - a cut head: the first line is not the genesis of file 1
+//     (head_truncated, records 1..n-1), and a rotated file left out (gap);
+//   - with a witness's checkpoints only: records cut from the end up to
+//     the last checkpoint the witness holds (tail_truncated, naming the
+//     seqs), and a witnessed checkpoint rewritten (witness_mismatch).
+//
+// Not detected: without a witness, records cut from the end at a line
+// boundary (the log just looks shorter); with one, records written after
+// the last checkpoint it received (at most N records or T seconds, and a
+// clean Close leaves none). Nor anything done by someone holding the key,
+// such as the server's own process: the key protects the log from those
+// who can write the file, not from the server.
 //
 // # Refusals
 //

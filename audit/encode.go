@@ -93,11 +93,13 @@ func (r *Record) AppendJSON(dst []byte) ([]byte, error) {
 	dst = appendFloat(dst, r.DurationMS)
 	dst = appendStringMember(dst, "trace_id", r.TraceID)
 	dst = appendStringMember(dst, "span_id", r.SpanID)
+	dst = appendStringMember(dst, "kind", r.Kind)
 	if r.Seq != 0 {
 		dst = append(dst, `,"seq":`...)
 		dst = strconv.AppendUint(dst, r.Seq, 10)
 	}
 	dst = appendStringMember(dst, "prev_hash", r.PrevHash)
+	dst = appendStringMember(dst, "kid", r.Kid)
 	dst = appendStringMember(dst, "hash", r.Hash)
 	return append(dst, '}'), nil
 }

@@ -25,7 +25,7 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 		Result:     json.RawMessage(` { "k" : "v" } `),
 		Approval:   &audit.Approval{Approver: "bob", Decision: "approved", Reason: "fine", LatencyMS: 12.5},
 		Review:     &audit.Review{Action: "approve", Status: 200, RequestID: "r1", Caller: "carol"},
-		DurationMS: 0.000001, TraceID: "t", SpanID: "sp", Seq: 9, PrevHash: "p", Hash: "h",
+		DurationMS: 0.000001, TraceID: "t", SpanID: "sp", Kind: "k", Seq: 9, PrevHash: "p", Kid: "k1", Hash: "h",
 		Source: "2001:db8::/64",
 		Refusals: &audit.RefusalSummary{Count: 42, First: audit.Time{Time: time.Date(2026, 11, 29, 11, 0, 0, 0, time.UTC)},
 			Last: audit.Time{Time: time.Date(2026, 11, 29, 11, 0, 59, 999, time.FixedZone("x", 3600))}},

@@ -3,6 +3,7 @@ package audit
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,42 +17,9 @@ import (
 	"time"
 )
 
-// FileOption configures a FileSink.
-type FileOption func(*fileConfig)
-
-type fileConfig struct {
-	syncEvery     time.Duration
-	syncEach      bool
-	maxBytes      int64
-	logger        *slog.Logger
-	checkInterval time.Duration
-	now           func() time.Time
-}
-
-// WithSyncInterval sets how often written records are fsynced in group
-// commit mode (default 200ms). Write returns once its record is written to
-// the file (it survives a crash of the process); the interval bounds what a
-// power loss can take.
-func WithSyncInterval(d time.Duration) FileOption {
-	return func(c *fileConfig) { c.syncEvery = d }
-}
-
-// WithSyncEachRecord makes Write return only after its record is fsynced.
-// Concurrent writes still share one fsync (group commit).
-func WithSyncEachRecord() FileOption { return func(c *fileConfig) { c.syncEach = true } }
-
-// WithMaxBytes sets the size at which the file is rotated (default 64 MiB;
-// 0 never rotates). The rotated file is renamed NAME.000001.jsonl (for
-// NAME.jsonl) and so on, and the chain continues in the new file.
-func WithMaxBytes(n int64) FileOption { return func(c *fileConfig) { c.maxBytes = n } }
-
-// WithFileLogger sets where the sink reports recovery and faults (default:
-// discarded).
-func WithFileLogger(l *slog.Logger) FileOption { return func(c *fileConfig) { c.logger = l } }
-
 // Recovery is what Open found in an existing file.
 type Recovery struct {
-	// Records is how many intact records the active file held.
+	// Records is how many intact lines the active file held.
 	Records int
 	// LastSeq is the seq the chain resumes after.
 	LastSeq uint64
@@ -59,18 +27,26 @@ type Recovery struct {
 	// by a crash) were cut off; TornLine is its line number.
 	TornBytes int64
 	TornLine  int
+	// Log is the log id (new, or resumed from the genesis line); Instance
+	// is this process's id in the checkpoints it writes.
+	Log      string
+	Instance string
 }
 
-// FileSink appends records as JSON lines to a file, sealed in a SHA-256
-// hash chain. See the package documentation for the guarantees.
+// FileSink appends records as JSON lines to a file, each sealed with an
+// HMAC-SHA-256 in a chain, under a genesis line per file and with periodic
+// checkpoints sent to witnesses. See the package documentation for the
+// guarantees.
 type FileSink struct {
-	path string
-	cfg  fileConfig
+	path   string
+	cfg    fileConfig
+	sealer *sealer
+	host   string
 
 	mu       sync.Mutex
 	cond     sync.Cond
 	queue    []*fileEntry
-	busy     bool // one goroutine owns the file: a committer, the syncer or Close
+	busy     bool // one goroutine owns the file: a committer, the ticker or Close
 	closed   bool
 	failed   error // sticky: the file was removed or changed under us
 	f        *os.File
@@ -79,12 +55,15 @@ type FileSink struct {
 	last     string
 	rotated  int
 	dirty    bool
-	checked  time.Time
+	sinceCP  int       // records since the last checkpoint
+	lastCP   time.Time // when the last checkpoint was written
 	buf      []byte
 	recovery Recovery
 
-	stop chan struct{}
-	done chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	witnessQ  chan Checkpoint
+	witnessed chan struct{}
 }
 
 type fileEntry struct {
@@ -93,27 +72,50 @@ type fileEntry struct {
 	done bool
 	err  error
 	// The entry's place in the chain, set while sealing.
-	seq        uint64
-	prev, hash string
+	seq             uint64
+	prev, hash, kid string
 }
 
-// Open opens (or creates) the chain's active file at path, recovering it
+// witnessQueue bounds the checkpoints waiting for slow witnesses.
+const witnessQueue = 256
+
+// Open opens (or creates) the log's active file at path, recovering it
 // first: a torn last line is cut off and reported, and the chain resumes
 // after the last intact record (of the newest rotated file when the
 // active one is empty). A record that fails verification is an error:
-// the file was altered and needs a person, not a silent new chain.
+// the file was altered and needs a person, not a silent new chain. A new
+// file starts with a genesis line; every Open writes a checkpoint.
+//
+// Open needs WithKeyring, or WithInsecureNoKey for a development log.
 func Open(path string, opts ...FileOption) (*FileSink, error) {
-	cfg := fileConfig{syncEvery: 200 * time.Millisecond, maxBytes: 64 << 20, checkInterval: time.Second, now: time.Now}
+	cfg := fileConfig{syncEvery: 200 * time.Millisecond, maxBytes: 64 << 20, now: time.Now,
+		cp: checkpointPolicy{every: 1000, interval: 10 * time.Second}}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if len(cfg.errs) > 0 {
+		return nil, errors.Join(cfg.errs...)
+	}
+	switch {
+	case cfg.keys == nil && !cfg.insecureNoKey:
+		return nil, errors.New("audit: Open needs a key so that the log cannot be rewritten by whoever can write the file: " +
+			"pass audit.WithKeyring (load it with audit.KeyringFromEnv(audit.EnvKey) or audit.ReadKeyFile), " +
+			"or audit.WithInsecureNoKey() for a throwaway development log")
+	case cfg.keys != nil && cfg.insecureNoKey:
+		return nil, errors.New("audit: WithKeyring and WithInsecureNoKey exclude each other")
 	}
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.server.Name == "" {
+		cfg.server.Name = filepath.Base(os.Args[0])
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
-	s := &FileSink{path: path, cfg: cfg, last: GenesisHash, stop: make(chan struct{}), done: make(chan struct{})}
+	host, _ := os.Hostname()
+	s := &FileSink{path: path, cfg: cfg, sealer: newSealer(cfg.keys), host: host, last: GenesisHash,
+		stop: make(chan struct{}), done: make(chan struct{}), witnessed: make(chan struct{})}
 	s.cond.L = &s.mu
 	if err := s.recover(); err != nil {
 		return nil, err
@@ -127,9 +129,27 @@ func Open(path string, opts ...FileOption) (*FileSink, error) {
 		f.Close()
 		return nil, fmt.Errorf("audit: %w", err)
 	}
-	s.f, s.size, s.checked = f, fi.Size(), cfg.now()
-	if !cfg.syncEach && cfg.syncEvery > 0 {
-		go s.syncLoop()
+	s.f, s.size, s.lastCP = f, fi.Size(), cfg.now()
+	if s.recovery.Log == "" {
+		s.recovery.Log = newID()
+	}
+	s.recovery.Instance = newID()
+	if len(cfg.witnesses) > 0 {
+		s.witnessQ = make(chan Checkpoint, witnessQueue)
+		go s.deliver()
+	} else {
+		close(s.witnessed)
+	}
+	// The genesis line (for a new file) and the open checkpoint.
+	if err := s.commit(nil, "open"); err != nil {
+		f.Close()
+		if s.witnessQ != nil {
+			close(s.witnessQ)
+		}
+		return nil, err
+	}
+	if s.tick() > 0 {
+		go s.loop()
 	} else {
 		close(s.done)
 	}
@@ -151,40 +171,45 @@ func (s *FileSink) recover() error {
 	if len(rot) > 0 {
 		s.rotated = rotationIndex(s.path, rot[len(rot)-1])
 	}
+	// The active file alone is checked: from its genesis line (whatever
+	// its seq) to its end. Linking to the rotated files is the
+	// verifier's job.
+	v := &verifier{opts: VerifyOptions{Keys: s.cfg.keys, InsecureNoKey: s.cfg.keys == nil}, partial: true, checkpoints: map[uint64]string{}}
 	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		f = nil
 	} else if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	var c chain
 	if f != nil {
 		defer f.Close()
-		if err := s.recoverFile(f, &c); err != nil {
+		if err := s.recoverFile(f, v); err != nil {
 			return err
 		}
 	}
-	if !c.started && len(rot) > 0 {
+	if !v.started && len(rot) > 0 {
 		// An empty active file continues the newest rotated one.
-		var res VerifyResult
 		rf, err := os.Open(rot[len(rot)-1])
 		if err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
-		err = verifyReader(rf.Name(), rf, &c, &res)
+		err = v.file(rf.Name(), rf)
 		rf.Close()
+		if err == nil && len(v.res.Problems) > 0 {
+			err = &v.res.Problems[0]
+		}
 		if err != nil {
 			return fmt.Errorf("audit: resuming the chain from the newest rotated file: %w", err)
 		}
 	}
-	if c.started {
-		s.seq, s.last = c.seq, c.hash
+	if v.started {
+		s.seq, s.last = v.seq, v.hash
 	}
-	s.recovery.LastSeq = s.seq
+	s.recovery.LastSeq, s.recovery.Log = s.seq, v.res.Log
 	return nil
 }
 
-func (s *FileSink) recoverFile(f *os.File, c *chain) error {
+func (s *FileSink) recoverFile(f *os.File, v *verifier) error {
 	br := bufio.NewReaderSize(f, 64<<10)
 	var good int64
 	for line := 1; ; line++ {
@@ -205,15 +230,21 @@ func (s *FileSink) recoverFile(f *os.File, c *chain) error {
 			}
 			s.recovery.TornBytes, s.recovery.TornLine = fi.Size()-good, line
 			s.cfg.logger.Warn("audit: cut a torn last line left by a crash; the chain resumes from the last intact record",
-				"file", s.path, "line", line, "bytes", fi.Size()-good, "resume_after_seq", c.seq)
+				"file", s.path, "line", line, "bytes", fi.Size()-good, "resume_after_seq", v.seq)
 			return nil
 		}
-		if err != nil {
-			return &VerifyError{File: s.path, Line: line, Reason: err.Error()}
+		if err != nil && !errors.Is(err, errLong) {
+			return fmt.Errorf("audit: %s:%d: %w", s.path, line, err)
 		}
-		if err := c.next(b); err != nil {
-			return fmt.Errorf("audit: the existing chain is broken, refusing to append to it (move the file aside for investigation): %w",
-				&VerifyError{File: s.path, Line: line, Reason: err.Error()})
+		if err == nil {
+			v.line(s.path, line, b)
+		}
+		if err != nil || len(v.res.Problems) > 0 {
+			perr := error(&VerifyError{File: s.path, Line: line, Kind: ProblemMalformed, Reason: fmt.Sprint(err)})
+			if len(v.res.Problems) > 0 {
+				perr = &v.res.Problems[0]
+			}
+			return fmt.Errorf("audit: the existing chain is broken, refusing to append to it (move the file aside for investigation): %w", perr)
 		}
 		good += int64(len(b)) + 1
 		s.recovery.Records++
@@ -221,11 +252,13 @@ func (s *FileSink) recoverFile(f *os.File, c *chain) error {
 }
 
 // Write appends r to the chain and returns once it is written (and, with
-// WithSyncEachRecord, fsynced). On return r's Seq, PrevHash and Hash are
-// set. A failed write leaves neither the file nor the chain changed.
+// WithSyncEachRecord, fsynced), and the file it went to is still the one
+// at the sink's path. On return r's Seq, PrevHash, Kid and Hash are set.
+// A failed write leaves neither the file nor the chain changed, or leaves
+// the sink failed.
 func (s *FileSink) Write(ctx context.Context, r *Record) error {
 	cp := *r
-	cp.Seq, cp.PrevHash, cp.Hash = 0, "", ""
+	cp.Seq, cp.PrevHash, cp.Kid, cp.Hash, cp.Kind = 0, "", "", "", ""
 	body, err := cp.AppendJSON(nil)
 	if err != nil {
 		return fmt.Errorf("audit: encode record: %w", err)
@@ -248,7 +281,7 @@ func (s *FileSink) Write(ctx context.Context, r *Record) error {
 		s.queue = nil
 		s.busy = true
 		s.mu.Unlock()
-		s.commit(batch)
+		_ = s.commit(batch, "")
 		s.mu.Lock()
 		s.busy = false
 		s.cond.Broadcast()
@@ -263,29 +296,35 @@ func (s *FileSink) usable() error {
 	return s.failed
 }
 
-// commit writes a batch; called by the goroutine owning the file.
-func (s *FileSink) commit(batch []*fileEntry) {
+// commit writes a batch, preceded by a genesis line when the file is
+// empty and followed by a checkpoint when one is due or cpReason is set;
+// called by the goroutine owning the file.
+func (s *FileSink) commit(batch []*fileEntry, cpReason string) error {
 	err := s.failedErr()
+	var buf []byte
+	var seq uint64
+	var last string
+	var cp *Checkpoint
 	if err == nil {
-		err = s.check()
-	}
-	seq, last := s.seq, s.last
-	buf := s.buf[:0]
-	if err == nil {
-		for _, e := range batch {
-			seq++
-			e.seq, e.prev = seq, last
-			buf, e.hash = seal(buf, e.body, seq, last)
-			last = e.hash
-		}
+		buf, seq, last, cp = s.seal(batch, cpReason)
 		if s.cfg.maxBytes > 0 && s.size > 0 && s.size+int64(len(buf)) > s.cfg.maxBytes {
-			err = s.rotate()
+			if err = s.rotate(); err == nil {
+				buf, seq, last, cp = s.seal(batch, cpReason)
+			}
 		}
 	}
-	if err == nil {
+	if err == nil && len(buf) > 0 {
 		err = s.append(buf)
+		if err == nil {
+			// The file the records went to must still be the one at
+			// the path: records written to a removed or replaced file
+			// are not in the log, and are not acknowledged.
+			err = s.checkNow()
+		}
 	}
-	if err == nil && s.cfg.syncEach {
+	if err == nil && (s.cfg.syncEach || cp != nil) {
+		// A checkpoint is fsynced before a witness sees it, so that a
+		// power loss cannot make the log lag its witness.
 		if err = s.f.Sync(); err != nil {
 			err = fmt.Errorf("audit: fsync %s: %w", s.path, err)
 		}
@@ -294,19 +333,63 @@ func (s *FileSink) commit(batch []*fileEntry) {
 		s.buf = buf
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, e := range batch {
 		e.done = true
 		if err != nil {
 			e.err = err
 			continue
 		}
-		e.r.Seq, e.r.PrevHash, e.r.Hash = e.seq, e.prev, e.hash
+		e.r.Seq, e.r.PrevHash, e.r.Kid, e.r.Hash = e.seq, e.prev, e.kid, e.hash
 	}
 	if err == nil {
 		s.seq, s.last = seq, last
-		s.dirty = !s.cfg.syncEach
+		s.dirty = !s.cfg.syncEach && cp == nil
+		s.sinceCP += len(batch)
+		if cp != nil {
+			s.sinceCP, s.lastCP = 0, cp.Time.Time
+		}
 	}
+	s.mu.Unlock()
+	if err == nil && cp != nil && s.witnessQ != nil {
+		select {
+		case s.witnessQ <- *cp:
+		default:
+			s.cfg.logger.Warn("audit: the witnesses lag behind; a checkpoint was not sent to them", "seq", cp.Seq)
+		}
+	}
+	return err
+}
+
+// seal seals a batch after the chain's current end into s.buf: a genesis
+// line first if the file is empty, a checkpoint last if one is due.
+func (s *FileSink) seal(batch []*fileEntry, cpReason string) ([]byte, uint64, string, *Checkpoint) {
+	seq, last := s.seq, s.last
+	buf := s.buf[:0]
+	now := s.cfg.now()
+	if s.size == 0 {
+		seq++
+		body, _ := json.Marshal(marker{Kind: KindGenesis, Time: Time{now}, Server: &s.cfg.server, Host: s.host,
+			Log: s.recovery.Log, Instance: s.recovery.Instance, File: s.rotated + 1})
+		buf, last, _ = s.sealer.seal(buf, body, seq, last)
+	}
+	for _, e := range batch {
+		seq++
+		e.seq, e.prev = seq, last
+		buf, e.hash, e.kid = s.sealer.seal(buf, e.body, seq, last)
+		last = e.hash
+	}
+	if cpReason == "" && s.cfg.cp.every > 0 && s.sinceCP+len(batch) >= s.cfg.cp.every {
+		cpReason = "records"
+	}
+	if cpReason == "" {
+		return buf, seq, last, nil
+	}
+	seq++
+	cp := &Checkpoint{Log: s.recovery.Log, Instance: s.recovery.Instance, Seq: seq, Time: Time{now}, Reason: cpReason}
+	body, _ := json.Marshal(marker{Kind: KindCheckpoint, Time: cp.Time, Log: cp.Log, Instance: cp.Instance, Reason: cpReason})
+	buf, cp.Hash, _ = s.sealer.seal(buf, body, seq, last)
+	cp.sign(s.cfg.keys)
+	return buf, seq, cp.Hash, cp
 }
 
 func (s *FileSink) failedErr() error {
@@ -342,18 +425,9 @@ func (s *FileSink) fail(err error) {
 	s.cfg.logger.Error("audit: file sink failed; calls that need an audit record are refused", "file", s.path, "error", err)
 }
 
-// check detects, at most once per check interval, a file removed, replaced,
-// truncated or appended to by someone else: after that the chain on disk
-// is not ours to extend.
-func (s *FileSink) check() error {
-	now := s.cfg.now()
-	if now.Sub(s.checked) < s.cfg.checkInterval {
-		return nil
-	}
-	s.checked = now
-	return s.checkNow()
-}
-
+// checkNow detects a file removed, replaced, truncated or appended to by
+// someone else: after that the chain on disk is not ours to extend. It
+// runs after every write (two stat calls) and at every tick.
 func (s *FileSink) checkNow() error {
 	onDisk, err := os.Stat(s.path)
 	if err != nil {
@@ -381,10 +455,14 @@ func (s *FileSink) checkNow() error {
 }
 
 // rotate closes the active file under a rotated name and starts a new one;
-// the chain continues across the two.
+// the chain continues across the two, and the new file's genesis line
+// links to the old file's last record.
 func (s *FileSink) rotate() error {
 	if err := s.f.Sync(); err != nil {
 		return fmt.Errorf("audit: fsync before rotation: %w", err)
+	}
+	if err := s.checkNow(); err != nil {
+		return err
 	}
 	next := rotatedName(s.path, s.rotated+1)
 	if err := os.Rename(s.path, next); err != nil {
@@ -426,9 +504,22 @@ func (s *FileSink) release() {
 	s.mu.Unlock()
 }
 
-func (s *FileSink) syncLoop() {
+// tick is the period of the background loop: the sync interval in group
+// commit mode, at most the checkpoint interval; 0 for no loop.
+func (s *FileSink) tick() time.Duration {
+	var d time.Duration
+	if !s.cfg.syncEach && s.cfg.syncEvery > 0 {
+		d = s.cfg.syncEvery
+	}
+	if iv := s.cfg.cp.interval; iv > 0 && (d == 0 || iv < d) {
+		d = iv
+	}
+	return d
+}
+
+func (s *FileSink) loop() {
 	defer close(s.done)
-	t := time.NewTicker(s.cfg.syncEvery)
+	t := time.NewTicker(s.tick())
 	defer t.Stop()
 	for {
 		select {
@@ -436,6 +527,37 @@ func (s *FileSink) syncLoop() {
 			return
 		case <-t.C:
 			_ = s.Flush(context.Background())
+			s.checkpointIfDue()
+		}
+	}
+}
+
+// checkpointIfDue writes an interval checkpoint when records were written
+// since the last one and the interval has passed.
+func (s *FileSink) checkpointIfDue() {
+	if s.cfg.cp.interval <= 0 {
+		return
+	}
+	s.own()
+	defer s.release()
+	s.mu.Lock()
+	due := s.failed == nil && !s.closed && s.sinceCP > 0 && s.cfg.now().Sub(s.lastCP) >= s.cfg.cp.interval
+	s.mu.Unlock()
+	if due {
+		_ = s.commit(nil, "interval")
+	}
+}
+
+// deliver sends checkpoints to the witnesses, in order.
+func (s *FileSink) deliver() {
+	defer close(s.witnessed)
+	for c := range s.witnessQ {
+		for _, w := range s.cfg.witnesses {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := w.Checkpoint(ctx, c); err != nil {
+				s.cfg.logger.Error("audit: a witness did not take a checkpoint", "seq", c.Seq, "error", err)
+			}
+			cancel()
 		}
 	}
 }
@@ -466,9 +588,10 @@ func (s *FileSink) Flush(context.Context) error {
 	return nil
 }
 
-// Close waits for writes in progress, fsyncs and closes the file. Later
-// writes return ErrClosed.
-func (s *FileSink) Close(context.Context) error {
+// Close writes what is queued and a closing checkpoint, fsyncs and closes
+// the file, and waits (within ctx) for the witnesses to take the
+// checkpoints. Later writes return ErrClosed.
+func (s *FileSink) Close(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -483,12 +606,33 @@ func (s *FileSink) Close(context.Context) error {
 		<-s.done
 	}
 	s.own()
-	defer s.release()
-	err := s.f.Sync()
+	s.mu.Lock()
+	batch := s.queue
+	s.queue = nil
+	failed := s.failed
+	s.mu.Unlock()
+	var err error
+	if failed == nil {
+		err = s.commit(batch, "close")
+	} else if len(batch) > 0 {
+		err = s.commit(batch, "") // fails them all with the sticky error
+	}
+	if serr := s.f.Sync(); err == nil && failed == nil {
+		err = serr
+	}
 	if cerr := s.f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
+	s.release()
+	if s.witnessQ != nil {
+		close(s.witnessQ)
+	}
+	select {
+	case <-s.witnessed:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("audit: checkpoints not yet taken by the witnesses: %w", ctx.Err()))
+	}
+	if err != nil && !errors.Is(err, failed) {
 		return fmt.Errorf("audit: close %s: %w", s.path, err)
 	}
 	return nil

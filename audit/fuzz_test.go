@@ -3,6 +3,7 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -18,13 +20,22 @@ import (
 	"github.com/mcpkit-go/mcpkit/audit"
 )
 
-// sealedChain writes records through a real FileSink and returns the file:
-// the genuine chain the fuzz target alters. The records are fixed, so the
-// file is the same on every run.
-func sealedChain(tb testing.TB) []byte {
+// sealedChain writes records through a real FileSink, keyed with
+// testKeys and witnessed, and returns the file and the witness's
+// checkpoints: the genuine log the fuzz target alters. The records are
+// fixed, so the records are the same on every run (ids and times of the
+// sink's own lines vary).
+func sealedChain(tb testing.TB) ([]byte, []audit.Checkpoint) {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "audit.jsonl")
-	s, err := audit.Open(path)
+	var mu sync.Mutex
+	var cps []audit.Checkpoint
+	s, err := openFile(path, audit.WithWitness(audit.WitnessFunc(func(_ context.Context, c audit.Checkpoint) error {
+		mu.Lock()
+		cps = append(cps, c)
+		mu.Unlock()
+		return nil
+	})))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -53,40 +64,57 @@ func sealedChain(tb testing.TB) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return b
+	mu.Lock()
+	defer mu.Unlock()
+	return b, cps
 }
 
 // verifyBytes writes data to the file at path, replacing it, and verifies
-// it. A fuzz worker runs one input at a time, so one file serves them all.
-func verifyBytes(t *testing.T, path string, data []byte) (audit.VerifyResult, error) {
+// it, with the witness's checkpoints cps if any. A fuzz worker runs one
+// input at a time, so one file serves them all.
+func verifyBytes(t *testing.T, path string, data []byte, cps []audit.Checkpoint) (audit.VerifyResult, error) {
 	t.Helper()
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	res, err := audit.Verify(path)
+	res, err := audit.VerifyWith(audit.VerifyOptions{Keys: testKeys, Checkpoints: cps}, path)
 	if err != nil {
 		var ve *audit.VerifyError
-		if !errors.As(err, &ve) || ve.Line < 1 || ve.Reason == "" || ve.File != path {
+		if !errors.As(err, &ve) || ve.Line < 1 || ve.Reason == "" || ve.File != path || ve.Kind == "" {
 			t.Fatalf("verify of %q failed without locating the break: %v", data, err)
 		}
 	}
 	return res, err
 }
 
+// summary is what a verification says of an intact log.
+type summary struct {
+	Records           int
+	FirstSeq, LastSeq uint64
+	LastHash          string
+}
+
+func summarize(r audit.VerifyResult) summary {
+	return summary{Records: r.Records, FirstSeq: r.FirstSeq, LastSeq: r.LastSeq, LastHash: r.LastHash}
+}
+
 // chainOracle checks, independently of the verifier, that data is an
-// intact chain as the package documents it: newline-terminated lines, each
-// a JSON object ending in its "hash" member, whose hash is the SHA-256 of
-// the object without that member followed by its prev_hash, with seqs
-// consecutive and each prev_hash the hash before it (GenesisHash for seq 1).
-// It returns what Verify should report.
-func chainOracle(data []byte) (audit.VerifyResult, error) {
-	var res audit.VerifyResult
+// intact single-file log as the package documents it: newline-terminated
+// lines, each a JSON object ending in its "hash" member, whose hash is the
+// HMAC-SHA-256 under key "k1" of the object without that member followed
+// by its prev_hash; the first line a genesis line (seq 1, GenesisHash,
+// file 1, a log id), no other genesis line, checkpoint lines of the same
+// log, seqs consecutive and each prev_hash the hash before it. It returns
+// what Verify should report.
+func chainOracle(data []byte) (summary, error) {
+	var res summary
 	if len(data) == 0 {
-		return res, nil
+		return res, errors.New("empty")
 	}
 	if data[len(data)-1] != '\n' {
 		return res, errors.New("no final newline")
 	}
+	var logID string
 	for i, line := range bytes.Split(data[:len(data)-1], []byte("\n")) {
 		if !json.Valid(line) {
 			return res, errors.New("a line is not JSON")
@@ -94,32 +122,47 @@ func chainOracle(data []byte) (audit.VerifyResult, error) {
 		var r struct {
 			Seq      uint64 `json:"seq"`
 			PrevHash string `json:"prev_hash"`
+			Kid      string `json:"kid"`
 			Hash     string `json:"hash"`
+			Kind     string `json:"kind"`
+			Log      string `json:"log"`
+			Instance string `json:"instance"`
+			File     int    `json:"file"`
+			Time     string `json:"time"`
 		}
 		if err := json.Unmarshal(line, &r); err != nil {
 			return res, err
 		}
 		member := `,"hash":"` + r.Hash + `"}`
-		if len(r.Hash) != 64 || !bytes.HasSuffix(line, []byte(member)) {
+		if len(r.Hash) != 64 || !bytes.HasSuffix(line, []byte(member)) || strings.ToLower(r.Hash) != r.Hash {
 			return res, errors.New("the hash member is not last")
 		}
 		canonical := append(bytes.Clone(line[:len(line)-len(member)]), '}')
-		sum := sha256.Sum256(append(bytes.Clone(canonical), r.PrevHash...))
-		if hex.EncodeToString(sum[:]) != r.Hash {
-			return res, errors.New("hash mismatch")
-		}
+		mac := hmac.New(sha256.New, testSecret)
+		mac.Write(canonical)
+		mac.Write([]byte(r.PrevHash))
 		switch {
 		case r.Seq == 0:
 			return res, errors.New("no seq")
-		case i == 0 && r.Seq == 1 && r.PrevHash != audit.GenesisHash:
-			return res, errors.New("seq 1 without the genesis hash")
-		case i == 0:
-			res.FirstSeq = r.Seq
-		case r.Seq != res.LastSeq+1 || r.PrevHash != res.LastHash:
+		case r.Kid != "k1":
+			return res, errors.New("not keyed with k1")
+		case hex.EncodeToString(mac.Sum(nil)) != string(line[len(line)-len(member)+len(`,"hash":"`):len(line)-2]):
+			return res, errors.New("MAC mismatch")
+		case i == 0 && (r.Kind != audit.KindGenesis || r.Seq != 1 || r.PrevHash != audit.GenesisHash || r.File != 1 || r.Log == ""):
+			return res, errors.New("no genesis line at the head")
+		case i > 0 && r.Kind == audit.KindGenesis:
+			return res, errors.New("genesis in the middle")
+		case i > 0 && (r.Seq != res.LastSeq+1 || r.PrevHash != res.LastHash):
 			return res, errors.New("broken link")
+		case i > 0 && r.Kind == audit.KindCheckpoint && r.Log != logID:
+			return res, errors.New("checkpoint of another log")
+		}
+		if i == 0 {
+			res.FirstSeq, logID = r.Seq, r.Log
 		}
 		res.Records++
-		res.LastSeq, res.LastHash = r.Seq, r.Hash
+		res.LastSeq = r.Seq
+		res.LastHash = string(line[len(line)-len(member)+len(`,"hash":"`) : len(line)-2])
 	}
 	return res, nil
 }
@@ -138,16 +181,16 @@ const (
 )
 
 // FuzzVerify feeds arbitrary bytes as an audit file to Verify, and alters a
-// chain written by the real FileSink at a fuzzer-chosen place. Verify must
+// log written by the real FileSink at a fuzzer-chosen place. Verify must
 // never panic, must locate every failure, and accepts a file only if it is
-// an intact chain by an independent reading of the format. Of the genuine
-// chain, any changed, inserted or deleted byte is detected; cutting it at a
-// record boundary or dropping its first record verifies but shows in
-// LastSeq or FirstSeq, which is why LastSeq and LastHash are kept
-// elsewhere (so does dropping the last one); dropping a record in between
-// is detected.
+// an intact log by an independent reading of the format. Of the genuine
+// log, any changed, inserted or deleted byte is detected, and so is
+// dropping any line but the last (dropping the first is head truncation);
+// cutting it at a record boundary (or dropping its last line) verifies on
+// its own but shows in LastSeq, and fails as tail truncation when the
+// witness's checkpoints are given.
 func FuzzVerify(f *testing.F) {
-	genuine := sealedChain(f)
+	genuine, cps := sealedChain(f)
 	lines := bytes.SplitAfter(genuine, []byte("\n"))
 	lines = lines[:len(lines)-1]
 	f.Add(genuine, uint8(opReplace), uint16(0), byte('{'))
@@ -157,10 +200,14 @@ func FuzzVerify(f *testing.F) {
 	f.Add([]byte(nil), uint8(opTruncate), uint16(len(lines[0])), byte(0))
 	f.Add([]byte("\n"), uint8(opDropLine), uint16(0), byte(0))
 	f.Add([]byte(`{"seq":1,"prev_hash":"`+audit.GenesisHash+`","hash":"`+audit.GenesisHash+`"}`+"\n"), uint8(opDropLine), uint16(2), byte(0))
+	f.Add(lines[0], uint8(opDropLine), uint16(len(lines)-1), byte(0))
 
-	want, err := audit.Verify(writeTemp(f, genuine))
-	if err != nil || want.Records != len(lines) || want.FirstSeq != 1 {
-		f.Fatalf("the genuine chain does not verify: %+v %v", want, err)
+	want, err := audit.VerifyWith(audit.VerifyOptions{Keys: testKeys, Checkpoints: cps}, writeTemp(f, genuine))
+	if err != nil || want.Records != len(lines) || want.FirstSeq != 1 || want.Checkpoints != len(cps) || len(cps) < 2 {
+		f.Fatalf("the genuine log does not verify: %+v %v", want, err)
+	}
+	if o, err := chainOracle(genuine); err != nil || o != summarize(want) {
+		f.Fatalf("the oracle reads the genuine log as %+v, %v", o, err)
 	}
 	path := filepath.Join(f.TempDir(), "audit.jsonl")
 	f.Fuzz(func(t *testing.T, data []byte, op uint8, pos uint16, val byte) {
@@ -168,56 +215,63 @@ func FuzzVerify(f *testing.F) {
 		defer watchdog.Stop()
 		// Arbitrary bytes: accepted only if the oracle accepts them, with
 		// the same summary.
-		res, err := verifyBytes(t, path, data)
+		res, err := verifyBytes(t, path, data, nil)
 		oracle, oerr := chainOracle(data)
-		if err == nil && (oerr != nil || res != oracle) {
+		if err == nil && (oerr != nil || summarize(res) != oracle) {
 			t.Fatalf("Verify accepted %q as %+v; an independent reading says %+v, %v", data, res, oracle, oerr)
 		}
 		if err != nil && oerr == nil {
 			t.Fatalf("Verify refused %q (%v), an independent reading accepts it as %+v", data, err, oracle)
 		}
 
-		// The genuine chain, altered.
+		// The genuine log, altered.
 		n := len(genuine)
 		mutated := bytes.Clone(genuine)
 		switch op % numOps {
 		case opReplace:
 			i := int(pos) % n
 			mutated[i] = val
-			res, err := verifyBytes(t, path, mutated)
+			res, err := verifyBytes(t, path, mutated, nil)
 			if val != genuine[i] && err == nil {
-				t.Fatalf("byte %d changed from %q to %q, and the chain still verifies: %+v", i, genuine[i], val, res)
+				t.Fatalf("byte %d changed from %q to %q, and the log still verifies: %+v", i, genuine[i], val, res)
 			}
-			if val == genuine[i] && (err != nil || res != want) {
-				t.Fatalf("unchanged chain: %+v %v", res, err)
+			if val == genuine[i] && (err != nil || summarize(res) != summarize(want)) {
+				t.Fatalf("unchanged log: %+v %v", res, err)
 			}
 		case opInsert:
 			i := int(pos) % (n + 1)
 			mutated = append(mutated[:i], append([]byte{val}, genuine[i:]...)...)
-			if res, err := verifyBytes(t, path, mutated); err == nil {
-				t.Fatalf("%q inserted at %d, and the chain still verifies: %+v", val, i, res)
+			if res, err := verifyBytes(t, path, mutated, nil); err == nil {
+				t.Fatalf("%q inserted at %d, and the log still verifies: %+v", val, i, res)
 			}
 		case opDelete:
 			i := int(pos) % n
 			mutated = append(mutated[:i], genuine[i+1:]...)
-			if res, err := verifyBytes(t, path, mutated); err == nil {
-				t.Fatalf("byte %d (%q) deleted, and the chain still verifies: %+v", i, genuine[i], res)
+			if res, err := verifyBytes(t, path, mutated, nil); err == nil {
+				t.Fatalf("byte %d (%q) deleted, and the log still verifies: %+v", i, genuine[i], res)
 			}
 		case opTruncate:
 			k := int(pos) % (n + 1)
-			res, err := verifyBytes(t, path, genuine[:k])
+			res, err := verifyBytes(t, path, genuine[:k], nil)
 			kept := bytes.Count(genuine[:k], []byte("\n"))
 			switch {
-			case k > 0 && genuine[k-1] != '\n':
+			case k == 0 || genuine[k-1] != '\n':
 				if err == nil {
-					t.Fatalf("cut mid-record at %d, and the chain still verifies: %+v", k, res)
+					t.Fatalf("cut at %d (empty or mid-record), and the log still verifies: %+v", k, res)
 				}
 			case err != nil:
 				t.Fatalf("cut at a record boundary (%d records) does not verify: %v", kept, err)
 			case res.Records != kept || res.LastSeq != uint64(kept):
 				t.Fatalf("cut to %d records, Verify reports %+v", kept, res)
 			case k < n && (res.LastSeq >= want.LastSeq || res.LastHash == want.LastHash):
-				t.Fatalf("cut to %d records is indistinguishable from the whole chain by LastSeq/LastHash: %+v", kept, res)
+				t.Fatalf("cut to %d records is indistinguishable from the whole log by LastSeq/LastHash: %+v", kept, res)
+			}
+			if k > 0 && k < n && genuine[k-1] == '\n' {
+				_, err := verifyBytes(t, path, genuine[:k], cps)
+				var ve *audit.VerifyError
+				if !errors.As(err, &ve) || ve.Kind != audit.ProblemTailTruncated || ve.From != uint64(kept+1) || ve.To != want.LastSeq {
+					t.Fatalf("cut to %d records, the witness's checkpoints should show records %d..%d cut: %v", kept, kept+1, want.LastSeq, err)
+				}
 			}
 		case opDropLine:
 			i := int(pos) % len(lines)
@@ -227,14 +281,15 @@ func FuzzVerify(f *testing.F) {
 					b = append(b, l...)
 				}
 			}
-			res, err := verifyBytes(t, path, b)
+			res, err := verifyBytes(t, path, b, nil)
+			var ve *audit.VerifyError
 			switch {
-			case i == 0 && (err != nil || res.FirstSeq != 2 || res.LastHash != want.LastHash):
-				t.Fatalf("without its first record the chain should verify from seq 2: %+v %v", res, err)
+			case i == 0 && (!errors.As(err, &ve) || ve.Kind != audit.ProblemHeadTruncated || ve.Line != 1):
+				t.Fatalf("without its genesis line the log should fail as head truncated at line 1: %+v %v", res, err)
 			case i == len(lines)-1 && (err != nil || res.LastSeq != want.LastSeq-1 || res.LastHash == want.LastHash):
-				t.Fatalf("without its last record the chain should verify to seq %d: %+v %v", want.LastSeq-1, res, err)
+				t.Fatalf("without its last record the log should verify to seq %d: %+v %v", want.LastSeq-1, res, err)
 			case i > 0 && i < len(lines)-1 && err == nil:
-				t.Fatalf("record %d dropped, and the chain still verifies: %+v", i+1, res)
+				t.Fatalf("record %d dropped, and the log still verifies: %+v", i+1, res)
 			}
 		}
 	})

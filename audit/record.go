@@ -55,11 +55,18 @@ type Record struct {
 	TraceID    string  `json:"trace_id,omitempty"`
 	SpanID     string  `json:"span_id,omitempty"`
 
-	// Seq, PrevHash and Hash place the record in a file sink's hash chain.
-	// A file sink fills them in once the record is committed, so sinks
-	// after it in a Fanout carry the chain position too.
+	// Kind is empty on a call's record; the file sink's own lines have
+	// kind "genesis" or "checkpoint" (KindGenesis, KindCheckpoint): skip
+	// them when reading calls from a file.
+	Kind string `json:"kind,omitempty"`
+
+	// Seq, PrevHash, Kid and Hash place the record in a file sink's chain:
+	// Hash is the HMAC-SHA-256 under the key Kid. A file sink fills them
+	// in once the record is committed, so sinks after it in a Fanout
+	// carry the chain position too.
 	Seq      uint64 `json:"seq,omitempty"`
 	PrevHash string `json:"prev_hash,omitempty"`
+	Kid      string `json:"kid,omitempty"`
 	Hash     string `json:"hash,omitempty"`
 
 	// redacted marks Arguments and Result as the redactor wrote them, so

@@ -66,7 +66,7 @@ func (c *logCapture) String() string {
 
 func TestPlantedSecretsReachNoSink(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	file, err := audit.Open(path)
+	file, err := openFile(path)
 	require.NoError(t, err)
 	var slogBuf syncBuffer
 	capture := &logCapture{}
@@ -119,7 +119,7 @@ func TestPlantedSecretsReachNoSink(t *testing.T) {
 		assert.Contains(t, string(fileBytes), want)
 	}
 	assert.Contains(t, capture.String(), "tool=update_thing")
-	_, err = audit.Verify(path)
+	_, err = audit.Verify(testKeys, path)
 	require.NoError(t, err)
 }
 

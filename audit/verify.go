@@ -9,94 +9,324 @@ import (
 	"os"
 )
 
-// VerifyError locates the first break in a chain.
+// Kinds of problem a verification reports (VerifyError.Kind).
+const (
+	// ProblemMalformed: a line that is not a sealed record.
+	ProblemMalformed = "malformed"
+	// ProblemTorn: the last line has no newline (a write cut short).
+	ProblemTorn = "torn"
+	// ProblemAltered: the record's MAC (or hash) does not match its bytes.
+	ProblemAltered = "altered"
+	// ProblemUnauthenticated: a record without a key id in a keyed check.
+	ProblemUnauthenticated = "unauthenticated"
+	// ProblemUnknownKey: a record sealed with a key the verifier lacks.
+	ProblemUnknownKey = "unknown_key"
+	// ProblemHeadTruncated: records missing before the first one given.
+	ProblemHeadTruncated = "head_truncated"
+	// ProblemGap: records missing between two records.
+	ProblemGap = "gap"
+	// ProblemOrder: a seq that repeats or goes back.
+	ProblemOrder = "out_of_order"
+	// ProblemRelinked: a record whose prev_hash is not the hash before it.
+	ProblemRelinked = "relinked"
+	// ProblemForeign: a record of another log.
+	ProblemForeign = "foreign"
+	// ProblemTailTruncated: a witness holds a checkpoint past the end.
+	ProblemTailTruncated = "tail_truncated"
+	// ProblemWitnessMismatch: the log's record at a witnessed seq is not
+	// the one witnessed.
+	ProblemWitnessMismatch = "witness_mismatch"
+	// ProblemBadCheckpoint: a witness checkpoint whose MAC fails.
+	ProblemBadCheckpoint = "bad_checkpoint"
+)
+
+// VerifyError is one problem found in a log: where, which records, why.
 type VerifyError struct {
-	File   string
-	Line   int
-	Reason string
+	File string
+	Line int
+	// Kind is one of the Problem* constants.
+	Kind string
+	// Seq is the record's seq, when known.
+	Seq uint64
+	// From and To are the missing seqs, inclusive, for head_truncated,
+	// gap and tail_truncated problems (0 when unknown).
+	From, To uint64
+	Reason   string
 }
 
 func (e *VerifyError) Error() string {
 	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason)
 }
 
-// VerifyResult summarises an intact chain.
+// VerifyResult summarises a verified log.
 type VerifyResult struct {
+	// Records counts every line; Calls only the calls' records (not the
+	// genesis and checkpoint lines).
 	Records  int
+	Calls    int
 	FirstSeq uint64
 	LastSeq  uint64
 	LastHash string
+	// Log is the log id of the genesis lines.
+	Log string
+	// Keyed is whether the records were checked with a key.
+	Keyed bool
+	// Checkpoints is how many witness checkpoints of this log were
+	// checked; LastWitnessed the highest seq among them.
+	Checkpoints   int
+	LastWitnessed uint64
+	// Problems lists everything found, in file order then witness checks.
+	// Verify's error is the first of them.
+	Problems []VerifyError
+}
+
+// VerifyOptions says how to verify a log.
+type VerifyOptions struct {
+	// Keys verifies the records' MACs and the checkpoints' signatures.
+	// Required unless InsecureNoKey.
+	Keys *Keyring
+	// InsecureNoKey verifies a log written with WithInsecureNoKey: plain
+	// SHA-256, which anyone who can write the file can recompute.
+	InsecureNoKey bool
+	// Checkpoints are a witness's copies (ReadCheckpoints). Without them,
+	// records cut from the end of the log cannot be detected.
+	Checkpoints []Checkpoint
+	// Partial accepts a log whose first file given is not file 1 (older
+	// files archived): it must still start with a genesis line.
+	Partial bool
 }
 
 // maxLine bounds one record line, so that a corrupt file cannot exhaust
 // memory.
 const maxLine = 64 << 20
 
-// Verify checks that the files, in the order given (oldest rotated file
-// first, the active file last), hold one intact hash chain. It returns a
-// *VerifyError at the first altered, removed, reordered or truncated
-// record. A chain whose first record is not seq 1 is checked from that
-// record on; compare LastSeq and LastHash with a copy kept elsewhere (the
-// OpenTelemetry log records carry them) to detect records cut from the end.
-func Verify(paths ...string) (VerifyResult, error) {
-	var c chain
-	var res VerifyResult
+// Verify checks, with keys, that the files in the order given (oldest
+// rotated file first, the active file last) hold one intact log from its
+// genesis. It is VerifyWith(VerifyOptions{Keys: keys}, paths...).
+func Verify(keys *Keyring, paths ...string) (VerifyResult, error) {
+	return VerifyWith(VerifyOptions{Keys: keys}, paths...)
+}
+
+// VerifyWith checks that the files, in the order given (oldest rotated
+// file first, the active file last), hold one intact log: every record
+// authenticated, starting at the genesis of file 1 (head truncation),
+// consecutive (gaps, reordering, replacement), of one log, and — with a
+// witness's checkpoints — reaching every checkpoint with the witnessed
+// hash (tail truncation). It returns every problem in VerifyResult.Problems
+// and the first as a *VerifyError.
+func VerifyWith(opts VerifyOptions, paths ...string) (VerifyResult, error) {
 	if len(paths) == 0 {
-		return res, errors.New("audit: verify: no files given")
+		return VerifyResult{}, errors.New("audit: verify: no files given")
 	}
+	if opts.Keys == nil && !opts.InsecureNoKey {
+		return VerifyResult{}, errors.New("audit: verify: no key given: a keyed log is verified with its keyring (VerifyOptions.Keys); an unkeyed one only with InsecureNoKey")
+	}
+	v := &verifier{opts: opts, partial: opts.Partial, checkpoints: map[uint64]string{}}
+	v.res.Keyed = opts.Keys != nil
 	for _, p := range paths {
 		f, err := os.Open(p)
 		if err != nil {
-			return res, fmt.Errorf("audit: verify: %w", err)
+			return v.res, fmt.Errorf("audit: verify: %w", err)
 		}
-		err = verifyReader(p, f, &c, &res)
+		err = v.file(p, f)
 		f.Close()
 		if err != nil {
-			return res, err
+			return v.res, fmt.Errorf("audit: verify: %s: %w", p, err)
 		}
 	}
-	res.LastSeq, res.LastHash = c.seq, c.hash
-	return res, nil
+	v.witness(paths[len(paths)-1])
+	if len(v.res.Problems) > 0 {
+		return v.res, &v.res.Problems[0]
+	}
+	return v.res, nil
 }
 
-func verifyReader(name string, r io.Reader, c *chain, res *VerifyResult) error {
+// verifier follows a log line by line and collects its problems. After a
+// problem it goes on: every record carries its own MAC, so the records
+// after a gap or an altered one are still checked and named.
+type verifier struct {
+	opts VerifyOptions
+	res  VerifyResult
+	// The chain so far.
+	seq     uint64
+	hash    string
+	started bool
+	// partial accepts a first file that starts later than seq 1 (as the
+	// file sink does when it resumes the active file).
+	partial bool
+	// checkpoints maps the seq of each checkpoint line to its hash.
+	checkpoints map[uint64]string
+	// lines of the current file, for the tail_truncated location.
+	lines int
+}
+
+func (v *verifier) problem(p VerifyError) { v.res.Problems = append(v.res.Problems, p) }
+
+// file verifies one file; an error is an I/O error, not a problem.
+func (v *verifier) file(name string, r io.Reader) error {
 	br := bufio.NewReaderSize(r, 64<<10)
+	v.lines = 0
 	for line := 1; ; line++ {
 		b, err := readLine(br)
 		if err == io.EOF {
+			if line == 1 {
+				v.problem(VerifyError{File: name, Line: 1, Kind: ProblemHeadTruncated, Reason: "the file is empty: it has no genesis line"})
+			}
 			return nil
 		}
+		v.lines = line
+		if errors.Is(err, errTorn) {
+			v.problem(VerifyError{File: name, Line: line, Kind: ProblemTorn, Seq: v.seq + 1, Reason: err.Error()})
+			return nil
+		}
+		if err != nil && !errors.Is(err, errLong) {
+			return err
+		}
 		if err != nil {
-			return &VerifyError{File: name, Line: line, Reason: err.Error()}
+			v.problem(VerifyError{File: name, Line: line, Kind: ProblemMalformed, Reason: err.Error()})
+			continue
 		}
-		if err := c.next(b); err != nil {
-			return &VerifyError{File: name, Line: line, Reason: err.Error()}
-		}
-		if res.Records == 0 {
-			res.FirstSeq = c.seq
-		}
-		res.Records++
+		v.line(name, line, b)
 	}
 }
 
-var errTorn = errors.New("truncated: the last line has no newline (a torn write)")
+// line checks one line of a file.
+func (v *verifier) line(name string, line int, b []byte) {
+	p, lerr := open(b, v.opts.Keys)
+	at := func(kind string, seq, from, to uint64, format string, args ...any) {
+		v.problem(VerifyError{File: name, Line: line, Kind: kind, Seq: seq, From: from, To: to, Reason: fmt.Sprintf(format, args...)})
+	}
+	if lerr != nil {
+		at(lerr.kind, p.Seq, 0, 0, "%s", lerr.reason)
+		if p.Seq == 0 {
+			return // nothing to follow the chain with
+		}
+	}
+	switch {
+	case line == 1 && p.Kind != KindGenesis && !v.started:
+		from := uint64(1)
+		if p.Seq <= from {
+			from = 0
+		}
+		at(ProblemHeadTruncated, p.Seq, from, p.Seq-1,
+			"the log starts at seq %d, which is not a genesis line: the records before it were removed", p.Seq)
+	case line == 1 && p.Kind != KindGenesis:
+		at(ProblemHeadTruncated, p.Seq, 0, 0,
+			"the file starts at seq %d, which is not a genesis line: the head of this file was removed", p.Seq)
+	case line != 1 && p.Kind == KindGenesis:
+		at(ProblemOrder, p.Seq, 0, 0, "a genesis line (seq %d) in the middle of a file: records were spliced in", p.Seq)
+	}
+	if p.Kind == KindGenesis || p.Kind == KindCheckpoint {
+		switch {
+		case p.Log == "":
+			at(ProblemMalformed, p.Seq, 0, 0, "a %s line without a log id", p.Kind)
+		case v.res.Log == "":
+			v.res.Log = p.Log
+		case p.Log != v.res.Log:
+			at(ProblemForeign, p.Seq, 0, 0, "seq %d belongs to log %s, not %s: records of another log were spliced in", p.Seq, p.Log, v.res.Log)
+		}
+	}
+	if !v.started {
+		if p.Kind == KindGenesis && !v.partial && (p.Seq != 1 || p.PrevHash != GenesisHash || p.File != 1) {
+			at(ProblemHeadTruncated, p.Seq, 1, p.Seq-1,
+				"the log starts at file %d, seq %d: records 1..%d (files 1..%d) are not among the files given", p.File, p.Seq, p.Seq-1, p.File-1)
+		}
+		if p.Seq == 1 && p.PrevHash != GenesisHash {
+			at(ProblemRelinked, p.Seq, 0, 0, "seq 1 must have the genesis prev_hash")
+		}
+		v.res.FirstSeq = p.Seq
+	} else {
+		switch {
+		case p.Seq > v.seq+1:
+			at(ProblemGap, p.Seq, v.seq+1, p.Seq-1, "records %s are missing: seq %d follows seq %d", seqRange(v.seq+1, p.Seq-1), p.Seq, v.seq)
+		case p.Seq <= v.seq:
+			at(ProblemOrder, p.Seq, 0, 0, "seq %d follows seq %d: records were reordered or duplicated", p.Seq, v.seq)
+		case p.PrevHash != v.hash && lerr == nil:
+			at(ProblemRelinked, p.Seq, 0, 0, "prev_hash of seq %d does not match the hash of seq %d: a record was replaced or removed", p.Seq, v.seq)
+		}
+	}
+	if p.Kind == KindCheckpoint && lerr == nil {
+		v.checkpoints[p.Seq] = p.hash
+	}
+	if p.Seq > v.seq || !v.started {
+		v.seq, v.hash = p.Seq, p.hash
+	}
+	v.started = true
+	v.res.Records++
+	if p.Kind == "" {
+		v.res.Calls++
+	}
+	v.res.LastSeq, v.res.LastHash = v.seq, v.hash
+}
+
+// witness checks the log against a witness's checkpoints.
+func (v *verifier) witness(last string) {
+	var beyond *Checkpoint
+	for i, c := range v.opts.Checkpoints {
+		if v.res.Log != "" && c.Log != v.res.Log {
+			continue // another log's checkpoint
+		}
+		if err := c.verify(v.opts.Keys); err != nil {
+			v.problem(VerifyError{File: "witness", Line: i + 1, Kind: ProblemBadCheckpoint, Seq: c.Seq,
+				Reason: fmt.Sprintf("witness checkpoint %d (seq %d): %v", i+1, c.Seq, err)})
+			continue
+		}
+		v.res.Checkpoints++
+		v.res.LastWitnessed = max(v.res.LastWitnessed, c.Seq)
+		switch {
+		case c.Seq > v.seq:
+			if beyond == nil || c.Seq > beyond.Seq {
+				beyond = &v.opts.Checkpoints[i]
+			}
+		case c.Seq < v.res.FirstSeq:
+			// Before the files given (Partial); the head check covers it.
+		case v.checkpoints[c.Seq] != c.Hash:
+			v.problem(VerifyError{File: "witness", Line: i + 1, Kind: ProblemWitnessMismatch, Seq: c.Seq,
+				Reason: fmt.Sprintf("the witness holds a checkpoint at seq %d (%s) that the log does not have: record %d was replaced or removed",
+					c.Seq, c.Time.UTC().Format(timeLayout), c.Seq)})
+		}
+	}
+	if beyond != nil {
+		v.problem(VerifyError{File: last, Line: v.lines + 1, Kind: ProblemTailTruncated, Seq: beyond.Seq, From: v.seq + 1, To: beyond.Seq,
+			Reason: fmt.Sprintf("the log ends at seq %d but the witness holds a checkpoint at seq %d (%s): records %s were cut from the end",
+				v.seq, beyond.Seq, beyond.Time.UTC().Format(timeLayout), seqRange(v.seq+1, beyond.Seq))})
+	}
+}
+
+func seqRange(from, to uint64) string {
+	if from == to {
+		return fmt.Sprint(from)
+	}
+	return fmt.Sprintf("%d..%d", from, to)
+}
+
+var (
+	errTorn = errors.New("truncated: the last line has no newline (a torn write)")
+	errLong = fmt.Errorf("line longer than %d bytes", maxLine)
+)
 
 // readLine returns the next line without its newline; io.EOF at the end,
-// errTorn for trailing bytes without a newline.
+// errTorn for trailing bytes without a newline, errLong for a line past
+// maxLine (the rest of which is skipped).
 func readLine(br *bufio.Reader) ([]byte, error) {
 	var buf []byte
+	long := false
 	for {
 		chunk, err := br.ReadSlice('\n')
-		buf = append(buf, chunk...)
-		if len(buf) > maxLine {
-			return nil, fmt.Errorf("line longer than %d bytes", maxLine)
+		if !long {
+			buf = append(buf, chunk...)
+			if len(buf) > maxLine {
+				long, buf = true, nil
+			}
 		}
 		switch {
+		case err == nil && long:
+			return nil, errLong
 		case err == nil:
 			return bytes.TrimSuffix(buf, []byte("\n")), nil
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
-		case err == io.EOF && len(buf) == 0:
+		case err == io.EOF && len(buf) == 0 && !long:
 			return nil, io.EOF
 		case err == io.EOF:
 			return nil, errTorn

@@ -92,7 +92,11 @@ func kitServer(tb testing.TB, n int, opts ...mcpkit.Option) *mcpkit.Server {
 func fullChain(tb testing.TB, n int) []mcpkit.Option {
 	tb.Helper()
 	ctx := context.Background()
-	file, err := audit.Open(filepath.Join(tb.TempDir(), "audit.jsonl"))
+	keys, _, err := audit.LoadOrCreateKeyFile(filepath.Join(tb.TempDir(), "audit.key"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	file, err := audit.Open(filepath.Join(tb.TempDir(), "audit.jsonl"), audit.WithKeyring(keys))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -54,5 +54,5 @@
 // written (at most 2 s more) the audit file is closed, then the telemetry
 // providers flush. Check the file with
 //
-//	go run ./audit/cmd/auditverify orders-mcp-audit.jsonl
+//	go run ./audit/cmd/auditverify -keys orders-mcp-audit.jsonl.key -rotated orders-mcp-audit.jsonl
 package main

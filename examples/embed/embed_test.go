@@ -91,7 +91,7 @@ func TestMCPCallersAreTheServicesOwnPrincipals(t *testing.T) {
 	}
 	assert.Contains(t, cancels, "operator:ok")
 	assert.Contains(t, cancels, "reader:denied_scope")
-	_, err = audit.Verify(st.auditPath)
+	_, err = audit.Verify(st.auditKeys, st.auditPath)
 	assert.NoError(t, err)
 }
 
@@ -284,9 +284,9 @@ func TestShutdownLetsAnInFlightCallFinish(t *testing.T) {
 	assert.Equal(t, "ord_1002", o.ID)
 	require.NoError(t, st.stop(t))
 
-	v, err := audit.Verify(st.auditPath)
+	v, err := audit.Verify(st.auditKeys, st.auditPath)
 	require.NoError(t, err)
-	assert.Equal(t, 1, v.Records)
+	assert.Equal(t, 1, v.Calls)
 	rec := finalRecords(servertest.ReadAudit(t, st.auditPath), "get_order")
 	require.Len(t, rec, 1)
 	assert.Equal(t, "ok", rec[0].Outcome)
@@ -320,7 +320,7 @@ func TestShutdownIsBounded(t *testing.T) {
 		t.Fatal("the client call did not end when its connection was closed")
 	}
 
-	_, err := audit.Verify(st.auditPath)
+	_, err := audit.Verify(st.auditKeys, st.auditPath)
 	require.NoError(t, err)
 	rec := finalRecords(servertest.ReadAudit(t, st.auditPath), "get_order")
 	require.Len(t, rec, 1, "the cut-off call's final record was written before the file closed")

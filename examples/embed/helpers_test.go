@@ -36,6 +36,7 @@ const (
 type testService struct {
 	base      string
 	auditPath string
+	auditKeys *audit.Keyring
 	tel       *Telemetry
 	spans     *tracetest.InMemoryExporter
 	metrics   *sdkmetric.ManualReader
@@ -81,7 +82,11 @@ func newTestService(dir string, orders OrderStore, shutdownTimeout time.Duration
 		Metrics: sdkmetric.NewMeterProvider(sdkmetric.WithReader(st.metrics)),
 		Logs:    sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(st.logs))),
 	}
-	svc, err := NewService(Config{Orders: orders, Keys: keys, Telemetry: st.tel, AuditPath: st.auditPath,
+	st.auditKeys, err = audit.NewKeyring(audit.Key{ID: "test", Secret: []byte("audit-test-key-0123456789abcdef!")})
+	if err != nil {
+		return nil, err
+	}
+	svc, err := NewService(Config{Orders: orders, Keys: keys, Telemetry: st.tel, AuditPath: st.auditPath, AuditKeys: st.auditKeys,
 		ApprovalKeys: kr, ShutdownTimeout: shutdownTimeout})
 	if err != nil {
 		return nil, err

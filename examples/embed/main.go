@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mcpkit-go/mcpkit/approval"
+	"github.com/mcpkit-go/mcpkit/audit"
 )
 
 // Environment variables (secrets stay out of flags, which show in process
@@ -39,7 +40,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet(serviceName, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8090", "listen `ADDR`ess")
-	auditPath := fs.String("audit", "orders-mcp-audit.jsonl", "hash-chained audit `FILE` of MCP tool calls (check it: go run ./audit/cmd/auditverify FILE)")
+	auditPath := fs.String("audit", "orders-mcp-audit.jsonl", "keyed, hash-chained audit `FILE` of MCP tool calls (check it: go run ./audit/cmd/auditverify -keys FILE.key -rotated FILE)")
+	auditKey := fs.String("audit-key", "", "audit keyring `FILE` (default $"+audit.EnvKey+", else AUDIT.key, created if missing)")
 	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -69,7 +71,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	svc, err := NewService(Config{Orders: newMemoryOrders(), Keys: keys, Telemetry: tel, AuditPath: *auditPath,
+	auditKeys, err := loadAuditKeys(*auditPath, *auditKey, log)
+	if err != nil {
+		return err
+	}
+	svc, err := NewService(Config{Orders: newMemoryOrders(), Keys: keys, Telemetry: tel, AuditPath: *auditPath, AuditKeys: auditKeys,
 		ApprovalKeys: approvalKeys, ShutdownTimeout: *shutdown, Logger: log})
 	if err != nil {
 		return err
@@ -141,4 +147,23 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// loadAuditKeys loads the audit keyring: from keyFile, else from
+// $MCPKIT_AUDIT_KEY, else from (or into) AUDIT.key, which keeps the
+// example working on a fresh machine at the price of a key beside the log
+// it protects.
+func loadAuditKeys(auditPath, keyFile string, log *slog.Logger) (*audit.Keyring, error) {
+	switch {
+	case keyFile != "":
+		return audit.ReadKeyFile(keyFile)
+	case os.Getenv(audit.EnvKey) != "":
+		return audit.KeyringFromEnv(audit.EnvKey)
+	}
+	keys, created, err := audit.LoadOrCreateKeyFile(auditPath + ".key")
+	if created {
+		log.Warn("created a new audit key next to the audit file; in production keep it elsewhere (-audit-key FILE or $"+audit.EnvKey+")",
+			"key_file", auditPath+".key")
+	}
+	return keys, err
 }

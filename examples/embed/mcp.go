@@ -19,7 +19,8 @@ import (
 // own OpenTelemetry providers, authenticated by the service's own API keys,
 // on the service's own mux.
 func (s *Service) mountMCP(mux *http.ServeMux) error {
-	file, err := audit.Open(s.cfg.AuditPath, audit.WithFileLogger(s.log))
+	file, err := audit.Open(s.cfg.AuditPath, audit.WithKeyring(s.cfg.AuditKeys), audit.WithFileLogger(s.log),
+		audit.WithServerInfo(serviceName, version), audit.WithWitness(audit.OTelWitness(s.cfg.Telemetry.Logs)))
 	if err != nil {
 		return err
 	}

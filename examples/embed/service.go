@@ -25,8 +25,10 @@ type Config struct {
 	Orders    OrderStore
 	Keys      *APIKeys
 	Telemetry *Telemetry
-	// AuditPath is the hash-chained audit file of MCP tool calls.
+	// AuditPath is the hash-chained audit file of MCP tool calls, sealed
+	// with AuditKeys.
 	AuditPath string
+	AuditKeys *audit.Keyring
 	// ApprovalKeys sign in-client approval prompts.
 	ApprovalKeys *approval.Keyring
 	// ShutdownTimeout bounds how long in-flight requests (REST and MCP)
@@ -55,8 +57,8 @@ const flushTimeout = 2 * time.Second
 
 // NewService builds the service and its routes.
 func NewService(cfg Config) (*Service, error) {
-	if cfg.Orders == nil || cfg.Keys == nil || cfg.Telemetry == nil || cfg.ApprovalKeys == nil || cfg.AuditPath == "" {
-		return nil, errors.New("service: Orders, Keys, Telemetry, ApprovalKeys and AuditPath are required")
+	if cfg.Orders == nil || cfg.Keys == nil || cfg.Telemetry == nil || cfg.ApprovalKeys == nil || cfg.AuditPath == "" || cfg.AuditKeys == nil {
+		return nil, errors.New("service: Orders, Keys, Telemetry, ApprovalKeys, AuditPath and AuditKeys are required")
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second

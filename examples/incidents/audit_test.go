@@ -25,6 +25,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/examples/internal/serverkit"
+	"github.com/mcpkit-go/mcpkit/examples/internal/servertest"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -166,18 +167,24 @@ func TestAuditExportsSpansMetricAndLogsOverOTLP(t *testing.T) {
 	// Every method is traced, not only tools/call (protocol 2026-07-28
 	// has no initialize: the client discovers the server instead).
 	assert.Equal(t, "server/discover", recv.spans["server/discover"]["mcp.method.name"], "spans received: %v", recv.spans)
-	var tools []string
+	var tools, checkpoints []string
 	for _, l := range recv.logs {
+		if l["event_name"] == audit.CheckpointEventName {
+			checkpoints = append(checkpoints, l["reason"])
+			assert.NotEmpty(t, l["mac"], "checkpoints are signed")
+			continue
+		}
 		assert.Equal(t, audit.EventName, l["event_name"])
 		assert.Len(t, l["trace_id_bytes"], 16, "log records carry the call's trace id")
 		assert.NotEmpty(t, l["hash"], "log records carry the chain position")
 		tools = append(tools, l["tool"]+" "+l["outcome"])
 	}
 	assert.ElementsMatch(t, []string{"list_incidents ok", "get_incident " + recvOutcome(recv, "get_incident")}, tools)
+	assert.Equal(t, []string{"open", "close"}, checkpoints, "the log's checkpoints reach the collector")
 
-	res2, err := audit.Verify(path)
+	res2, err := servertest.VerifyAudit(t, path)
 	require.NoError(t, err)
-	assert.Equal(t, 2, res2.Records)
+	assert.Equal(t, 2, res2.Calls)
 }
 
 func recvOutcome(o *otlpReceiver, tool string) string {
@@ -205,20 +212,20 @@ func TestAuditFileOfTheExampleVerifies(t *testing.T) {
 	}
 	root, err := filepath.Abs("../..")
 	require.NoError(t, err)
-	cmd := exec.Command("go", "run", "./audit/cmd/auditverify", path)
+	cmd := exec.Command("go", "run", "./audit/cmd/auditverify", "-keys", path+".key", "-rotated", path)
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))
-	assert.Contains(t, string(out), "OK: 3 records")
+	assert.Contains(t, string(out), "(3 calls)")
 
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(b), `"subject":"tester"`, `"subject":"someone"`, 1)), 0o600))
-	cmd = exec.Command("go", "run", "./audit/cmd/auditverify", path)
+	cmd = exec.Command("go", "run", "./audit/cmd/auditverify", "-keys", path+".key", "-rotated", path)
 	cmd.Dir = root
 	out, err = cmd.CombinedOutput()
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee)
 	assert.Equal(t, 1, ee.ExitCode())
-	assert.Contains(t, string(out), path+":1: hash mismatch")
+	assert.Contains(t, string(out), path+":3: [altered] MAC mismatch at seq 3")
 }

@@ -194,6 +194,6 @@ func TestConsoleOnlyApproversSeeAndDecide(t *testing.T) {
 	assert.JSONEq(t, string(final.Arguments), string(shown), "console arguments = audit arguments")
 	require.NotNil(t, final.Approval)
 	assert.Equal(t, "erin", final.Approval.Approver)
-	_, err = audit.Verify(auditFile)
+	_, err = servertest.VerifyAudit(t, auditFile)
 	assert.NoError(t, err, "the chain verifies")
 }

@@ -57,7 +57,7 @@ func TestHTTPRefusalsAreAudited(t *testing.T) {
 	assert.Equal(t, "bob", records[2].Principal.Subject)
 	assert.Equal(t, "delete_incident", records[2].Tool)
 	assert.Equal(t, "incidents", records[2].Server.Name)
-	_, err := audit.Verify(auditFile)
+	_, err := servertest.VerifyAudit(t, auditFile)
 	assert.NoError(t, err, "the chain verifies")
 }
 

@@ -90,7 +90,7 @@ func TestHTTPWithStaticTokens(t *testing.T) {
 	raw, err := os.ReadFile(auditFile)
 	require.NoError(t, err)
 	assert.NotContains(t, string(raw), c.password)
-	_, err = audit.Verify(auditFile)
+	_, err = servertest.VerifyAudit(t, auditFile)
 	assert.NoError(t, err, "the chain verifies")
 }
 

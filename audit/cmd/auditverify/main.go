@@ -1,18 +1,28 @@
-// Command auditverify checks the hash chain of mcpkit audit files.
+// Command auditverify checks an mcpkit audit log: every record's MAC, the
+// genesis line at its head, the chain from record to record and file to
+// file, and, given a witness's checkpoints, that nothing was cut from its
+// end up to the last checkpoint.
 //
-//	go run ./audit/cmd/auditverify FILE...
+//	auditverify [-keys FILE | -key-env VAR] [-witness FILE] [-rotated] FILE...
 //
-// Give the files of one chain oldest first (rotated files, then the active
-// file). It exits 0 when the chain is intact, 1 at the first altered,
-// removed, reordered or truncated record, printing its file and line, and 2
-// on a usage error.
+// Give the files of one log oldest first (rotated files, then the active
+// file), or the active file alone with -rotated. The keyring (the format
+// audit.ParseKeyring reads: kid:secret lines, oldest first) comes from
+// -keys, else from the variable named by -key-env (default
+// MCPKIT_AUDIT_KEY). Every problem is printed with its file, line, kind
+// and the seqs of the records concerned.
+//
+// Exit codes: 0 the log is intact; 1 a problem was found (or a file could
+// not be read); 2 a usage error or no usable key.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/mcpkit-go/mcpkit/audit"
 )
@@ -22,21 +32,89 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("auditverify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	keyFile := fs.String("keys", "", "keyring `FILE` (kid:secret lines, oldest first; mode 0600)")
+	keyEnv := fs.String("key-env", audit.EnvKey, "environment `VAR` holding the keyring, when -keys is not given")
+	witness := fs.String("witness", "", "witness `FILE` of checkpoints (JSON lines): detects records cut from the end")
+	rotated := fs.Bool("rotated", false, "verify the rotated files of the active FILE too, oldest first")
+	partial := fs.Bool("partial", false, "accept a log whose oldest file given is not file 1 (older files archived)")
+	noKey := fs.Bool("insecure-no-key", false, "verify an unkeyed log (written with WithInsecureNoKey): detects accidents, not rewrites")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: auditverify FILE...   (the files of one chain, oldest first)")
+		fmt.Fprintln(stderr, "usage: auditverify [-keys FILE | -key-env VAR] [-witness FILE] [-rotated] FILE...   (the files of one log, oldest first)")
+		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() == 0 {
+	if fs.NArg() == 0 || (*rotated && fs.NArg() != 1) {
 		fs.Usage()
 		return 2
 	}
-	res, err := audit.Verify(fs.Args()...)
-	if err != nil {
+	opts := audit.VerifyOptions{InsecureNoKey: *noKey, Partial: *partial}
+	if !*noKey {
+		keys, err := loadKeys(*keyFile, *keyEnv)
+		if err != nil {
+			fmt.Fprintln(stderr, "auditverify:", err)
+			return 2
+		}
+		opts.Keys = keys
+	}
+	if *witness != "" {
+		cps, err := audit.ReadCheckpoints(*witness)
+		if err != nil {
+			fmt.Fprintln(stderr, "auditverify: FAIL:", err)
+			return 1
+		}
+		opts.Checkpoints = cps
+	}
+	files := fs.Args()
+	if *rotated {
+		rot, err := audit.RotatedFiles(files[0])
+		if err != nil {
+			fmt.Fprintln(stderr, "auditverify: FAIL:", err)
+			return 1
+		}
+		files = append(rot, files[0])
+	}
+	res, err := audit.VerifyWith(opts, files...)
+	var ve *audit.VerifyError
+	if err != nil && !errors.As(err, &ve) {
 		fmt.Fprintln(stderr, "auditverify: FAIL:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "auditverify: OK: %d records, seq %d..%d, last hash %s\n", res.Records, res.FirstSeq, res.LastSeq, res.LastHash)
+	for _, p := range res.Problems {
+		fmt.Fprintf(stderr, "auditverify: FAIL: %s:%d: [%s] %s\n", p.File, p.Line, p.Kind, p.Reason)
+	}
+	keyed := "keys " + strings.Join(keysOf(opts.Keys), ",")
+	if opts.Keys == nil {
+		keyed = "UNKEYED (SHA-256 only: a rewrite of the whole file is not detected)"
+	}
+	wit := "no witness given: records cut from the end cannot be detected"
+	if *witness != "" {
+		wit = fmt.Sprintf("witness: %d checkpoints, up to seq %d", res.Checkpoints, res.LastWitnessed)
+	}
+	if len(res.Problems) > 0 {
+		fmt.Fprintf(stderr, "auditverify: FAIL: %d problems in %d records (seq %d..%d); %s; %s\n",
+			len(res.Problems), res.Records, res.FirstSeq, res.LastSeq, keyed, wit)
+		return 1
+	}
+	fmt.Fprintf(stdout, "auditverify: OK: %d records (%d calls), seq %d..%d, log %s, last hash %s; %s; %s\n",
+		res.Records, res.Calls, res.FirstSeq, res.LastSeq, res.Log, res.LastHash, keyed, wit)
 	return 0
+}
+
+func loadKeys(file, env string) (*audit.Keyring, error) {
+	if file != "" {
+		return audit.ReadKeyFile(file)
+	}
+	if env == "" || os.Getenv(env) == "" {
+		return nil, fmt.Errorf("no key: give the log's keyring with -keys FILE or in $%s (-key-env), or -insecure-no-key for an unkeyed log", env)
+	}
+	return audit.KeyringFromEnv(env)
+}
+
+func keysOf(k *audit.Keyring) []string {
+	if k == nil {
+		return nil
+	}
+	return k.IDs()
 }

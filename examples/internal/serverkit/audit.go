@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -25,24 +26,58 @@ import (
 const EnvOTLPEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT"
 
 // AuditFeature records every tool call (and every request the HTTP
-// transport refuses) in a hash-chained JSONL file and, when
+// transport refuses) in a keyed, hash-chained JSONL file and, when
 // OTEL_EXPORTER_OTLP_ENDPOINT is set, exports the calls' spans, the
-// duration metric and the audit records as logs over OTLP/HTTP. It is the
-// outermost middleware, so it sees every outcome.
+// duration metric, the audit records and the log's checkpoints as logs
+// over OTLP/HTTP. It is the outermost middleware, so it sees every
+// outcome.
+//
+// The log's key comes from -audit-key FILE, else from $MCPKIT_AUDIT_KEY,
+// else from FILE.key next to the audit file, created (mode 0600) on first
+// run with a warning: so that the example runs on a fresh machine, at the
+// price of a key that sits beside the log it protects. In production,
+// provision the key where the log's writers cannot read it.
 func AuditFeature(cfg Config) Feature {
 	cfg = cfg.withDefaults()
-	var path string
+	var path, keyFile, witnessFile string
 	var auditor *audit.Auditor
 	return Feature{
 		Name: "audit",
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&path, "audit", cfg.AuditFile,
-				"append-only, hash-chained audit file (check it with: go run ./audit/cmd/auditverify FILE)")
+				"append-only, keyed and hash-chained audit file (check it with: go run ./audit/cmd/auditverify -keys FILE.key -rotated FILE)")
+			fs.StringVar(&keyFile, "audit-key", "",
+				"audit keyring `FILE` (kid:secret lines, oldest first, mode 0600; default $"+audit.EnvKey+", else AUDIT.key, created if missing)")
+			fs.StringVar(&witnessFile, "audit-witness", "",
+				"also append the audit log's checkpoints to this `FILE`, kept where the audit file's writers cannot rewrite it")
 		},
 		Setup: func(ctx context.Context, e *Env) ([]mcpkit.Option, func(context.Context) error, error) {
 			log := e.logger()
-			file, err := audit.Open(path, audit.WithFileLogger(log))
+			keys, err := auditKeys(path, keyFile, log)
 			if err != nil {
+				return nil, nil, err
+			}
+			fopts := []audit.FileOption{audit.WithKeyring(keys), audit.WithFileLogger(log), audit.WithServerInfo(cfg.Name, cfg.Version)}
+			var witness *audit.FileWitness
+			if witnessFile != "" {
+				if witness, err = audit.NewFileWitness(witnessFile); err != nil {
+					return nil, nil, err
+				}
+				fopts = append(fopts, audit.WithWitness(witness))
+			}
+			var tel *otlpProviders
+			endpoint := os.Getenv(EnvOTLPEndpoint)
+			if endpoint != "" {
+				if tel, err = newOTLPProviders(ctx, cfg); err != nil {
+					return nil, nil, err
+				}
+				fopts = append(fopts, audit.WithWitness(audit.OTelWitness(tel.logs)))
+			}
+			file, err := audit.Open(path, fopts...)
+			if err != nil {
+				if tel != nil {
+					_ = tel.shutdown(ctx)
+				}
 				return nil, nil, err
 			}
 			if rc := file.Recovered(); rc.Records > 0 || rc.TornBytes > 0 {
@@ -50,17 +85,12 @@ func AuditFeature(cfg Config) Feature {
 			}
 			sinks := []audit.Sink{file}
 			opts := []audit.Option{audit.WithLogger(log)}
-			var tel *otlpProviders
-			if endpoint := os.Getenv(EnvOTLPEndpoint); endpoint != "" {
-				if tel, err = newOTLPProviders(ctx, cfg); err != nil {
-					_ = file.Close(ctx)
-					return nil, nil, err
-				}
+			if tel != nil {
 				// Logs go behind a queue: the file is the write-ahead
 				// record; the collector copy must not slow calls.
 				sinks = append(sinks, audit.NewAsync(audit.OTelLogSink(tel.logs)))
 				opts = append(opts, audit.WithTracerProvider(tel.traces), audit.WithMeterProvider(tel.metrics))
-				log.Info("audit: exporting traces, metrics and audit logs over OTLP/HTTP", "endpoint", endpoint)
+				log.Info("audit: exporting traces, metrics, audit logs and checkpoints over OTLP/HTTP", "endpoint", endpoint)
 			}
 			sink := audit.Fanout(sinks...)
 			cleanup := func(ctx context.Context) error {
@@ -68,6 +98,9 @@ func AuditFeature(cfg Config) Feature {
 				// providers flush to the collector.
 				// The last refusal summaries first, then the sinks.
 				err := errors.Join(e.auditor.Close(ctx), audit.Close(ctx, sink))
+				if witness != nil {
+					err = errors.Join(err, witness.Close())
+				}
 				if tel != nil {
 					err = errors.Join(err, tel.shutdown(ctx))
 				}
@@ -86,6 +119,27 @@ func AuditFeature(cfg Config) Feature {
 			return nil
 		},
 	}
+}
+
+// auditKeys loads the audit keyring: from keyFile, else from
+// $MCPKIT_AUDIT_KEY, else from (or into) AUDIT.key.
+func auditKeys(auditPath, keyFile string, log *slog.Logger) (*audit.Keyring, error) {
+	switch {
+	case keyFile != "":
+		return audit.ReadKeyFile(keyFile)
+	case os.Getenv(audit.EnvKey) != "":
+		return audit.KeyringFromEnv(audit.EnvKey)
+	}
+	dev := auditPath + ".key"
+	keys, created, err := audit.LoadOrCreateKeyFile(dev)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("audit: created a new audit key next to the audit file; whoever can read it can rewrite the log undetected: "+
+			"in production keep the key elsewhere (-audit-key FILE or $"+audit.EnvKey+")", "key_file", dev)
+	}
+	return keys, nil
 }
 
 // otlpProviders are the OpenTelemetry SDK providers exporting over

@@ -127,10 +127,23 @@ func ReadAudit(t *testing.T, path string) []audit.Record {
 	for sc.Scan() {
 		var r audit.Record
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
-		out = append(out, r)
+		if r.Kind == "" { // not the log's genesis and checkpoint lines
+			out = append(out, r)
+		}
 	}
 	require.NoError(t, sc.Err())
 	return out
+}
+
+// VerifyAudit verifies the audit log at path (its rotated files first)
+// with the key file the example servers create next to it, path+".key".
+func VerifyAudit(t *testing.T, path string) (audit.VerifyResult, error) {
+	t.Helper()
+	keys, err := audit.ReadKeyFile(path + ".key")
+	require.NoError(t, err)
+	rot, err := audit.RotatedFiles(path)
+	require.NoError(t, err)
+	return audit.Verify(keys, append(rot, path)...)
 }
 
 // SyncBuffer is an io.Writer safe for a server's goroutines.
