@@ -11,7 +11,7 @@ import (
 )
 
 func ExampleMiddleware() {
-	// A sink that prints; in production, audit.Open("audit.jsonl").
+	// A sink that prints; in production, audit.Open("audit.jsonl", audit.WithKeyring(keys)).
 	print := audit.SinkFunc(func(_ context.Context, r *audit.Record) error {
 		fmt.Printf("%s phase=%q outcome=%q arguments=%s\n", r.Tool, r.Phase, r.Outcome, r.Arguments)
 		return nil
