@@ -505,13 +505,14 @@ func (s *FileSink) release() {
 }
 
 // tick is the period of the background loop: the sync interval in group
-// commit mode, at most the checkpoint interval; 0 for no loop.
+// commit mode, at most half the checkpoint interval (so that checkpoints
+// are at most 1.5 intervals apart); 0 for no loop.
 func (s *FileSink) tick() time.Duration {
 	var d time.Duration
 	if !s.cfg.syncEach && s.cfg.syncEvery > 0 {
 		d = s.cfg.syncEvery
 	}
-	if iv := s.cfg.cp.interval; iv > 0 && (d == 0 || iv < d) {
+	if iv := max(s.cfg.cp.interval/2, time.Millisecond); s.cfg.cp.interval > 0 && (d == 0 || iv < d) {
 		d = iv
 	}
 	return d
