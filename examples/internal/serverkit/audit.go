@@ -69,12 +69,18 @@ func AuditFeature(cfg Config) Feature {
 			endpoint := os.Getenv(EnvOTLPEndpoint)
 			if endpoint != "" {
 				if tel, err = newOTLPProviders(ctx, cfg); err != nil {
+					if witness != nil {
+						_ = witness.Close()
+					}
 					return nil, nil, err
 				}
 				fopts = append(fopts, audit.WithWitness(audit.OTelWitness(tel.logs)))
 			}
 			file, err := audit.Open(path, fopts...)
 			if err != nil {
+				if witness != nil {
+					_ = witness.Close()
+				}
 				if tel != nil {
 					_ = tel.shutdown(ctx)
 				}
