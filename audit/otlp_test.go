@@ -269,8 +269,14 @@ func TestTelemetryOverOTLPFollowsTheMCPConventions(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	// A method name the client made up is _OTHER, not a new span name or
 	// series.
+	// A fresh request: reusing the first one with a shorter body would
+	// announce the old Content-Length and leave the server waiting.
+	req, err = http.NewRequest(http.MethodPost, web.URL+"/mcp", strings.NewReader(`{}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Session-Id", sessionID)
 	req.Header.Set("Mcp-Method", slackShaped)
-	req.Body = io.NopCloser(strings.NewReader(`{}`))
 	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	_ = resp.Body.Close()
