@@ -27,6 +27,9 @@ const (
 	// requests (an approval prompt); the client's answer comes back as a
 	// new call. Never recorded as ok, because nothing ran.
 	OutcomeInputRequired Outcome = "input_required"
+	// OutcomeResultTooLarge: the result was over the tool's size limit
+	// and was replaced by an error (see DefaultMaxResultBytes).
+	OutcomeResultTooLarge Outcome = "result_too_large"
 )
 
 func outcomeFor(c Code) Outcome {
@@ -41,6 +44,8 @@ func outcomeFor(c Code) Outcome {
 		return OutcomeDeniedApproval
 	case CodeUnavailable:
 		return OutcomeUnavailable
+	case CodeResultTooLarge:
+		return OutcomeResultTooLarge
 	}
 	return OutcomeToolError
 }
@@ -85,6 +90,7 @@ type Call struct {
 	err     error
 	stack   []byte
 	preRun  []PreRun
+	ran     bool
 }
 
 // PreRun is a step that runs immediately before the tool's handler. An

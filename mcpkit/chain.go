@@ -13,7 +13,8 @@ import (
 
 // build assembles a tool's chain once, at registration:
 //
-//	outer middleware (audit) -> input-round marker -> gates (scopes, flags)
+//	outer middleware (audit) -> input-round marker -> result size limit
+//	-> gates (scopes, flags)
 //	-> validate + decode -> inner middleware (approval) -> pre-run steps
 //	-> typed handler
 //
@@ -27,7 +28,7 @@ func (s *Server) build(info *ToolInfo, typed Handler, decode func(json.RawMessag
 	if len(s.gates) > 0 {
 		h = recoverer(gateStage(s.gates, h))
 	}
-	return s.wrapOuter(recoverer(inputRoundStage(h)))
+	return s.wrapOuter(recoverer(inputRoundStage(recoverer(limitStage(info.MaxResultBytes, h)))))
 }
 
 // preRunStage runs the steps middleware registered with Call.BeforeRun,
@@ -39,6 +40,7 @@ func preRunStage(next Handler) Handler {
 				return c.Fail(denial(c, err)), nil
 			}
 		}
+		c.ran = true
 		return next(ctx, c)
 	}
 }
@@ -183,6 +185,7 @@ func gateStage(gates []Gate, next Handler) Handler {
 				return c.Fail(denial(c, err)), nil
 			}
 		}
+		c.ran = true
 		return next(ctx, c)
 	}
 }

@@ -41,6 +41,11 @@
 // whose calls are all authorized by something else opts out with
 // WithoutScopeEnforcement, which NewServer logs as a warning.
 //
+// Results are bounded too: a result whose JSON (content and
+// structuredContent) is over DefaultMaxResultBytes (WithMaxResultBytes for
+// the server, Tool.MaxResultBytes per tool) is replaced by an isError
+// result telling the model to ask for less; outcome result_too_large.
+//
 // # Failure
 //
 // Every failure reaches the client as a CallToolResult with IsError set and

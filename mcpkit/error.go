@@ -28,6 +28,9 @@ const (
 	// CodeUnavailable: a dependency of a security decision (an audit sink,
 	// a flag provider) could not answer, so the call was refused.
 	CodeUnavailable
+	// CodeResultTooLarge: the result was over the tool's size limit and
+	// was not returned.
+	CodeResultTooLarge
 )
 
 // Error is a failure with two faces: Message is safe to send to the client,

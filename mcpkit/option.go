@@ -2,6 +2,7 @@ package mcpkit
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 
@@ -22,6 +23,8 @@ type config struct {
 	mcpOptions *mcp.ServerOptions
 	logger     *slog.Logger
 	noScopes   bool
+	maxResult  int
+	errs       []error
 }
 
 // IdentityResolver establishes the caller of a request. Transports install
@@ -96,4 +99,19 @@ func WithLogger(l *slog.Logger) Option {
 // cannot be combined with WithGates(ScopeGate()).
 func WithoutScopeEnforcement() Option {
 	return func(c *config) { c.noScopes = true }
+}
+
+// WithMaxResultBytes bounds every tool's result, as the JSON the client
+// receives (content and structuredContent), to n bytes; Tool.MaxResultBytes
+// overrides it per tool. A larger result is not returned: the caller gets
+// an isError result saying so, and the call's outcome is result_too_large.
+// The default is DefaultMaxResultBytes; n must be positive.
+func WithMaxResultBytes(n int) Option {
+	return func(c *config) {
+		if n <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("mcpkit: WithMaxResultBytes(%d): the limit must be positive", n))
+			return
+		}
+		c.maxResult = n
+	}
 }

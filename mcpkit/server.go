@@ -15,16 +15,17 @@ import (
 // middleware chain. It owns (or wraps) an *mcp.Server, which transports
 // serve.
 type Server struct {
-	mcp      *mcp.Server
-	impl     *mcp.Implementation
-	outer    []Middleware
-	gates    []Gate
-	inner    []Middleware
-	verbs    []string
-	scopes   bool
-	identity Identity
-	resolver IdentityResolver
-	logger   *slog.Logger
+	mcp       *mcp.Server
+	impl      *mcp.Implementation
+	outer     []Middleware
+	gates     []Gate
+	inner     []Middleware
+	verbs     []string
+	scopes    bool
+	maxResult int
+	identity  Identity
+	resolver  IdentityResolver
+	logger    *slog.Logger
 
 	mu    sync.RWMutex
 	tools map[string]*ToolInfo
@@ -37,9 +38,12 @@ func NewServer(impl *mcp.Implementation, opts ...Option) (*Server, error) {
 	if impl == nil || impl.Name == "" || impl.Version == "" {
 		return nil, errors.New("mcpkit: NewServer needs an implementation with a name and a version")
 	}
-	cfg := config{verbs: DefaultVerbs()}
+	cfg := config{verbs: DefaultVerbs(), maxResult: DefaultMaxResultBytes}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if err := errors.Join(cfg.errs...); err != nil {
+		return nil, err
 	}
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
@@ -56,16 +60,17 @@ func NewServer(impl *mcp.Implementation, opts ...Option) (*Server, error) {
 			"server", impl.Name)
 	}
 	s := &Server{
-		impl:     impl,
-		outer:    slices.Clone(cfg.outer),
-		gates:    gates,
-		scopes:   !cfg.noScopes,
-		inner:    slices.Clone(cfg.inner),
-		verbs:    cfg.verbs,
-		identity: cfg.identity,
-		resolver: cfg.resolver,
-		logger:   cfg.logger,
-		tools:    map[string]*ToolInfo{},
+		impl:      impl,
+		outer:     slices.Clone(cfg.outer),
+		gates:     gates,
+		scopes:    !cfg.noScopes,
+		maxResult: cfg.maxResult,
+		inner:     slices.Clone(cfg.inner),
+		verbs:     cfg.verbs,
+		identity:  cfg.identity,
+		resolver:  cfg.resolver,
+		logger:    cfg.logger,
+		tools:     map[string]*ToolInfo{},
 	}
 	s.mcp = cfg.mcpServer
 	if s.mcp == nil {

@@ -28,6 +28,10 @@ type Tool struct {
 	Description string
 	// Policy is required: see Policy.
 	Policy Policy
+	// MaxResultBytes bounds this tool's result as serialized JSON; zero
+	// means the server's bound (WithMaxResultBytes, default
+	// DefaultMaxResultBytes). Negative is a registration error.
+	MaxResultBytes int
 }
 
 // ToolInfo is a registered tool as the chain, the conformance suite and
@@ -51,6 +55,9 @@ type ToolInfo struct {
 	// InputType and OutputType are the Go types of In and Out.
 	InputType  reflect.Type
 	OutputType reflect.Type
+	// MaxResultBytes is the bound on the tool's serialized result: the
+	// tool's own or the server's.
+	MaxResultBytes int
 	// Unknown is set on the stand-in for a call to a tool mcpkit did not
 	// register.
 	Unknown bool
@@ -163,6 +170,13 @@ func (s *Server) newToolInfo(t Tool, in, out reflect.Type) (*ToolInfo, error) {
 	if err := checkDescription(t.Name, t.Description); err != nil {
 		return nil, fmt.Errorf("mcpkit: %w", err)
 	}
+	maxResult := s.maxResult
+	switch {
+	case t.MaxResultBytes < 0:
+		return fail(fmt.Errorf("MaxResultBytes must be positive, or zero for the server's limit (%d)", s.maxResult))
+	case t.MaxResultBytes > 0:
+		maxResult = t.MaxResultBytes
+	}
 	p := t.Policy
 	p.Scopes = slices.Clone(p.Scopes)
 	p.Redact = slices.Clone(p.Redact)
@@ -185,16 +199,17 @@ func (s *Server) newToolInfo(t Tool, in, out reflect.Type) (*ToolInfo, error) {
 	redact = append(redact, taggedRedactions(out)...)
 	slices.Sort(redact)
 	return &ToolInfo{
-		Name:         t.Name,
-		Title:        t.Title,
-		Description:  strings.TrimSpace(t.Description),
-		Policy:       p,
-		InputSchema:  inSchema.raw,
-		OutputSchema: outSchema.raw,
-		Annotations:  p.Annotations(t.Title),
-		Redact:       slices.Compact(redact),
-		InputType:    in,
-		OutputType:   out,
-		input:        inSchema,
+		Name:           t.Name,
+		Title:          t.Title,
+		Description:    strings.TrimSpace(t.Description),
+		Policy:         p,
+		InputSchema:    inSchema.raw,
+		OutputSchema:   outSchema.raw,
+		Annotations:    p.Annotations(t.Title),
+		Redact:         slices.Compact(redact),
+		MaxResultBytes: maxResult,
+		InputType:      in,
+		OutputType:     out,
+		input:          inSchema,
 	}, nil
 }
