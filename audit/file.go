@@ -50,6 +50,7 @@ type FileSink struct {
 	closed   bool
 	failed   error // sticky: the file was removed or changed under us
 	f        *os.File
+	ident    os.FileInfo // the open file's identity, for os.SameFile
 	size     int64
 	seq      uint64
 	last     string
@@ -129,7 +130,7 @@ func Open(path string, opts ...FileOption) (*FileSink, error) {
 		f.Close()
 		return nil, fmt.Errorf("audit: %w", err)
 	}
-	s.f, s.size, s.lastCP = f, fi.Size(), cfg.now()
+	s.f, s.ident, s.size, s.lastCP = f, fi, fi.Size(), cfg.now()
 	if s.recovery.Log == "" {
 		s.recovery.Log = newID()
 	}
@@ -427,27 +428,23 @@ func (s *FileSink) fail(err error) {
 
 // checkNow detects a file removed, replaced, truncated or appended to by
 // someone else: after that the chain on disk is not ours to extend. It
-// runs after every write (two stat calls) and at every tick.
+// runs after every write (one stat call) and at every tick.
 func (s *FileSink) checkNow() error {
+	// One stat of the path: the identity of the open file is known since
+	// it was opened, and a file that is still ours has our size.
 	onDisk, err := os.Stat(s.path)
 	if err != nil {
 		err = fmt.Errorf("audit: %s was removed under the server: %w", s.path, err)
 		s.fail(err)
 		return err
 	}
-	mine, err := s.f.Stat()
-	if err != nil {
-		err = fmt.Errorf("audit: %w", err)
-		s.fail(err)
-		return err
-	}
-	if !os.SameFile(onDisk, mine) {
+	if !os.SameFile(onDisk, s.ident) {
 		err = fmt.Errorf("audit: %s was replaced under the server", s.path)
 		s.fail(err)
 		return err
 	}
-	if mine.Size() != s.size {
-		err = fmt.Errorf("audit: %s was modified under the server (size %d, expected %d)", s.path, mine.Size(), s.size)
+	if onDisk.Size() != s.size {
+		err = fmt.Errorf("audit: %s was modified under the server (size %d, expected %d)", s.path, onDisk.Size(), s.size)
 		s.fail(err)
 		return err
 	}
@@ -474,8 +471,15 @@ func (s *FileSink) rotate() error {
 		s.fail(err)
 		return err
 	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		err = fmt.Errorf("audit: rotate: %w", err)
+		s.fail(err)
+		return err
+	}
 	s.f.Close()
-	s.f, s.size, s.rotated = f, 0, s.rotated+1
+	s.f, s.ident, s.size, s.rotated = f, fi, 0, s.rotated+1
 	syncDir(filepath.Dir(s.path))
 	return nil
 }
