@@ -1,6 +1,6 @@
 // Package audit keeps a tamper-evident record of every MCP tool call, with
-// secrets redacted, and traces each call per the OpenTelemetry MCP semantic
-// conventions.
+// secrets redacted, and traces every MCP request per the OpenTelemetry MCP
+// semantic conventions.
 //
 // # Where it sits
 //
@@ -124,6 +124,38 @@
 // interval's end, all of it charged to a byte budget, with a bounded table
 // of sources (see NewRefusalLimits for the defaults). Call Auditor.Close
 // before closing the sink to write the last summaries.
+//
+// # Telemetry
+//
+// Spans and metrics follow the OpenTelemetry MCP semantic conventions as
+// published in semantic-conventions-genai, docs/gen-ai/mcp.md (status
+// Development), matched on: the server span (kind SERVER, name
+// "{mcp.method.name} {target}" with the tool as target, "{mcp.method.name}"
+// when there is no low-cardinality target; status ERROR when error.type is
+// set, its description the JSON-RPC error message); its attributes
+// mcp.method.name (required), error.type (iff the operation fails: the
+// JSON-RPC code as a string, "tool_error" for a CallToolResult with
+// isError), rpc.response.status_code (when the response has an error
+// code), gen_ai.tool.name (when the operation is about a tool),
+// jsonrpc.request.id (never for notifications), gen_ai.operation.name
+// ("execute_tool", tool calls only), mcp.protocol.version, mcp.session.id,
+// network.transport ("tcp" on HTTP, "pipe" on stdio),
+// network.protocol.name/version, client.address/client.port; context from
+// params._meta (traceparent, tracestate) as the parent, the ambient span as
+// a link; and the histograms mcp.server.operation.duration and
+// mcp.server.session.duration, unit "s", explicit buckets [0.01, 0.02, 0.05,
+// 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300], with the metric attributes
+// the convention lists (no session id, request id or client address).
+//
+// Auditor.Instrument installs the receiving middleware that traces every
+// method; without it the tool-call middleware traces tools/call alone. A
+// tool name the server does not have is the client's string: it names no
+// span, attribute or metric series, and the record redacts it. Auditor.Refused
+// traces a request the transport refused like one the server answered,
+// with error.type the JSON-RPC code sent and the method _OTHER unless the
+// transport named a known one. Session durations are recorded for sessions
+// that begin with initialize (stdio, stateful HTTP); stateless HTTP and
+// protocol 2026-07-28 have none.
 //
 // The JSON-RPC request id (request_id, jsonrpc.request.id) comes from
 // Call.RequestID: mcpkit's stdio and HTTP transports supply it (go-sdk
