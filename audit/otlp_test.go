@@ -239,6 +239,7 @@ func TestTelemetryOverOTLPFollowsTheMCPConventions(t *testing.T) {
 	client := mcp.NewClient(&mcp.Implementation{Name: "otlp-test", Version: "1"}, nil)
 	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: web.URL + "/mcp", HTTPClient: &http.Client{Transport: bearer{readerToken}}}, nil)
 	require.NoError(t, err)
+	defer cs.Close() // before web.Close, which waits for the session's stream
 	sessionID := cs.ID()
 	require.NotEmpty(t, sessionID, "a stateful session")
 
