@@ -41,11 +41,18 @@
 // Each call produces exactly one final record; write and destructive calls
 // whose handler runs also produce a start record (phase "start", same id)
 // just before it. A round that only asked the client for input has outcome
-// input_required and no start record. Arguments, results and error text pass through a Redactor first:
-// policy paths and `mcpkit:"redact"` fields, secret-named keys, and
-// credential-shaped values (JWTs, bearer and basic credentials, GitHub, AWS,
-// Slack tokens, PEM private keys, URL passwords) are masked; long strings
-// and large payloads are cut, keeping their length and SHA-256.
+// input_required and no start record. Arguments, results and error text
+// pass through a Redactor first: policy paths and `mcpkit:"redact"` fields
+// and secret-named keys become "[REDACTED]", and credentials in text are
+// masked by rules as "[REDACTED:<rule>]": private keys, JWTs, cloud, source
+// host, chat, payment, AI provider and package registry tokens, URIs with a
+// password, Authorization schemes, key=value / key: value / "key": "value"
+// assignments naming a secret, and base64 of user:password. A keyword
+// prefilter keeps text without a keyword to one pass; JSON is redacted in
+// one pass over its bytes. Long strings and large payloads are cut,
+// keeping their length and SHA-256. WithResultDigest records chosen tools'
+// results as size and digest only. Record.AppendJSON encodes a record,
+// copying the redacted arguments and result as they are.
 //
 // # The file sink
 //

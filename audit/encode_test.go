@@ -1,10 +1,13 @@
 package audit_test
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -46,4 +49,29 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 	bad := audit.Record{ID: "x", Tool: "t", Result: json.RawMessage(`{"unterminated"`)}
 	_, err := bad.AppendJSON(nil)
 	assert.Error(t, err, "a raw member the redactor did not write is checked")
+}
+
+// TestResultDigestPolicy: a tool named in WithResultDigest has its result
+// recorded as size and SHA-256 of the bytes the client received, and not
+// in clear; other tools keep the full, redacted result; arguments and
+// errors are unaffected.
+func TestResultDigestPolicy(t *testing.T) {
+	mem := &memSink{}
+	f := newFixture(t, mem, audit.WithResultDigest("get_thing"))
+	cs := connect(t, f.srv)
+	res, err := callTool(t, cs, "get_thing", map[string]any{"name": "x", "text": "digest-only-text"})
+	require.NoError(t, err)
+	_, err = callTool(t, cs, "update_thing", map[string]any{"name": "x", "text": "kept-in-full"})
+	require.NoError(t, err)
+	recs := mem.finals()
+	require.Len(t, recs, 2)
+	// mcpkit sends the structured content's bytes as the text block too.
+	require.Len(t, res.Content, 1)
+	sent := []byte(res.Content[0].(*mcp.TextContent).Text)
+	sum := sha256.Sum256(sent)
+	assert.JSONEq(t, fmt.Sprintf(`{"digest_only":true,"length":%d,"sha256":"%x"}`, len(sent), sum), string(recs[0].Result))
+	assert.NotContains(t, string(recs[0].Result), "digest-only-text")
+	assert.Contains(t, string(recs[0].Arguments), "digest-only-text")
+	assert.Contains(t, string(recs[1].Result), "kept-in-full")
+	assert.Panics(t, func() { audit.New(mem, audit.WithResultDigest("")) })
 }

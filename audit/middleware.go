@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -183,6 +184,9 @@ func (a *Auditor) complete(c *mcpkit.Call, r *Record, res *mcp.CallToolResult, _
 // the client was sent; nothing is decoded into a tree.
 func (a *Auditor) result(c *mcpkit.Call, res *mcp.CallToolResult) json.RawMessage {
 	red := a.cfg.redactor
+	if a.cfg.digestOnly[c.Tool.Name] && !res.IsError {
+		return resultDigest(res)
+	}
 	if res.StructuredContent != nil && !res.IsError {
 		raw, ok := res.StructuredContent.(json.RawMessage)
 		if !ok {
@@ -216,6 +220,29 @@ func (a *Auditor) result(c *mcpkit.Call, res *mcp.CallToolResult) json.RawMessag
 	b = append(b, `],"is_error":`...)
 	b = strconv.AppendBool(b, res.IsError)
 	return red.limit(append(b, '}'))
+}
+
+// resultDigest is the size and SHA-256 of what the client received: the
+// structured content when there is some, else the text blocks in order.
+func resultDigest(res *mcp.CallToolResult) json.RawMessage {
+	h := sha256.New()
+	n := 0
+	if raw, ok := res.StructuredContent.(json.RawMessage); ok {
+		h.Write(raw)
+		n = len(raw)
+	} else if res.StructuredContent != nil {
+		b, _ := json.Marshal(res.StructuredContent)
+		h.Write(b)
+		n = len(b)
+	} else {
+		for _, ct := range res.Content {
+			if x, ok := ct.(*mcp.TextContent); ok {
+				h.Write([]byte(x.Text))
+				n += len(x.Text)
+			}
+		}
+	}
+	return fmt.Appendf(nil, `{"digest_only":true,"length":%d,"sha256":"%x"}`, n, h.Sum(nil))
 }
 
 func clientString(id mcpkit.Identity) string {

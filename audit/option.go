@@ -17,6 +17,9 @@ type config struct {
 	mp       metric.MeterProvider
 	logger   *slog.Logger
 	refusals RefusalLimits
+	// digestOnly names the tools whose result is recorded as its size
+	// and SHA-256 instead of in full.
+	digestOnly map[string]bool
 }
 
 // WithRedactor replaces the default redactor (NewRedactor()).
@@ -38,3 +41,25 @@ func WithMeterProvider(mp metric.MeterProvider) Option { return func(c *config) 
 // WithLogger sets where the middleware reports records it could not write
 // (default: discarded).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithResultDigest records, for the named tools, the result's size and the
+// SHA-256 of the exact bytes the client received instead of the result
+// itself: {"digest_only":true,"length":N,"sha256":"..."}. Use it for tools
+// whose results are large and whose content the record need not hold (a
+// reviewer holding the result can still match it). Arguments and errors
+// are recorded and redacted as usual. Recording the full, redacted result
+// stays the default. An empty tool name is a programming mistake and makes
+// New panic.
+func WithResultDigest(tools ...string) Option {
+	return func(c *config) {
+		if c.digestOnly == nil {
+			c.digestOnly = map[string]bool{}
+		}
+		for _, t := range tools {
+			if t == "" {
+				panic("audit: WithResultDigest needs tool names, got an empty one")
+			}
+			c.digestOnly[t] = true
+		}
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -138,16 +140,45 @@ func session(tb testing.TB, s *mcp.Server) *mcp.ClientSession {
 }
 
 // ratio records the bare variant's ns/op and reports later variants'
-// x-bare against it.
-type ratio struct{ bareNs float64 }
+// x-bare (time per op over the bare SDK's) and x-bare-calls/s (throughput
+// over the bare SDK's, 1/x-bare) against it. It also reports cpu-ns/op,
+// the process's CPU time (user + system, client and server together) per
+// op, and x-bare-cpu: on a shared machine wall time counts time spent
+// waiting for a core, CPU time counts only the work done.
+type ratio struct {
+	bareNs, bareCPU float64
+	cpu0            time.Duration
+}
+
+// begin marks the start of the timed loop (after ResetTimer).
+func (r *ratio) begin() { r.cpu0 = processCPU() }
 
 func (r *ratio) report(b *testing.B, bare bool) {
 	ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	cpu := -1.0
+	if r.cpu0 > 0 {
+		cpu = float64((processCPU() - r.cpu0).Nanoseconds()) / float64(b.N)
+		b.ReportMetric(cpu, "cpu-ns/op")
+		r.cpu0 = 0
+	}
 	if bare {
-		r.bareNs = ns
+		r.bareNs, r.bareCPU = ns, cpu
 		return
 	}
 	if r.bareNs > 0 {
 		b.ReportMetric(ns/r.bareNs, "x-bare")
+		b.ReportMetric(r.bareNs/ns, "x-bare-calls/s")
 	}
+	if r.bareCPU > 0 && cpu > 0 {
+		b.ReportMetric(cpu/r.bareCPU, "x-bare-cpu")
+	}
+}
+
+// processCPU is the CPU time the process has used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -121,6 +121,7 @@ func runHTTP(b *testing.B, h http.Handler, clients int, token string, r *ratio, 
 	errs := make(chan error, clients)
 	b.ReportAllocs()
 	b.ResetTimer()
+	r.begin()
 	for b.Loop() {
 		var wg sync.WaitGroup
 		for _, cs := range sessions {
