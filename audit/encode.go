@@ -7,7 +7,9 @@ import (
 )
 
 // AppendJSON appends r encoded as json.Marshal encodes it (same members,
-// same order, same escaping of its own strings) and returns the result. Arguments and Result
+// same order, same escaping of its own strings) and returns the result.
+// A field added to Record must be added here too: the test that fills
+// every field by reflection fails until it is. Arguments and Result
 // that the auditor's redactor produced are known to be compact, valid JSON
 // and are copied as they are, so a large result is touched once; any other
 // raw member is checked and compacted as json.Marshal would.

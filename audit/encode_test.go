@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -46,8 +47,18 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 		require.NoError(t, err, name)
 		assert.Equal(t, string(want), string(got), name)
 	}
+	// Every exported field, filled by reflection: a field added to Record
+	// but not to AppendJSON fails here.
+	var filled audit.Record
+	fill(reflect.ValueOf(&filled).Elem(), 1)
+	want, err := json.Marshal(&filled)
+	require.NoError(t, err)
+	got, err := filled.AppendJSON(nil)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got), "a Record field is missing from AppendJSON")
+
 	bad := audit.Record{ID: "x", Tool: "t", Result: json.RawMessage(`{"unterminated"`)}
-	_, err := bad.AppendJSON(nil)
+	_, err = bad.AppendJSON(nil)
 	assert.Error(t, err, "a raw member the redactor did not write is checked")
 }
 
@@ -74,4 +85,41 @@ func TestResultDigestPolicy(t *testing.T) {
 	assert.Contains(t, string(recs[0].Arguments), "digest-only-text")
 	assert.Contains(t, string(recs[1].Result), "kept-in-full")
 	assert.Panics(t, func() { audit.New(mem, audit.WithResultDigest("")) })
+}
+
+// fill sets every exported field of v to a non-zero value.
+func fill(v reflect.Value, n int) {
+	switch v.Kind() {
+	case reflect.Struct:
+		if v.Type() == reflect.TypeOf(audit.Time{}) {
+			v.Set(reflect.ValueOf(audit.Time{Time: time.Date(2026, 1, 2, 3, 4, 5, n, time.UTC)}))
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i), n+i)
+			}
+		}
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem(), n)
+	case reflect.Slice:
+		if v.Type() == reflect.TypeOf(json.RawMessage(nil)) {
+			v.SetBytes([]byte(fmt.Sprintf(`{"n":%d}`, n)))
+			return
+		}
+		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		fill(v.Index(0), n)
+		fill(v.Index(1), n+1)
+	case reflect.String:
+		v.SetString(fmt.Sprintf("s%d", n))
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		v.SetInt(int64(n))
+	case reflect.Uint, reflect.Uint64, reflect.Uint32:
+		v.SetUint(uint64(n))
+	case reflect.Float64:
+		v.SetFloat(float64(n) + 0.5)
+	case reflect.Bool:
+		v.SetBool(true)
+	}
 }
