@@ -354,7 +354,7 @@ func (c *Console) decideHandler(v Verdict) http.HandlerFunc {
 			c.refuse(w, r, rv)
 			return
 		}
-		if v == VerdictApproved && !c.opts.AllowSelfApproval && p.Principal.Subject != "" && p.Principal.Subject == who.Subject {
+		if v == VerdictApproved && !c.opts.AllowSelfApproval && p.Principal.Subject != "" && sameSubject(p.Principal.Subject, who.Subject) {
 			rv.Error = "you cannot approve your own call: another approver must (four eyes)"
 			c.refuse(w, r, rv)
 			return

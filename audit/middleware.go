@@ -124,18 +124,19 @@ func (a *Auditor) lost(ctx context.Context, r *Record, err error) {
 
 // begin builds the part of the record known before the call runs.
 func (a *Auditor) begin(c *mcpkit.Call, span trace.Span) *Record {
+	red := a.cfg.redactor
 	r := &Record{
 		ID:              newID(),
 		Time:            Time{c.Start.UTC()},
-		SessionID:       c.SessionID,
-		ProtocolVersion: c.ProtocolVersion,
-		RequestID:       c.RequestID,
+		SessionID:       red.Identifier(c.SessionID),
+		ProtocolVersion: red.Identifier(c.ProtocolVersion),
+		RequestID:       red.Identifier(c.RequestID),
 		Tool:            a.toolName(c),
 		Principal: Principal{
 			Subject: c.Identity.Subject,
 			Email:   c.Identity.Email,
 			Groups:  c.Identity.Groups,
-			Client:  clientString(c.Identity),
+			Client:  red.Identifier(clientString(c.Identity)),
 			Auth:    c.Identity.AuthMethod,
 		},
 	}
@@ -145,7 +146,7 @@ func (a *Auditor) begin(c *mcpkit.Call, span trace.Span) *Record {
 	if c.Tool.Policy.Risk.Valid() {
 		r.Risk = c.Tool.Policy.Risk.String()
 	}
-	r.Arguments = a.cfg.redactor.JSON(c.Arguments, c.Tool.Redact)
+	r.Arguments = red.JSON(c.Arguments, c.Tool.Redact)
 	r.redacted.mark(r.Arguments)
 	if sc := span.SpanContext(); sc.IsValid() {
 		r.TraceID, r.SpanID = sc.TraceID().String(), sc.SpanID().String()

@@ -78,7 +78,7 @@ func (a *Auditor) Refused(ctx context.Context, rf Refusal) error {
 		Time:    Time{rf.Time.UTC()},
 		Tool:    rf.Tool,
 		Outcome: refusalOutcome(rf),
-		Error:   a.cfg.redactor.String(fmt.Sprintf("HTTP %d %s: %s", rf.Status, http.StatusText(rf.Status), rf.Reason)),
+		Error:   a.cfg.redactor.String(refusalError(rf)),
 		Source:  refusalSource(rf.Network.ClientAddress),
 	}
 	if rf.Server != nil {
@@ -86,7 +86,7 @@ func (a *Auditor) Refused(ctx context.Context, rf Refusal) error {
 	}
 	a.refusalIDs(r, rf, op)
 	if id := rf.Identity; id != nil {
-		r.Principal = Principal{Subject: id.Subject, Email: id.Email, Groups: id.Groups, Client: clientString(*id), Auth: id.AuthMethod}
+		r.Principal = Principal{Subject: id.Subject, Email: id.Email, Groups: id.Groups, Client: a.cfg.redactor.Identifier(clientString(*id)), Auth: id.AuthMethod}
 	} else {
 		return a.refusals.note(ctx, rf, r)
 	}
@@ -115,4 +115,13 @@ func refusalOutcome(rf Refusal) string {
 		return OutcomeInvalidRequest
 	}
 	return OutcomeRejected
+}
+
+// refusalError is the record's error text: the HTTP status and the reason,
+// or on stdio (no HTTP involved) the reason alone.
+func refusalError(rf Refusal) string {
+	if rf.Network.Transport == "pipe" || rf.Identity != nil && rf.Identity.Transport == "stdio" {
+		return rf.Reason
+	}
+	return fmt.Sprintf("HTTP %d %s: %s", rf.Status, http.StatusText(rf.Status), rf.Reason)
 }

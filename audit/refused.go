@@ -16,8 +16,8 @@ import (
 func (t *telemetry) refused(ctx context.Context, rf Refusal) (context.Context, *operation) {
 	in := opInfo{
 		method:    methodName(rf.Method),
-		sessionID: t.red.String(rf.SessionID),
-		requestID: t.red.String(rf.RequestID),
+		sessionID: t.red.Identifier(rf.SessionID),
+		requestID: t.red.Identifier(rf.RequestID),
 		net:       rf.Network,
 		start:     rf.Time,
 	}
@@ -55,7 +55,7 @@ func (a *Auditor) refusalIDs(r *Record, rf Refusal, op *operation) {
 	if sc := op.span.SpanContext(); sc.IsValid() {
 		r.TraceID, r.SpanID = sc.TraceID().String(), sc.SpanID().String()
 	}
-	r.RequestID = a.cfg.redactor.String(rf.RequestID)
-	r.SessionID = a.cfg.redactor.String(rf.SessionID)
+	r.RequestID = a.cfg.redactor.Identifier(rf.RequestID)
+	r.SessionID = a.cfg.redactor.Identifier(rf.SessionID)
 	r.ProtocolVersion = a.cfg.redactor.String(rf.ProtocolVersion)
 }

@@ -57,4 +57,9 @@
 // Registration checks names (lower snake_case, verb first, unique),
 // descriptions, policies and schemas, and returns an error at start-up
 // rather than failing at call time.
+//
+// Client info (initialize's clientInfo, or the _meta client info of
+// protocol 2026-07-28) with a name, version or title over MaxClientInfo
+// (256 bytes) is refused with invalid params: it is copied into every
+// record of the session.
 package mcpkit

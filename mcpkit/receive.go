@@ -14,11 +14,15 @@ import (
 // transport's token verifier stores the caller's Identity.
 const TokenInfoIdentityKey = "mcpkit.identity"
 
-// receive is the server's receiving middleware: it filters tools/list
+// receive is the server's receiving middleware: it refuses oversized client
+// info (see MaxClientInfo), filters tools/list
 // through the gates and sends calls to tools mcpkit does not know through
 // the outer chain, so that they too are audited.
 func (s *Server) receive(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if err := checkClientInfo(req); err != nil {
+			return nil, err
+		}
 		switch method {
 		case "tools/list":
 			if len(s.gates) == 0 {

@@ -61,9 +61,14 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, caller *mcpki
 	endBodyDeadline(w)
 	in, err := decodeBody(body)
 	if err != nil {
-		h.rejectAs(w, r, Rejection{Status: http.StatusBadRequest, Reason: "malformed JSON-RPC body: " + err.Error(), Identity: caller,
+		h.rejectAs(w, r, Rejection{Status: http.StatusBadRequest, afterBody: true, Reason: "malformed JSON-RPC body: " + describeDecodeError(err), Identity: caller,
 			code: jsonrpc.CodeParseError}, "", nil,
 			"the request body is not a JSON-RPC message or batch")
+		return nil, false
+	}
+	if n := in.longID(); n > 0 {
+		h.rejectAs(w, r, Rejection{Status: http.StatusBadRequest, afterBody: true, Reason: fmt.Sprintf("JSON-RPC id too long (%d bytes)", n), Identity: caller,
+			code: jsonrpc.CodeInvalidRequest}, "", nil, longIDMessage(n))
 		return nil, false
 	}
 	calls := in.toolCalls()
@@ -75,7 +80,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, caller *mcpki
 	}
 	out, err := forwardBody(body, in, calls)
 	if err != nil {
-		h.rejectAs(w, r, Rejection{Status: http.StatusBadRequest, Reason: "re-encoding tools/call params: " + err.Error(), Identity: caller,
+		h.rejectAs(w, r, Rejection{Status: http.StatusBadRequest, afterBody: true, Reason: "re-encoding tools/call params: " + describeDecodeError(err), Identity: caller,
 			code: jsonrpc.CodeInvalidParams}, "", nil,
 			"the tools/call params could not be read")
 		return nil, false
@@ -97,6 +102,6 @@ func (h *Handler) invalidCall(w http.ResponseWriter, r *http.Request, caller *mc
 	if c.ID.IsValid() {
 		id = &c.ID
 	}
-	h.rejectAs(w, r, Rejection{Status: http.StatusBadRequest, Reason: fmt.Sprintf("undecodable tools/call params: %v", c.Err),
+	h.rejectAs(w, r, Rejection{Status: http.StatusBadRequest, afterBody: true, Reason: "tools/call params could not be decoded: " + describeDecodeError(c.Err),
 		Identity: caller, code: jsonrpc.CodeInvalidParams}, "", id, invalidCallMessage)
 }

@@ -38,7 +38,13 @@ func (h *Handler) rejectAs(w http.ResponseWriter, r *http.Request, rej Rejection
 		}
 		w.Header().Set("WWW-Authenticate", "Bearer "+strings.Join(params, ", "))
 	}
-	h.cfg.logger.Info("mcp request refused", "status", status, "reason", reason, "remote", r.RemoteAddr)
+	h.refusals.log(status, reason, r.RemoteAddr, rej.Identity != nil)
+	if r.Method == http.MethodPost && !rej.afterBody {
+		// The body was not read: without this, net/http would wait for it
+		// (up to the body timeout) to keep the connection, before the
+		// refusal is sent.
+		w.Header().Set("Connection", "close")
+	}
 	code := int64(CodeForbidden)
 	switch {
 	case rej.code != 0:
@@ -84,11 +90,12 @@ func (h *Handler) insufficientScope(w http.ResponseWriter, r *http.Request, id *
 	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="insufficient_scope", scope=%q, resource_metadata=%q`,
 		strings.Join(need, " "), h.metadataURL(r)))
 	h.rejectAs(w, r, Rejection{
-		Status:   http.StatusForbidden,
-		Reason:   "insufficient scope for " + tool + ": missing " + strings.Join(missing, " "),
-		Tool:     tool,
-		Identity: &caller,
-		Missing:  missing,
+		Status:    http.StatusForbidden,
+		Reason:    "insufficient scope for " + tool + ": missing " + strings.Join(missing, " "),
+		Tool:      tool,
+		Identity:  &caller,
+		Missing:   missing,
+		afterBody: true,
 	}, "", id,
 		fmt.Sprintf("tool %s requires scope %s, which your token does not grant; get a token with that scope and retry", tool, strings.Join(missing, " ")))
 }
@@ -108,7 +115,8 @@ type Rejection struct {
 	// Missing are the scopes the caller lacked (insufficient_scope).
 	Missing []string
 
-	code int64 // JSON-RPC error code, when not the status's usual one
+	code      int64 // JSON-RPC error code, when not the status's usual one
+	afterBody bool  // the request body was read in full
 
 	// Method, RequestID, SessionID and ProtocolVersion are what the request
 	// said of itself (Mcp-Method header or the tools/call in the body, its

@@ -75,4 +75,12 @@
 //     close after WithSessionTimeout (10m).
 //   - a POST body not sent within WithBodyReadTimeout (30s), or headers
 //     not within WithReadHeaderTimeout (10s, Serve): the connection closes.
+//   - a JSON-RPC id longer than MaxRequestID (128 bytes): 400 (stdio: an
+//     error line), reported to the reject hook without the id.
+//
+// Refusal reasons (log, reject hook) never quote the client's bytes: a
+// decode error is named by kind and position. Unauthenticated refusals are
+// logged at most once a minute per status, with a count of the rest. A
+// refusal sent before the body is read closes the connection, so that it
+// is not delayed by the server waiting for the body.
 package transport

@@ -30,6 +30,7 @@ type Handler struct {
 	mux      *http.ServeMux
 	draining atomic.Bool
 	sessions *sessionLimiter
+	refusals *refusalLog
 }
 
 const wellKnown = "/.well-known/oauth-protected-resource"
@@ -72,7 +73,8 @@ func NewHandler(srv *mcpkit.Server, opts ...Option) (*Handler, error) {
 	if cfg.meters == nil {
 		cfg.meters = otel.GetMeterProvider()
 	}
-	h := &Handler{cfg: cfg, srv: srv, mux: http.NewServeMux(), sessions: newSessionLimiter(cfg.maxSessions, cfg.maxPerIdentity, cfg.meters)}
+	h := &Handler{cfg: cfg, srv: srv, mux: http.NewServeMux(), sessions: newSessionLimiter(cfg.maxSessions, cfg.maxPerIdentity, cfg.meters),
+		refusals: newRefusalLog(cfg.logger)}
 	if cfg.ssePath != "" {
 		h.sse = newLegacySSE(srv)
 	}

@@ -158,7 +158,16 @@ func (c *lineConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 			if len(v.line) > 0 && v.line[0] == '[' {
 				c.reject(jsonrpc.CodeInvalidRequest, "JSON-RPC batches are not supported; send one message per line")
 			} else {
-				c.reject(jsonrpc.CodeParseError, "not a JSON-RPC message: "+err.Error())
+				c.reject(jsonrpc.CodeParseError, "not a JSON-RPC message: "+describeDecodeError(err))
+			}
+			continue
+		}
+		if n := idLen(messageID(msg)); n > MaxRequestID {
+			c.reject(jsonrpc.CodeInvalidRequest, longIDMessage(n))
+			if c.onReject != nil {
+				id := c.identity
+				c.onReject(c.ctx, Rejection{Status: http.StatusBadRequest, Reason: fmt.Sprintf("JSON-RPC id too long (%d bytes)", n), Identity: &id,
+					code: jsonrpc.CodeInvalidRequest, Code: jsonrpc.CodeInvalidRequest, Message: longIDMessage(n)})
 			}
 			continue
 		}
@@ -188,10 +197,11 @@ func (c *lineConn) forwardCall(req *jsonrpc.Request) bool {
 	if err == nil {
 		return true
 	}
-	c.logger.Warn("stdio: undecodable tools/call", "error", err)
+	reason := "tools/call params could not be decoded: " + describeDecodeError(err)
+	c.logger.Warn("stdio: undecodable tools/call", "error", reason)
 	if c.onReject != nil {
 		id := c.identity
-		c.onReject(c.ctx, Rejection{Status: http.StatusBadRequest, Reason: "undecodable tools/call params: " + err.Error(), Identity: &id})
+		c.onReject(c.ctx, Rejection{Status: http.StatusBadRequest, Reason: reason, Identity: &id})
 	}
 	c.write(&jsonrpc.Response{ID: req.ID, Error: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: invalidCallMessage}})
 	return false
