@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxJSONDepth is the nesting encoding/json accepts; deeper input is kept
@@ -132,23 +133,27 @@ func (p *jsonPass) scanString(h *hits) (start, end int, plain, ok bool) {
 	in := p.in
 	i := p.pos + 1
 	start, plain = i, true
-	high := false
-	run, kinds := 0, uint8(0)
+	high, b64 := false, false
+	// run and kinds track the current base64 run without a branch per
+	// byte (mask is all ones inside the alphabet, zero outside): spaces
+	// and punctuation end runs at no predictable rhythm. Testing at every
+	// byte is the same as testing where a run ends, as a run only grows.
+	run, kinds := uint32(0), uint32(0)
 	for i < len(in) {
 		c := in[i]
 		k := pf.cls[c]
 		if k&clsStop != 0 {
 			switch {
 			case c == '"':
-				if run >= minBase64Run && kinds&clsMixed == clsMixed {
-					h.base64 = true
-				}
 				if high && plain && !utf8.Valid(in[start:i]) {
 					plain = false
 				}
+				h.base64 = h.base64 || b64
 				p.pos = i + 1
 				return start, i, plain, true
 			case c == '\\':
+				// An escaped string is decoded and scanned again, so
+				// the prefilter's finding on it no longer matters.
 				plain = false
 				if i+1 >= len(in) {
 					return 0, 0, false, false
@@ -171,14 +176,11 @@ func (p *jsonPass) scanString(h *hits) (start, end int, plain, ok bool) {
 				high = true
 			}
 		}
-		if k&clsB64 != 0 {
-			run++
-			kinds |= k
-		} else {
-			if run >= minBase64Run && kinds&clsMixed == clsMixed {
-				h.base64 = true
-			}
-			run, kinds = 0, 0
+		mask := -uint32(k & clsB64)
+		run = (run + 1) & mask
+		kinds = (kinds | uint32(k)) & mask
+		if run >= minBase64Run && kinds&clsMixed == clsMixed {
+			b64 = true
 		}
 		if i+1 < len(in) {
 			pr := uint16(c)<<8 | uint16(in[i+1])
@@ -205,7 +207,7 @@ func (p *jsonPass) appendString(start, end int, plain bool, h *hits) {
 	var red string
 	var changed bool
 	if plain {
-		red, changed = p.r.redactHits(string(p.in[start:end]), h)
+		red, changed = p.r.redactHits(p.view(start, end), h)
 	} else {
 		red, changed = p.r.redact(p.decode(start, end, plain))
 	}
@@ -216,14 +218,27 @@ func (p *jsonPass) appendString(start, end int, plain bool, h *hits) {
 	p.out = appendJSONString(p.out, red)
 }
 
-// decode returns the string in[start:end] as Go text.
+// decode returns the string in[start:end] as Go text; a plain one is a
+// view of the input (see view).
 func (p *jsonPass) decode(start, end int, plain bool) string {
 	if plain {
-		return string(p.in[start:end])
+		return p.view(start, end)
 	}
 	var s string
 	_ = json.Unmarshal(p.in[start-1:end+1], &s) // scanString checked it
 	return s
+}
+
+// view returns in[start:end] as a string without copying it: the input
+// is not written during the pass, and no rule keeps the strings it is
+// given (a changed string is always a new one), so the view never
+// outlives the bytes it shows. This saves an allocation for every string
+// a rule has to look at.
+func (p *jsonPass) view(start, end int) string {
+	if start >= end {
+		return ""
+	}
+	return unsafe.String(&p.in[start], end-start)
 }
 
 func (p *jsonPass) enter() bool {
