@@ -4,8 +4,9 @@
 #
 # The Go fuzzing engine sometimes ends a run with a bare "context deadline
 # exceeded" when -fuzztime runs out while a worker is busy; that reports no
-# failing input. Such a run is retried once; a run that writes a failing
-# input (or fails twice) fails the script.
+# failing input. Such a run is retried, up to three tries in all; a run
+# that writes a failing input (or ends on the deadline three times) fails
+# the script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime="${FUZZTIME:-15s}"
@@ -17,12 +18,18 @@ fuzz_one() {
     rm -f "$out"
     return 0
   fi
-  if grep -q 'context deadline exceeded' "$out" && ! grep -q 'Failing input written to' "$out"; then
-    echo "fuzz: $pkg $target: engine deadline without a failing input; retrying once"
-    rm -f "$out"
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 5s "$pkg"
-    return $?
-  fi
+  local try
+  for try in 2 3; do
+    if ! grep -q 'context deadline exceeded' "$out" || grep -q 'Failing input written to' "$out"; then
+      rm -f "$out"
+      return 1
+    fi
+    echo "fuzz: $pkg $target: engine deadline without a failing input; try $try of 3"
+    if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 5s "$pkg" 2>&1 | tee "$out"; then
+      rm -f "$out"
+      return 0
+    fi
+  done
   rm -f "$out"
   return 1
 }
