@@ -12,9 +12,10 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// browser starts headless Chromium with the given bearer token on every
-// request, or skips the test when Chromium is not installed.
-func browser(t *testing.T, token string) context.Context {
+// chromium returns the browser's path, or skips the test when Chromium is
+// not installed. Tests call it first, before they build a rig whose
+// pending calls would otherwise wait out the approval timeout on skip.
+func chromium(t *testing.T) string {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -23,6 +24,14 @@ func browser(t *testing.T, token string) context.Context {
 		}
 		t.Skip("chromium is not installed (apt-get install chromium); skipping the console page test")
 	}
+	return path
+}
+
+// browser starts headless Chromium with the given bearer token on every
+// request, or skips the test when Chromium is not installed.
+func browser(t *testing.T, token string) context.Context {
+	t.Helper()
+	path := chromium(t)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
@@ -48,6 +57,7 @@ func browser(t *testing.T, token string) context.Context {
 }
 
 func TestConsolePageApprovesInBrowser(t *testing.T) {
+	chromium(t)
 	rig := newConsoleRig(t)
 	cs := connect(t, rig.srv, "alice", "", nil)
 	done := start(context.Background(), cs, "a")
@@ -101,6 +111,7 @@ func TestConsolePageApprovesInBrowser(t *testing.T) {
 }
 
 func TestConsolePageRefusesAnonymousBrowser(t *testing.T) {
+	chromium(t)
 	rig := newConsoleRig(t)
 	ctx := browser(t, "not-a-token")
 	if err := chromedp.Do(ctx, chromedp.Navigate(rig.http.URL+"/")); err != nil {
@@ -114,6 +125,7 @@ func TestConsolePageRefusesAnonymousBrowser(t *testing.T) {
 
 // A signed-in user who is not an approver gets the refusal, not the page.
 func TestConsolePageRefusesNonApproverBrowser(t *testing.T) {
+	chromium(t)
 	rig := newConsoleRig(t)
 	ctx := browser(t, "tok-mallory")
 	if err := chromedp.Do(ctx, chromedp.Navigate(rig.http.URL+"/")); err != nil {
