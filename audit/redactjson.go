@@ -330,20 +330,8 @@ func (p *jsonPass) object() bool {
 			return false
 		}
 		p.path = p.path[:parent]
-		p.space()
-		if p.pos >= len(p.in) {
-			return false
-		}
-		switch p.in[p.pos] {
-		case ',':
-			p.pos++
-			p.out = append(p.out, ',')
-		case '}':
-			p.pos++
-			p.out = append(p.out, '}')
-			return true
-		default:
-			return false
+		if more, ok := p.next('}'); !more {
+			return ok
 		}
 	}
 }
@@ -367,22 +355,31 @@ func (p *jsonPass) array() bool {
 		if !p.value() {
 			return false
 		}
-		p.space()
-		if p.pos >= len(p.in) {
-			return false
-		}
-		switch p.in[p.pos] {
-		case ',':
-			p.pos++
-			p.out = append(p.out, ',')
-		case ']':
-			p.pos++
-			p.out = append(p.out, ']')
-			return true
-		default:
-			return false
+		if more, ok := p.next(']'); !more {
+			return ok
 		}
 	}
+}
+
+// next copies the separator after a member or element: a comma means
+// more follow (more), the closing byte ends the container (ok), anything
+// else is malformed.
+func (p *jsonPass) next(closing byte) (more, ok bool) {
+	p.space()
+	if p.pos >= len(p.in) {
+		return false, false
+	}
+	switch c := p.in[p.pos]; c {
+	case ',':
+		p.pos++
+		p.out = append(p.out, ',')
+		return true, true
+	case closing:
+		p.pos++
+		p.out = append(p.out, closing)
+		return false, true
+	}
+	return false, false
 }
 
 func contains(list []string, s string) bool {
