@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -142,32 +140,13 @@ func TestLongJSONRPCIDIsRefusedByTheHTTPTransport(t *testing.T) {
 	assert.NotContains(t, string(raw), clientToken)
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's log writer and the
-// test reading it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // The attack: undecodable bodies put the client's bytes (a password in the
 // tool name, a DB_PASSWORD line) into the "mcp request refused" log line,
 // and every 401 wrote its own line. Now the log names the decode error's
 // kind and position only, and unauthenticated refusals are logged once per
 // interval with a count.
 func TestRefusalLogCarriesNoClientBytesAndIsAggregated(t *testing.T) {
-	var logged syncBuffer
+	var logged servertest.SyncBuffer
 	base := servertest.StartHTTP(t, func(ctx context.Context, args []string, stderr io.Writer) error {
 		return run(ctx, args, strings.NewReader(""), io.Discard, io.MultiWriter(stderr, &logged))
 	}, "-tokens", "testdata/tokens.json", "-audit", filepath.Join(t.TempDir(), "audit.jsonl"))
@@ -234,7 +213,7 @@ func TestStdioRefusesLongIDsAndRecordsUndecodableCallsPlainly(t *testing.T) {
 		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":{"password":"hunter2hunter2"}}}`,
 		`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"get_incident","arguments":{"id":"INC-1001"}}}`,
 	}, "\n") + "\n"
-	var out, stderr syncBuffer
+	var out, stderr servertest.SyncBuffer
 	require.NoError(t, run(context.Background(), []string{"-audit", auditFile}, strings.NewReader(in), &out, &stderr))
 	assert.Contains(t, out.String(), "at most 128")
 	assert.NotContains(t, out.String(), clientToken, "the id is not echoed")
