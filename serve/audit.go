@@ -1,0 +1,144 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+)
+
+// auditFeature records every tool call (and every request the transport
+// refuses) in a keyed, hash-chained JSONL file and, when Config.Telemetry
+// gives providers, traces every MCP request, records the duration metric
+// and copies the audit records and the log's checkpoints as log records.
+// It is the outermost middleware, so it sees every outcome.
+//
+// The log's key comes from -audit-key FILE, else from $MCPKIT_AUDIT_KEY,
+// else from FILE.key next to the audit file, created (mode 0600) on first
+// run with a warning: so that a server runs on a fresh machine, at the
+// price of a key that sits beside the log it protects.
+func auditFeature(cfg Config) feature {
+	var path, keyFile, witnessFile string
+	var auditor *audit.Auditor
+	return feature{
+		name: "audit",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&path, "audit", cfg.AuditFile,
+				"append-only, keyed and hash-chained audit `FILE` (check it with auditverify -keys FILE.key -rotated FILE)")
+			fs.StringVar(&keyFile, "audit-key", "",
+				"audit keyring `FILE` (kid:secret lines, oldest first, mode 0600; default $"+audit.EnvKey+", else AUDIT.key, created if missing)")
+			fs.StringVar(&witnessFile, "audit-witness", "",
+				"also append the audit log's checkpoints to this `FILE`, kept where the audit file's writers cannot rewrite it")
+		},
+		check: func() error {
+			if strings.TrimSpace(path) == "" {
+				return errors.New("-audit: an audit file is required; every call is recorded before it runs")
+			}
+			return nil
+		},
+		setup: func(ctx context.Context, e *env) ([]mcpkit.Option, func(context.Context) error, error) {
+			log := e.logger
+			var stops []func(context.Context) error
+			cleanup := func(ctx context.Context) error {
+				var errs []error
+				for i := len(stops) - 1; i >= 0; i-- {
+					errs = append(errs, stops[i](ctx))
+				}
+				return errors.Join(errs...)
+			}
+			keys, err := auditKeys(path, keyFile, e.io.Getenv, log)
+			if err != nil {
+				return nil, nil, err
+			}
+			var tel *Telemetry
+			if cfg.Telemetry != nil {
+				if tel, err = cfg.Telemetry(ctx, cfg.Name, cfg.Version); err != nil {
+					return nil, nil, fmt.Errorf("telemetry: %w", err)
+				}
+				if tel != nil && tel.Shutdown != nil {
+					// Last: the sinks drain into the providers first.
+					stops = append(stops, tel.Shutdown)
+				}
+			}
+			fopts := []audit.FileOption{audit.WithKeyring(keys), audit.WithFileLogger(log), audit.WithServerInfo(cfg.Name, cfg.Version)}
+			if witnessFile != "" {
+				witness, err := audit.NewFileWitness(witnessFile)
+				if err != nil {
+					return nil, cleanup, err
+				}
+				stops = append(stops, func(context.Context) error { return witness.Close() })
+				fopts = append(fopts, audit.WithWitness(witness))
+			}
+			if tel != nil && tel.LoggerProvider != nil {
+				fopts = append(fopts, audit.WithWitness(audit.OTelWitness(tel.LoggerProvider)))
+			}
+			file, err := audit.Open(path, fopts...)
+			if err != nil {
+				return nil, cleanup, err
+			}
+			if rc := file.Recovered(); rc.Records > 0 || rc.TornBytes > 0 {
+				log.Info("audit: resuming chain", "file", path, "after_seq", rc.LastSeq, "torn_bytes", rc.TornBytes)
+			}
+			sinks := []audit.Sink{file}
+			opts := []audit.Option{audit.WithLogger(log)}
+			if tel != nil {
+				if tel.LoggerProvider != nil {
+					// Behind a queue: the file is the write-ahead record;
+					// the collector copy must not slow calls.
+					sinks = append(sinks, audit.NewAsync(audit.OTelLogSink(tel.LoggerProvider)))
+				}
+				if tel.TracerProvider != nil {
+					opts = append(opts, audit.WithTracerProvider(tel.TracerProvider))
+				}
+				if tel.MeterProvider != nil {
+					opts = append(opts, audit.WithMeterProvider(tel.MeterProvider))
+				}
+				log.Info("audit: exporting telemetry", "traces", tel.TracerProvider != nil, "metrics", tel.MeterProvider != nil, "logs", tel.LoggerProvider != nil)
+			}
+			sink := audit.Fanout(sinks...)
+			auditor = audit.New(sink, opts...)
+			// The last refusal summaries first, then the sinks.
+			stops = append(stops, func(ctx context.Context) error { return errors.Join(auditor.Close(ctx), audit.Close(ctx, sink)) })
+			e.auditor, e.telemetry = auditor, tel
+			return []mcpkit.Option{mcpkit.WithMiddleware(auditor.Middleware())}, cleanup, nil
+		},
+		// Every MCP method (initialize, tools/list, ...) gets its span and
+		// metric point, and sessions their duration.
+		started: func(srv *mcpkit.Server) func() {
+			if auditor != nil {
+				auditor.Instrument(srv.MCPServer())
+			}
+			return nil
+		},
+	}
+}
+
+// auditKeys loads the audit keyring: from keyFile, else from
+// $MCPKIT_AUDIT_KEY, else from (or into) AUDIT.key.
+func auditKeys(auditPath, keyFile string, getenv func(string) string, log *slog.Logger) (*audit.Keyring, error) {
+	if keyFile != "" {
+		return audit.ReadKeyFile(keyFile)
+	}
+	if v := getenv(audit.EnvKey); strings.TrimSpace(v) != "" {
+		k, err := audit.ParseKeyring(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w (from $%s)", err, audit.EnvKey)
+		}
+		return k, nil
+	}
+	dev := auditPath + ".key"
+	keys, created, err := audit.LoadOrCreateKeyFile(dev)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("audit: created a new audit key next to the audit file; whoever can read it can rewrite the log undetected: "+
+			"in production keep the key elsewhere (-audit-key FILE or $"+audit.EnvKey+")", "key_file", dev)
+	}
+	return keys, nil
+}

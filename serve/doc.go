@@ -1,0 +1,54 @@
+// Package serve runs a team's mcpkit server in production: a complete
+// server is its tools plus a main of a few lines.
+//
+//	func main() {
+//		serve.Main(serve.Config{
+//			Name:      "tickets",
+//			Version:   "0.1.0",
+//			Scopes:    []string{"tickets:read", "tickets:write"},
+//			Tools:     registerTools,  // func(*mcpkit.Server) error, calls mcpkit.AddTool
+//			Telemetry: otlp.FromEnv,   // optional: serve/otlp, OTLP when OTEL_* says so
+//		})
+//	}
+//
+// The command line it parses (see FlagSet) turns into four features:
+//
+//   - transport: stdio as the local user with -scopes (the default), or
+//     streamable HTTP at /mcp with -http ADDR, authenticated by static
+//     development tokens (-tokens FILE, loopback only unless
+//     -allow-static-tokens-on-network) or JWTs (-jwks URL -issuer
+//     -audience, -auth-server); -stateless, -origins. -no-auth serves HTTP
+//     without authentication as DevSubject and is refused on any address
+//     but loopback. Requests the transport refuses are audited.
+//   - audit: every call in the keyed, hash-chained JSONL file -audit
+//     (default <name>-audit.jsonl), key from -audit-key, $MCPKIT_AUDIT_KEY
+//     or FILE.key (created with a warning); -audit-witness FILE; as the
+//     outermost middleware. With Config.Telemetry, spans and metrics per
+//     MCP request and the audit records as logs.
+//   - flags: the flagd-format file -flags gates tools, reloaded live;
+//     connected clients get notifications/tools/list_changed.
+//   - approval: -approver elicit (the user, in their client; the default),
+//     console (a reviewer at -console ADDR) or deny; keys in
+//     $<PREFIX>_APPROVAL_KEYS, console reviewers on stdio in
+//     $<PREFIX>_APPROVER_TOKENS. The console admits only Config.Approvers.
+//
+// Main and Run serve until SIGINT/SIGTERM (or the context ends, or stdin
+// closes on stdio), then stop gracefully: in-flight HTTP requests get 10
+// seconds, and the audit file, telemetry and console are flushed and
+// closed. New and Server split that into set-up, Serve and Close, so that
+// a test can connect to the fully wired server in memory.
+//
+// Failure: a bad flag combination, a missing or malformed key, an
+// unreadable token file or a non-loopback -no-auth address is an error
+// from New (and Run, and exit status 1 from Main) before anything serves;
+// whatever was already opened is closed again. serve never panics on
+// configuration.
+//
+// serve depends on the OpenTelemetry API only. Exporters are linked only
+// by servers that want them: github.com/mcpkit-go/mcpkit/serve/otlp (its
+// own module) provides a TelemetryFunc for OTLP/HTTP.
+//
+// A server that mounts transport.NewHandler itself rather than using serve
+// audits the transport's refusals with AuditRefusals (AuditStdioRefusals
+// on stdio).
+package serve
