@@ -4,7 +4,10 @@
 //
 // Add one test to the server's module:
 //
-//	var update = flag.Bool("update", false, "rewrite golden files")
+//	var (
+//		update = flag.Bool("update", false, "rewrite golden files")
+//		accept = flag.String("accept", "", "with -update: breaking, security-review")
+//	)
 //
 //	func TestConformance(t *testing.T) {
 //		mcpkittest.Run(t, func(opts ...mcpkit.Option) (*mcpkit.Server, error) {
@@ -13,6 +16,7 @@
 //			SurfaceFile: "testdata/surface.json",
 //			PolicyFile:  "POLICY.md",
 //			Update:      *update,
+//			Accept:      *accept,
 //		})
 //	}
 //
@@ -26,6 +30,16 @@
 // the per-tool answer to "should the agent be able to call this tool?". A
 // change to a tool fails the build until the files are regenerated and the
 // diff reviewed.
+//
+// The surface check reports a change classified by package surfacediff,
+// one line per change, most severe first ("delete_incident: approval
+// loosened from always to never (security review)"). -update writes
+// additive changes; a breaking or security-review change is written only
+// when Options.Accept (or MCPKIT_ACCEPT) names its category, and an update
+// that lacks the acknowledgement fails and leaves every golden file as it
+// was. Accepted changes are recorded in a change log
+// (testdata/surface.changes.json by default), whose latest entry POLICY.md
+// shows as "Changes since the last reviewed version".
 //
 // The suite never runs a tool's handler: it observes calls from inside the
 // chain and stops them before they reach the handler, so it is safe against a

@@ -2,84 +2,24 @@ package mcpkittest
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/mcpkit-go/mcpkit/flags"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest/surfacediff"
 )
 
-// surfaceTool is one tool in the golden surface file.
-type surfaceTool struct {
-	Name         string          `json:"name"`
-	Title        string          `json:"title,omitempty"`
-	Description  string          `json:"description"`
-	Policy       surfacePolicy   `json:"policy"`
-	Annotations  json.RawMessage `json:"annotations"`
-	InputSchema  json.RawMessage `json:"input_schema"`
-	OutputSchema json.RawMessage `json:"output_schema,omitempty"`
-}
-
-type surfacePolicy struct {
-	Risk       string   `json:"risk"`
-	Scopes     []string `json:"scopes"`
-	Public     bool     `json:"public"`
-	Approval   string   `json:"approval"`
-	FlagKey    string   `json:"flag_key"`
-	Redact     []string `json:"redact"`
-	Idempotent bool     `json:"idempotent"`
-	OpenWorld  bool     `json:"open_world"`
-}
-
 // Surface renders the tool surface of srv as indented JSON, sorted by name:
-// what a reviewer diffs when a tool changes.
+// what a reviewer diffs when a tool changes (surfacediff reads it back).
 func Surface(srv *mcpkit.Server) ([]byte, error) {
-	tools := slices.Clone(srv.Tools())
-	slices.SortFunc(tools, func(a, b *mcpkit.ToolInfo) int { return strings.Compare(a.Name, b.Name) })
-	out := make([]surfaceTool, 0, len(tools))
-	for _, t := range tools {
-		ann, err := json.Marshal(t.Annotations)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, surfaceTool{
-			Name: t.Name, Title: t.Title, Description: t.Description,
-			Policy: surfacePolicy{
-				Risk: t.Policy.Risk.String(), Scopes: nonNil(t.Policy.Scopes), Public: t.Policy.Public,
-				Approval: t.Policy.Approval.String(), FlagKey: flags.FlagKey(t), Redact: nonNil(t.Redact),
-				Idempotent: t.Policy.Idempotent, OpenWorld: t.Policy.OpenWorld,
-			},
-			Annotations: ann, InputSchema: t.InputSchema, OutputSchema: t.OutputSchema,
-		})
-	}
-	b, err := json.MarshalIndent(out, "", "  ")
+	s, err := surfacediff.FromServer(srv)
 	if err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func checkSurfaceGolden(t testing.TB, e *env) {
-	if e.opts.SurfaceFile == "" {
-		t.Skip("Options.SurfaceFile is not set")
-	}
-	got, err := Surface(e.server(t))
-	if err != nil {
-		t.Fatalf("render surface: %v", err)
-	}
-	golden(t, e.opts.SurfaceFile, got, e.opts.Update)
+	return s.Marshal()
 }
 
 func checkPolicyGolden(t testing.TB, e *env) {
@@ -94,6 +34,15 @@ func checkPolicyGolden(t testing.TB, e *env) {
 		for _, n := range e.opts.PolicyNotes {
 			md = append(md, "- "+n+"\n"...)
 		}
+	}
+	changes, err := changesSection(e.opts)
+	if err != nil {
+		t.Fatalf("read the change log: %v", err)
+	}
+	md = append(md, changes...)
+	if why, refused := surfaceUpdateRefused(t, e); refused && e.opts.Update {
+		t.Errorf("%s not updated: %s", e.opts.PolicyFile, why)
+		return
 	}
 	golden(t, e.opts.PolicyFile, md, e.opts.Update)
 }

@@ -42,8 +42,22 @@ type Options struct {
 	// approve in the approval console.
 	PolicyNotes []string
 	// Update rewrites the golden files instead of comparing; wire it to a
-	// -update flag in your test.
+	// -update flag in your test. It writes additive surface changes only:
+	// see Accept.
 	Update bool
+	// Accept acknowledges, for an Update, the categories of surface
+	// change beyond additive: "breaking", "security-review" (or
+	// "security"), comma-separated. Empty means the MCPKIT_ACCEPT
+	// environment variable. Wire it to an -accept flag, so that the
+	// acknowledgement is visible in the command or the CI configuration.
+	// An update with an unacknowledged change fails and writes nothing;
+	// Accept without Update is an error.
+	Accept string
+	// ChangeLog is the JSON file where each accepted surface change is
+	// recorded (date, categories, changes); POLICY.md's "Changes since
+	// the last reviewed version" section is its latest entry. Default:
+	// SurfaceFile with .json replaced by .changes.json.
+	ChangeLog string
 	// MaxDescription bounds tool descriptions in bytes (default 1024).
 	MaxDescription int
 	// ValidArgs are arguments that pass validation, per tool name, for the

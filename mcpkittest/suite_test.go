@@ -302,7 +302,7 @@ func TestGoldenFilesCatchASurfaceChange(t *testing.T) {
 	r := runFake(t, changed, opts)
 	for _, name := range []string{"golden/tool surface matches the reviewed file", "golden/POLICY.md matches the policies"} {
 		assert.True(t, r.results[name].failed, name)
-		assert.Contains(t, strings.Join(r.results[name].messages, "\n"), "run the test with -update")
+		assert.Contains(t, strings.Join(r.results[name].messages, "\n"), "-update")
 	}
 }
 

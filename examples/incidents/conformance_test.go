@@ -9,7 +9,10 @@ import (
 	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/surface.json and POLICY.md")
+var (
+	update = flag.Bool("update", false, "rewrite testdata/surface.json and POLICY.md")
+	accept = flag.String("accept", "", "with -update, acknowledge surface changes beyond additive: breaking, security-review")
+)
 
 // TestConformance is the one test a team adds to its CI: the mcpkittest
 // suite against the server as production builds it.
@@ -29,5 +32,6 @@ func TestConformance(t *testing.T) {
 			"In-client approval (`-approver elicit`, the default) proves only that the caller's client confirmed the call; use the console for `delete_incident` in production.",
 		},
 		Update: *update,
+		Accept: *accept,
 	})
 }

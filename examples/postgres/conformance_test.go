@@ -11,7 +11,10 @@ import (
 	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/surface.json and POLICY.md")
+var (
+	update = flag.Bool("update", false, "rewrite testdata/surface.json and POLICY.md")
+	accept = flag.String("accept", "", "with -update, acknowledge surface changes beyond additive: breaking, security-review")
+)
 
 // TestConformance is the one test a team adds to its CI: the mcpkittest
 // suite against the server as production builds it. The suite never runs a
@@ -32,5 +35,6 @@ func TestConformance(t *testing.T) {
 		SurfaceFile: "testdata/surface.json",
 		PolicyFile:  "POLICY.md",
 		Update:      *update,
+		Accept:      *accept,
 	})
 }
