@@ -50,7 +50,7 @@ func (c *logCapture) Export(_ context.Context, recs []sdklog.Record) error {
 	for _, r := range recs {
 		c.buf.WriteString(r.Body().String())
 		r.WalkAttributes(func(kv attributeKV) bool {
-			c.buf.WriteString(string(kv.Key) + "=" + kv.Value.Emit() + "\n")
+			c.buf.WriteString(string(kv.Key) + "=" + kv.Value.String() + "\n")
 			return true
 		})
 	}

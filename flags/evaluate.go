@@ -48,6 +48,7 @@ func (f *flagDef) resolve(evalCtx openfeature.FlattenedContext, now time.Time) (
 	if f.custom {
 		rule = resolveCustom(rule, data)
 	}
+	//lint:ignore SA1019 being replaced where the file provider moves to its own package
 	out, err := jsonlogic.ApplyInterface(rule, data)
 	if err != nil {
 		return resolutionError(openfeature.NewParseErrorResolutionError(fmt.Sprintf("flag %s: targeting failed: %v", f.key, err)))
@@ -116,6 +117,7 @@ func resolveNode(node any, data map[string]any) (any, bool) {
 				list, _ := args.([]any)
 				vals := make([]any, len(list))
 				for i, a := range list {
+					//lint:ignore SA1019 being replaced where the file provider moves to its own package
 					v, err := jsonlogic.ApplyInterface(resolveCustom(a, data), data)
 					if err != nil {
 						return nil, true

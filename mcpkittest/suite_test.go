@@ -129,7 +129,7 @@ func goodServer(ran *int, v variant) Factory {
 		if err != nil {
 			return nil, err
 		}
-		h := func(ctx context.Context, in idIn) (thing, error) { *ran++; return thing{ID: in.ID}, nil }
+		h := func(ctx context.Context, in idIn) (thing, error) { *ran++; return thing(in), nil }
 		hc := func(ctx context.Context, in countIn) (thing, error) { *ran++; return thing{ID: in.ID}, nil }
 		mcpkit.MustAddTool(srv, mcpkit.Tool{Name: "get_thing", Title: "Get a thing", Description: "Get one thing by id.",
 			Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Scopes: []string{"things:read"}}}, h)

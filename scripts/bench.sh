@@ -7,7 +7,7 @@
 # ./...), COUNT the runs of each (default 6), OUT the raw output file.
 # The realistic-payload comparison the README's table comes from:
 #
-#   BENCH=Payload PKGS=./benchmarks/ scripts/bench.sh   # 1/6/64 KB results, in memory and HTTP at 1/8/64 clients
+#   BENCH=Payload PKGS=./tests/benchmarks/ scripts/bench.sh   # 1/6/64 KB results, in memory and HTTP at 1/8/64 clients
 #   BENCH=RedactResult PKGS=./audit/ scripts/bench.sh   # redaction alone, beside json.Valid on the same bytes
 #
 # Each mcpkit variant reports x-bare (time over the bare SDK's, same run)
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${COUNT:-6}"
 out="${OUT:-bench.out}"
-go test -run '^$' -bench "${BENCH:-.}" -benchmem -count "$count" -timeout 60m ${PKGS:-./...} | tee "$out"
+go test -run '^$' -bench "${BENCH:-.}" -benchmem -count "$count" -timeout 60m ${PKGS:-./... ./examples/... ./tests/...} | tee "$out"
 benchstat_bin="$(command -v benchstat || true)"
 if [ -z "$benchstat_bin" ] && [ -x "$(go env GOPATH)/bin/benchstat" ]; then
   benchstat_bin="$(go env GOPATH)/bin/benchstat"

@@ -5,5 +5,5 @@
 # and after teardown. MCPKIT_SOAK=full is what selects the full size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MCPKIT_SOAK=full go test -count=1 -timeout 20m -run '^TestSoak$' -v ./reliability/ 2>&1 |
+MCPKIT_SOAK=full go test -count=1 -timeout 20m -run '^TestSoak$' -v ./tests/reliability/ 2>&1 |
   grep -E 'soak_test.go|^(--- |ok|FAIL|PASS)' | sed -E 's/^ +soak_test\.go:[0-9]+: //'

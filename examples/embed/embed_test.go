@@ -230,7 +230,7 @@ func TestTelemetryReachesTheServicesProviders(t *testing.T) {
 		}
 		attrs := map[string]string{}
 		r.WalkAttributes(func(kv attribute.KeyValue) bool {
-			attrs[string(kv.Key)] = kv.Value.Emit()
+			attrs[string(kv.Key)] = kv.Value.String()
 			return true
 		})
 		if attrs["tool"] == "get_order" {

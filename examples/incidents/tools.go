@@ -24,8 +24,6 @@ const (
 // AllScopes is every scope the server's policies name.
 var AllScopes = []string{ScopeRead, ScopeWrite, ScopeAdmin}
 
-const idPattern = `^INC-[0-9]{4}$`
-
 // ListIn is the input of list_incidents.
 type ListIn struct {
 	Status      string `json:"status,omitempty" jsonschema:"description=Only incidents with this status,enum=open,enum=acknowledged,enum=resolved"`

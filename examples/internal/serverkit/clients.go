@@ -124,7 +124,7 @@ func (s ClientServer) Check(cfg Config) error {
 			errs = append(errs, fmt.Errorf("url %q: want http://127.0.0.1:PORT/mcp", s.URL))
 		}
 		if auth := s.Headers["Authorization"]; !envRef[s.File].MatchString(auth) {
-			errs = append(errs, fmt.Errorf("Authorization header %q: want the token from the environment (%s)", auth, envRef[s.File]))
+			errs = append(errs, fmt.Errorf("the Authorization header %q: want the token from the environment (%s)", auth, envRef[s.File]))
 		}
 		if s.Command != "" || len(s.Args) > 0 {
 			errs = append(errs, errors.New("an HTTP entry has no command"))

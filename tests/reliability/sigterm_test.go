@@ -31,13 +31,13 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "incidents")
-	build := exec.Command("go", "build", "-o", bin, "../examples/incidents")
+	build := exec.Command("go", "build", "-o", bin, "../../examples/incidents")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, string(out))
 	auditPath := filepath.Join(dir, "audit.jsonl")
 	// Stateless: no standalone SSE stream holds the shutdown open, so the
 	// graceful shutdown is about the calls alone.
-	cmd := exec.Command(bin, "-http", "127.0.0.1:0", "-tokens", "../examples/incidents/testdata/tokens.json",
+	cmd := exec.Command(bin, "-http", "127.0.0.1:0", "-tokens", "../../examples/incidents/testdata/tokens.json",
 		"-audit", auditPath, "-stateless")
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package audit_test
+package otlp_test
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package approval_test
+package browser_test
 
 import (
 	"context"
@@ -59,8 +59,7 @@ func browser(t *testing.T, token string) context.Context {
 func TestConsolePageApprovesInBrowser(t *testing.T) {
 	chromium(t)
 	rig := newConsoleRig(t)
-	cs := connect(t, rig.srv, "alice", "", nil)
-	done := start(context.Background(), cs, "a")
+	done := rig.start(t, "alice", "a")
 	<-rig.pending
 
 	// The caller sees their own call, but cannot approve it.
@@ -102,10 +101,10 @@ func TestConsolePageApprovesInBrowser(t *testing.T) {
 		t.Errorf("page: summary %q, you %q, status %q", summary, you, status)
 	}
 	r := <-done
-	if r.err != nil || r.res.IsError || rig.items.has("a") {
+	if r.err != nil || r.res.IsError || rig.has("a") {
 		t.Fatalf("call approved in the browser did not run: %v %s", r.err, text(r.res))
 	}
-	if a := rig.rec.last(t).approval; a.Approver != "bob" || a.Reason != "looks right" {
+	if a := rig.lastDecision(); a == nil || a.Approver != "bob" || a.Reason != "looks right" {
 		t.Errorf("record = %+v", a)
 	}
 }
