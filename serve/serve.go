@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -22,11 +23,14 @@ const cleanupTimeout = 10 * time.Second
 
 // Main runs the server described by cfg with the process's arguments and
 // streams until SIGINT or SIGTERM (or, on stdio, end of input). On error
-// it prints the error to stderr and exits 1.
+// it prints the error to stderr and exits 1; -help prints the flags.
 func Main(cfg Config) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := Run(ctx, cfg, os.Args[1:], IO{})
 	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return // -help printed the usage
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", cfg.Name, err)
 		os.Exit(1)
@@ -66,7 +70,7 @@ type Server struct {
 // tools with cfg.Tools. Any error (a bad flag combination, a missing key,
 // an address -no-auth may not use) is returned before anything serves,
 // after undoing what was already set up.
-func New(ctx context.Context, cfg Config, args []string, stdio IO) (_ *Server, err error) {
+func New(ctx context.Context, cfg Config, args []string, stdio IO) (*Server, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
@@ -93,15 +97,21 @@ func New(ctx context.Context, cfg Config, args []string, stdio IO) (_ *Server, e
 	}
 	logger := slog.New(slog.NewTextHandler(stdio.Stderr, nil))
 	s := &Server{env: &env{logger: logger, io: stdio}, logger: logger}
-	defer func() {
-		if err != nil {
-			_ = s.Close(context.WithoutCancel(ctx))
-		}
-	}()
+	if err := s.setUp(ctx, cfg, fts); err != nil {
+		_ = s.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return s, nil
+}
+
+// setUp runs Prepare, sets the features up, builds the server and
+// registers the tools; what it opened is in s.stops, also on error.
+func (s *Server) setUp(ctx context.Context, cfg Config, fts []feature) error {
+	logger := s.logger
 	if cfg.Prepare != nil {
 		closeFn, err := cfg.Prepare(ctx, logger)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if closeFn != nil {
 			s.stops = append(s.stops, func(context.Context) error { closeFn(); return nil })
@@ -117,16 +127,16 @@ func New(ctx context.Context, cfg Config, args []string, stdio IO) (_ *Server, e
 			s.stops = append(s.stops, cleanup)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.name, err)
+			return fmt.Errorf("%s: %w", f.name, err)
 		}
 		opts = append(opts, o...)
 	}
 	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: cfg.Name, Title: cfg.Title, Version: cfg.Version}, append(opts, cfg.Options...)...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := cfg.Tools(srv); err != nil {
-		return nil, fmt.Errorf("registering tools: %w", err)
+		return fmt.Errorf("registering tools: %w", err)
 	}
 	for _, f := range fts {
 		if f.started == nil {
@@ -137,7 +147,7 @@ func New(ctx context.Context, cfg Config, args []string, stdio IO) (_ *Server, e
 		}
 	}
 	s.srv = srv
-	return s, nil
+	return nil
 }
 
 // MCP is the mcpkit server with the tools and every feature's middleware:
