@@ -201,7 +201,7 @@ func (t *Tool) normalize() error {
 	}
 	if p.ApprovalKind == "" {
 		if derived == "" {
-			return fmt.Errorf("approval %q is not always, never or when ...", p.Approval)
+			return fmt.Errorf("approval %q is not \"always\", \"never\" or \"when <condition>\"", p.Approval)
 		}
 		p.ApprovalKind = derived
 	}
