@@ -8,6 +8,10 @@ type prefilter struct {
 	// pairs has a bit for every byte pair (in any case) that begins a
 	// keyword: 8 KiB, small enough to stay in the L1 cache.
 	pairs [1 << 16 / 64]uint64
+	// tri has a bit for the hash (triHash) of every three bytes (in any
+	// case) that begin a keyword, every third byte for a two-byte one: a
+	// finer filter than pairs where both fit, 8 KiB too.
+	tri [1 << 16 / 64]uint64
 	// slot maps a lowercase byte pair to 1 + an index into lists, or 0.
 	slot  [1 << 16]uint8
 	lists [][]keyword
@@ -15,7 +19,22 @@ type prefilter struct {
 	// upper or lower case letter, and bytes that stop a plain JSON string
 	// (quote, backslash, control, non-ASCII).
 	cls [256]uint8
+	// kind is cls's letter case of a base64 byte at kindShift, for
+	// tracking a base64 run in one word (see jsonPass.scanString).
+	kind [256]uint64
 }
+
+// kindShift places the letter cases seen in a base64 run above its
+// length; b64Found is the first value of a run long enough and with
+// letters of both cases.
+const (
+	kindShift = 40
+	b64Found  = uint64(clsMixed)<<kindShift | minBase64Run
+)
+
+// triHash maps the three bytes in the low 24 bits of t (the first in the
+// highest) to a bit of prefilter.tri.
+func triHash(t uint32) uint32 { return (t & 0xffffff) * 0x9e3779b1 >> 16 }
 
 const (
 	clsB64   = 1 << iota // in a base64 alphabet
@@ -68,6 +87,9 @@ func newPrefilter(keywords [][]string) (*prefilter, error) {
 		if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
 			p.cls[c] |= clsStop
 		}
+		if p.cls[c]&clsB64 != 0 {
+			p.kind[c] = uint64(p.cls[c]&clsMixed) << kindShift
+		}
 	}
 	for rule, kws := range keywords {
 		for _, kw := range kws {
@@ -77,6 +99,13 @@ func newPrefilter(keywords [][]string) (*prefilter, error) {
 				for _, y := range []byte{b, upperByte(b)} {
 					pr := uint16(x)<<8 | uint16(y)
 					p.pairs[pr/64] |= 1 << (pr % 64)
+					for z := range 256 {
+						if len(kw) > 2 && byte(z) != kw[2] && byte(z) != upperByte(kw[2]) {
+							continue
+						}
+						t := triHash(uint32(x)<<16 | uint32(y)<<8 | uint32(z))
+						p.tri[t/64] |= 1 << (t % 64)
+					}
 				}
 			}
 			pr := pairOf(a, b)

@@ -14,10 +14,16 @@ const maxJSONDepth = 10000
 // validates as it goes, copies what needs no change, and rewrites only
 // strings the prefilter flags (or that need re-encoding) and values under
 // secret keys or at redacted paths. No document tree is built.
+//
+// What needs no change is copied lazily: in[mark:pos] is input not yet
+// copied to out, copied in one piece when something is rewritten
+// (replace), when whitespace is dropped (space) and at the end, so that a
+// document with nothing to mask is copied with one append.
 type jsonPass struct {
 	r     *Redactor
 	in    []byte
 	pos   int
+	mark  int
 	out   []byte
 	paths []string
 	path  []byte
@@ -32,12 +38,34 @@ func (r *Redactor) appendJSON(dst, raw []byte, paths []string) ([]byte, bool) {
 		return p.out, false
 	}
 	p.space()
-	return p.out, p.pos == len(p.in)
+	if p.pos != len(p.in) {
+		return p.out, false
+	}
+	p.copyTo(len(p.in))
+	return p.out, true
 }
 
+// copyTo copies the input up to i, unchanged.
+func (p *jsonPass) copyTo(i int) {
+	p.out = append(p.out, p.in[p.mark:i]...)
+	p.mark = i
+}
+
+// replace copies the input up to from and skips it up to to: what
+// replaces in[from:to] is appended next.
+func (p *jsonPass) replace(from, to int) {
+	p.copyTo(from)
+	p.mark = to
+}
+
+// space skips whitespace, which the output leaves out: a record is one
+// line.
 func (p *jsonPass) space() {
-	for p.pos < len(p.in) && isJSONSpace(p.in[p.pos]) {
-		p.pos++
+	if p.pos < len(p.in) && isJSONSpace(p.in[p.pos]) {
+		i := p.pos
+		for p.pos++; p.pos < len(p.in) && isJSONSpace(p.in[p.pos]); p.pos++ {
+		}
+		p.replace(i, p.pos)
 	}
 }
 
@@ -75,7 +103,6 @@ func (p *jsonPass) literal(lit string) bool {
 	if len(p.in)-p.pos < len(lit) || string(p.in[p.pos:p.pos+len(lit)]) != lit {
 		return false
 	}
-	p.out = append(p.out, lit...)
 	p.pos += len(lit)
 	return true
 }
@@ -117,7 +144,6 @@ func (p *jsonPass) number() bool {
 			i++
 		}
 	}
-	p.out = append(p.out, in[p.pos:i]...)
 	p.pos = i
 	return true
 }
@@ -132,63 +158,107 @@ func (p *jsonPass) scanString(h *hits) (start, end int, plain, ok bool) {
 	pf := p.r.pre
 	in := p.in
 	i := p.pos + 1
-	start, plain = i, true
-	high, b64 := false, false
-	// run and kinds track the current base64 run without a branch per
-	// byte (mask is all ones inside the alphabet, zero outside): spaces
-	// and punctuation end runs at no predictable rhythm. Testing at every
-	// byte is the same as testing where a run ends, as a run only grows.
-	run, kinds := uint32(0), uint32(0)
-	for i < len(in) {
+	start = i
+	high := false
+	// st tracks the current base64 run without a branch per byte: its
+	// length in the low bits and the letter cases seen in it at
+	// kindShift; spaces and punctuation (not in the alphabet) clear it,
+	// at no predictable rhythm. It reaches b64Found once the run is long
+	// enough and has letters of both cases. Testing at every byte is the
+	// same as testing where a run ends, as a run only grows.
+	st, b64 := uint64(0), uint64(0)
+	// t holds the three bytes from i on: a keyword can begin at i only if
+	// their hash has its bit in pf.tri (two bytes are always there: a
+	// valid string ends with a quote).
+	var t uint32
+	if i+1 < len(in) {
+		t = uint32(in[i])<<8 | uint32(in[i+1])
+	}
+	for i+2 < len(in) {
 		c := in[i]
+		t = t<<8 | uint32(in[i+2])
 		k := pf.cls[c]
 		if k&clsStop != 0 {
 			switch {
 			case c == '"':
-				if high && plain && !utf8.Valid(in[start:i]) {
-					plain = false
+				if high && !utf8.Valid(in[start:i]) {
+					return p.closeString(start, i, false)
 				}
-				h.base64 = h.base64 || b64
-				p.pos = i + 1
-				return start, i, plain, true
+				h.base64 = h.base64 || int64(b64) < 0
+				return p.closeString(start, i, true)
 			case c == '\\':
-				// An escaped string is decoded and scanned again, so
-				// the prefilter's finding on it no longer matters.
-				plain = false
-				if i+1 >= len(in) {
-					return 0, 0, false, false
-				}
-				switch in[i+1] {
-				case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-					i += 2
-				case 'u':
-					if i+6 > len(in) || !isHexByte(in[i+2]) || !isHexByte(in[i+3]) || !isHexByte(in[i+4]) || !isHexByte(in[i+5]) {
-						return 0, 0, false, false
-					}
-					i += 6
-				default:
-					return 0, 0, false, false
-				}
-				continue
+				return p.scanEscaped(start, i)
 			case c < 0x20:
 				return 0, 0, false, false
-			default:
-				high = true
 			}
+			high = true
 		}
-		mask := -uint32(k & clsB64)
-		run = (run + 1) & mask
-		kinds = (kinds | uint32(k)) & mask
-		if run >= minBase64Run && kinds&clsMixed == clsMixed {
-			b64 = true
-		}
-		if i+1 < len(in) {
-			pr := uint16(c)<<8 | uint16(in[i+1])
-			if pf.pairs[pr/64]&(1<<(pr%64)) != 0 {
-				matchAt(pf, in, i, h)
-			}
+		st = (st + 1 | pf.kind[c]) & -uint64(k&clsB64)
+		b64 |= b64Found - 1 - st // negative once st reaches b64Found
+		if x := triHash(t); pf.tri[x/64]&(1<<(x%64)) != 0 {
+			matchAt(pf, in, i, h)
 		}
 		i++
+	}
+	// The last two bytes of the input: no keyword fits in what is left
+	// of a string there before its closing quote.
+	for ; i < len(in); i++ {
+		switch c := in[i]; {
+		case c == '"':
+			if high && !utf8.Valid(in[start:i]) {
+				return p.closeString(start, i, false)
+			}
+			h.base64 = h.base64 || int64(b64) < 0
+			return p.closeString(start, i, true)
+		case c == '\\':
+			return p.scanEscaped(start, i)
+		case c < 0x20:
+			return 0, 0, false, false
+		case c >= 0x80:
+			high = true
+		}
+		k := pf.cls[in[i]]
+		st = (st + 1 | pf.kind[in[i]]) & -uint64(k&clsB64)
+		b64 |= b64Found - 1 - st
+	}
+	return 0, 0, false, false
+}
+
+// closeString ends a string whose closing quote is at i.
+func (p *jsonPass) closeString(start, i int, plain bool) (int, int, bool, bool) {
+	p.pos = i + 1
+	return start, i, plain, true
+}
+
+// scanEscaped checks the rest of a string from its first backslash at i.
+// An escaped string is decoded and scanned again, so the prefilter has
+// nothing more to find in it.
+func (p *jsonPass) scanEscaped(start, i int) (int, int, bool, bool) {
+	in := p.in
+	for i < len(in) {
+		switch c := in[i]; {
+		case c == '"':
+			return p.closeString(start, i, false)
+		case c == '\\':
+			if i+1 >= len(in) {
+				return 0, 0, false, false
+			}
+			switch in[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(in) || !isHexByte(in[i+2]) || !isHexByte(in[i+3]) || !isHexByte(in[i+4]) || !isHexByte(in[i+5]) {
+					return 0, 0, false, false
+				}
+				i += 6
+			default:
+				return 0, 0, false, false
+			}
+		case c < 0x20:
+			return 0, 0, false, false
+		default:
+			i++
+		}
 	}
 	return 0, 0, false, false
 }
@@ -201,7 +271,6 @@ func isHexByte(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <
 func (p *jsonPass) appendString(start, end int, plain bool, h *hits) {
 	short := p.r.maxString <= 0 || end-start <= p.r.maxString
 	if plain && short && !p.r.mustRun(h) {
-		p.out = append(p.out, p.in[start-1:end+1]...)
 		return
 	}
 	var red string
@@ -212,9 +281,9 @@ func (p *jsonPass) appendString(start, end int, plain bool, h *hits) {
 		red, changed = p.r.redact(p.decode(start, end, plain))
 	}
 	if plain && !changed {
-		p.out = append(p.out, p.in[start-1:end+1]...)
 		return
 	}
+	p.replace(start-1, end+1)
 	p.out = appendJSONString(p.out, red)
 }
 
@@ -252,11 +321,9 @@ func (p *jsonPass) object() bool {
 	}
 	defer func() { p.depth-- }()
 	p.pos++ // '{'
-	p.out = append(p.out, '{')
 	p.space()
 	if p.pos < len(p.in) && p.in[p.pos] == '}' {
 		p.pos++
-		p.out = append(p.out, '}')
 		return true
 	}
 	var renamed []string // keys rewritten in this object, kept distinct
@@ -290,19 +357,16 @@ func (p *jsonPass) object() bool {
 					name = base + "#" + itoa(i)
 				}
 				renamed = append(renamed, name)
+				p.replace(start-1, end+1)
 				p.out = appendJSONString(p.out, name)
 			}
 			rawKey = nil
-		}
-		if !changed {
-			p.out = append(p.out, p.in[start-1:end+1]...)
 		}
 		p.space()
 		if p.pos >= len(p.in) || p.in[p.pos] != ':' {
 			return false
 		}
 		p.pos++
-		p.out = append(p.out, ':')
 		var masked bool
 		if rawKey != nil {
 			masked = secretKeyOf(p.r, rawKey)
@@ -321,11 +385,14 @@ func (p *jsonPass) object() bool {
 			masked = masked || contains(p.paths, string(p.path))
 		}
 		if masked {
+			p.space()
+			p.copyTo(p.pos)
 			mark := len(p.out)
 			if !p.value() {
 				return false
 			}
 			p.out = append(p.out[:mark], `"`+Redacted+`"`...)
+			p.mark = p.pos
 		} else if !p.value() {
 			return false
 		}
@@ -342,11 +409,9 @@ func (p *jsonPass) array() bool {
 	}
 	defer func() { p.depth-- }()
 	p.pos++ // '['
-	p.out = append(p.out, '[')
 	p.space()
 	if p.pos < len(p.in) && p.in[p.pos] == ']' {
 		p.pos++
-		p.out = append(p.out, ']')
 		return true
 	}
 	// An array's elements share its path: "items.token" masks the token
@@ -372,11 +437,9 @@ func (p *jsonPass) next(closing byte) (more, ok bool) {
 	switch c := p.in[p.pos]; c {
 	case ',':
 		p.pos++
-		p.out = append(p.out, ',')
 		return true, true
 	case closing:
 		p.pos++
-		p.out = append(p.out, closing)
 		return false, true
 	}
 	return false, false

@@ -12,11 +12,18 @@
 #
 # Each mcpkit variant reports x-bare (time over the bare SDK's, same run)
 # and x-bare-calls/s (throughput over the bare SDK's).
+#
+# The COUNT runs are interleaved: each is one `go test -count 1` over every
+# selected benchmark, so the bare SDK and mcpkit alternate and a burst of
+# load on a shared machine falls on both, not on six runs of one of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${COUNT:-6}"
 out="${OUT:-bench.out}"
-go test -run '^$' -bench "${BENCH:-.}" -benchmem -count "$count" -timeout 60m ${PKGS:-./... ./examples/... ./tests/...} | tee "$out"
+: >"$out"
+for _ in $(seq "$count"); do
+  go test -run '^$' -bench "${BENCH:-.}" -benchmem -count 1 -timeout 60m ${PKGS:-./... ./examples/... ./tests/...} | tee -a "$out"
+done
 benchstat_bin="$(command -v benchstat || true)"
 if [ -z "$benchstat_bin" ] && [ -x "$(go env GOPATH)/bin/benchstat" ]; then
   benchstat_bin="$(go env GOPATH)/bin/benchstat"
