@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/mcpkit-go/mcpkit/internal/wire"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -36,7 +37,7 @@ func (a *Auditor) receive(next mcp.MethodHandler) mcp.MethodHandler {
 				in.protocol = pv.ProtocolVersion()
 			}
 			in.meta = metaOf(req)
-			in.requestID, _ = in.meta[mcpkit.MetaRequestID].(string)
+			in.requestID, _ = in.meta[wire.MetaRequestID].(string)
 			in.net, _ = mcpkit.NetworkFor(ctx, req)
 		}
 		ctx, op := a.tel.open(ctx, in)

@@ -25,7 +25,7 @@ type Record struct {
 	SessionID       string     `json:"session_id,omitempty"`
 	ProtocolVersion string     `json:"protocol_version,omitempty"`
 	// RequestID is the JSON-RPC request id, supplied by mcpkit's stdio and
-	// HTTP transports (see mcpkit.MetaRequestID).
+	// HTTP transports (mcpkit.Call.RequestID).
 	RequestID string `json:"request_id,omitempty"`
 	Tool      string `json:"tool"`
 	// Source is where a refused request came from (an IP address, an IPv6

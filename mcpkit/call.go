@@ -74,8 +74,8 @@ type Call struct {
 	// ProtocolVersion is the protocol version of this request.
 	ProtocolVersion string
 	// RequestID is the JSON-RPC id of the tools/call when the transport
-	// supplies it (mcpkit's stdio and HTTP transports do, see
-	// MetaRequestID); empty otherwise.
+	// supplies it (mcpkit's stdio and HTTP transports do); empty
+	// otherwise.
 	RequestID string
 	// Server names the server answering.
 	Server *mcp.Implementation

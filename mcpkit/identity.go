@@ -3,6 +3,10 @@ package mcpkit
 import (
 	"context"
 	"slices"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpkit-go/mcpkit/internal/wire"
 )
 
 // Identity is who is calling, as established by the transport: token claims
@@ -70,4 +74,70 @@ func IdentityFromContext(ctx context.Context) (Identity, bool) {
 		return Identity{}, false
 	}
 	return *p, true
+}
+
+// safeIdentityFor is identityFor with a panicking resolver turned into an
+// error.
+func (s *Server) safeIdentityFor(ctx context.Context, req mcp.Request) (id Identity, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			id, err = Identity{}, &PanicError{Value: v}
+		}
+	}()
+	return s.identityFor(ctx, req)
+}
+
+// identityFor establishes the caller of req: the configured resolver if
+// any; else an identity a transport put on the context or the token; else
+// the server's default identity. Client name and version come from the
+// request when the transport did not set them.
+func (s *Server) identityFor(ctx context.Context, req mcp.Request) (Identity, error) {
+	var id Identity
+	switch {
+	case s.resolver != nil:
+		var err error
+		if id, err = s.resolver(ctx, req); err != nil {
+			return Identity{}, err
+		}
+	default:
+		if got, ok := IdentityFromContext(ctx); ok {
+			id = got
+		} else if got, ok := identityFromToken(req); ok {
+			id = got
+		} else {
+			id = s.identity
+		}
+	}
+	if id.ClientName == "" {
+		if ci := clientInfo(req); ci != nil {
+			id.ClientName, id.ClientVersion = ci.Name, ci.Version
+		}
+	}
+	return id, nil
+}
+
+// identityFromToken reads the identity the HTTP transport stored on the
+// request's token.
+func identityFromToken(req mcp.Request) (Identity, bool) {
+	extra := req.GetExtra()
+	if extra == nil || extra.TokenInfo == nil {
+		return Identity{}, false
+	}
+	ti := extra.TokenInfo
+	if id, ok := ti.Extra[wire.TokenIdentityKey].(Identity); ok {
+		return id, true
+	}
+	// A verifier other than mcpkit's transport: a minimal identity from
+	// the token's user id and scopes.
+	return Identity{Subject: ti.UserID, Scopes: ti.Scopes, AuthMethod: "bearer", Transport: "http"}, true
+}
+
+func clientInfo(req mcp.Request) *mcp.Implementation {
+	switch r := req.(type) {
+	case *mcp.CallToolRequest:
+		return r.ClientInfo()
+	case *mcp.ListToolsRequest:
+		return r.ClientInfo()
+	}
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpkit-go/mcpkit/internal/wire"
 )
 
 // Network is what a transport knows of the connection a request came over,
@@ -25,10 +27,6 @@ type Network struct {
 	ClientPort    int
 }
 
-// TokenInfoNetworkKey is the auth.TokenInfo.Extra key under which the HTTP
-// transport stores each request's Network.
-const TokenInfoNetworkKey = "mcpkit.network"
-
 type networkKey struct{}
 
 // ContextWithNetwork returns a context carrying n.
@@ -43,7 +41,7 @@ func ContextWithNetwork(ctx context.Context, n Network) context.Context {
 func NetworkFor(ctx context.Context, req mcp.Request) (Network, bool) {
 	if req != nil {
 		if extra := req.GetExtra(); extra != nil && extra.TokenInfo != nil {
-			if n, ok := extra.TokenInfo.Extra[TokenInfoNetworkKey].(Network); ok {
+			if n, ok := extra.TokenInfo.Extra[wire.TokenNetworkKey].(Network); ok {
 				return n, true
 			}
 		}

@@ -52,9 +52,6 @@ type ToolInfo struct {
 	// Redact is every field path to mask in audit records: the policy's
 	// list plus fields tagged `mcpkit:"redact"` in the In and Out types.
 	Redact []string
-	// InputType and OutputType are the Go types of In and Out.
-	InputType  reflect.Type
-	OutputType reflect.Type
 	// MaxResultBytes is the bound on the tool's serialized result: the
 	// tool's own or the server's.
 	MaxResultBytes int
@@ -208,8 +205,6 @@ func (s *Server) newToolInfo(t Tool, in, out reflect.Type) (*ToolInfo, error) {
 		Annotations:    p.Annotations(t.Title),
 		Redact:         slices.Compact(redact),
 		MaxResultBytes: maxResult,
-		InputType:      in,
-		OutputType:     out,
 		input:          inSchema,
 	}, nil
 }

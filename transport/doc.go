@@ -13,9 +13,9 @@
 // bytes the client sent. The transport decodes it exactly as go-sdk does
 // (case-sensitive field names, the same nesting bound and batch rule), so
 // its checks act on the tool the SDK will call; every tools/call's params
-// reach the server re-encoded, with the client's own _meta keys in
-// mcpkit.MetaNamespace dropped and the JSON-RPC id stamped
-// (mcpkit.MetaRequestID).
+// reach the server re-encoded, with the client's own _meta keys under
+// "io.mcpkit/" dropped and the JSON-RPC id stamped under
+// "io.mcpkit/request-id" (mcpkit.Call.RequestID).
 //
 // The transport establishes who the caller is; the mcpkit chain (audit,
 // gates, validation, approval, handler) sees that identity on every Call.

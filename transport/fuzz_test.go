@@ -200,8 +200,8 @@ func fuzzTokens(t testing.TB, fk *fuzzKeys) (good map[string]string, badClaims [
 // valid claims: a mutation that changes the signed bytes is a forgery.
 func FuzzJWT(f *testing.F) {
 	fk := newFuzzKeys(f)
-	a, err := transport.NewJWTAuthenticator(transport.JWTConfig{Keys: transport.StaticKeys(fk.set), Issuer: testIssuer,
-		Audience: testAudience, Now: func() time.Time { return fuzzNow }})
+	a, err := transport.NewJWTAuthenticatorAt(transport.JWTConfig{Keys: transport.StaticKeys(fk.set), Issuer: testIssuer,
+		Audience: testAudience}, func() time.Time { return fuzzNow })
 	if err != nil {
 		f.Fatal(err)
 	}

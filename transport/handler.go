@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"go.opentelemetry.io/otel"
 
+	"github.com/mcpkit-go/mcpkit/internal/wire"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -204,7 +205,7 @@ func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 			// session id gets 403 from the SDK.
 			UserID: identityKey(*caller),
 			Scopes: caller.Scopes,
-			Extra:  map[string]any{mcpkit.TokenInfoIdentityKey: *caller, mcpkit.TokenInfoNetworkKey: networkOf(r)},
+			Extra:  map[string]any{wire.TokenIdentityKey: *caller, wire.TokenNetworkKey: networkOf(r)},
 		}
 		r = r.WithContext(context.WithValue(r.Context(), tokenInfoKey{}, ti))
 	}

@@ -85,8 +85,8 @@ func WithJWKSMinRefresh(d time.Duration) JWKSOption {
 // WithJWKSLogger sets where fetch failures are logged.
 func WithJWKSLogger(l *slog.Logger) JWKSOption { return func(r *RemoteJWKS) { r.logger = l } }
 
-// WithJWKSClock replaces time.Now, for tests.
-func WithJWKSClock(now func() time.Time) JWKSOption { return func(r *RemoteJWKS) { r.now = now } }
+// withJWKSClock replaces time.Now (tests: export_test.go).
+func withJWKSClock(now func() time.Time) JWKSOption { return func(r *RemoteJWKS) { r.now = now } }
 
 // NewRemoteJWKS returns a key source for the JWKS at url. It does not
 // fetch until the first token arrives; call Refresh to fetch at start-up.

@@ -42,8 +42,6 @@ type JWTConfig struct {
 	// "email", "groups"). Scopes come from "scope" (space separated) or
 	// "scp" (array or string).
 	SubjectClaim, EmailClaim, GroupsClaim string
-	// Now replaces time.Now, for tests.
-	Now func() time.Time
 }
 
 // JWTAuthenticator verifies signed JWT access tokens.
@@ -62,6 +60,12 @@ const maxSkew = 5 * time.Minute
 
 // NewJWTAuthenticator checks cfg and returns a verifier.
 func NewJWTAuthenticator(cfg JWTConfig) (*JWTAuthenticator, error) {
+	return newJWTAuthenticator(cfg, time.Now)
+}
+
+// newJWTAuthenticator is NewJWTAuthenticator with the clock tokens are
+// checked against (tests: export_test.go).
+func newJWTAuthenticator(cfg JWTConfig, now func() time.Time) (*JWTAuthenticator, error) {
 	switch {
 	case cfg.Keys == nil:
 		return nil, errors.New("jwt: Keys is required (NewRemoteJWKS or StaticKeys)")
@@ -87,9 +91,6 @@ func NewJWTAuthenticator(cfg JWTConfig) (*JWTAuthenticator, error) {
 	if cfg.GroupsClaim == "" {
 		cfg.GroupsClaim = "groups"
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	critical, err := checkCriticalConfig(cfg.CriticalHeaders)
 	if err != nil {
 		return nil, err
@@ -113,7 +114,7 @@ func NewJWTAuthenticator(cfg JWTConfig) (*JWTAuthenticator, error) {
 		jwt.WithIssuer(cfg.Issuer),
 		jwt.WithAudience(cfg.Audience),
 		jwt.WithAcceptableSkew(cfg.Skew),
-		jwt.WithClock(jwt.ClockFunc(cfg.Now)),
+		jwt.WithClock(jwt.ClockFunc(now)),
 		jwt.WithRequiredClaim("exp"),
 	}
 	return a, nil

@@ -117,7 +117,7 @@ func TestJWKSDownKeepsCachedKeysAndNeverBypasses(t *testing.T) {
 	now := time.Now()
 	clock := func() time.Time { return now }
 	keys := transport.NewRemoteJWKS(jwks.URL, transport.WithJWKSClock(clock), transport.WithJWKSMinRefresh(time.Minute), transport.WithJWKSTTL(time.Hour))
-	a, err := transport.NewJWTAuthenticator(transport.JWTConfig{Keys: keys, Issuer: testIssuer, Audience: testAudience, Now: clock})
+	a, err := transport.NewJWTAuthenticatorAt(transport.JWTConfig{Keys: keys, Issuer: testIssuer, Audience: testAudience}, clock)
 	require.NoError(t, err)
 	ctx := context.Background()
 	fresh := func() map[string]any {

@@ -14,7 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/internal/wire"
 )
 
 // sdkWitness serves bodies with the bare go-sdk streamable handler
@@ -35,7 +35,7 @@ func newSDKWitness() *sdkWitness {
 			p := req.GetParams().(*mcp.CallToolParamsRaw)
 			var ns []string
 			for k, v := range p.Meta {
-				if strings.HasPrefix(k, mcpkit.MetaNamespace) {
+				if strings.HasPrefix(k, wire.MetaNamespace) {
 					ns = append(ns, fmt.Sprintf("%s=%v", k, v))
 				}
 			}
@@ -171,7 +171,7 @@ func FuzzPreCheckAgreesWithSDK(f *testing.F) {
 				if w.Name != raw[id][i].Name {
 					t.Fatalf("call %s: the forwarded body calls %q, the client's %q", id, w.Name, raw[id][i].Name)
 				}
-				want := []string{mcpkit.MetaRequestID + "=" + strings.SplitN(id, ":", 2)[1]}
+				want := []string{wire.MetaRequestID + "=" + strings.SplitN(id, ":", 2)[1]}
 				if !slices.Equal(w.NS, want) {
 					t.Fatalf("call %s: the server sees %v in mcpkit's _meta namespace, want %v", id, w.NS, want)
 				}
@@ -186,7 +186,7 @@ func TestSDKWitnessSeesDispatchedCalls(t *testing.T) {
 	sdk := newSDKWitness()
 	got := sdk.serve(t, []byte(`{"jsonrpc":"2.0","id":3,"method":"tools\/call","params":{"Name":"get_echo","name":"delete_note","_meta":{"io.mcpkit/request-id":"forged"}}}`))
 	if len(got) != 1 || len(got["int64:3"]) != 1 || got["int64:3"][0].Name != "delete_note" ||
-		!slices.Equal(got["int64:3"][0].NS, []string{mcpkit.MetaRequestID + "=forged"}) {
+		!slices.Equal(got["int64:3"][0].NS, []string{wire.MetaRequestID + "=forged"}) {
 		t.Fatalf("witness saw %v", got)
 	}
 	got = sdk.serve(t, []byte(`[{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"x"}},{"jsonrpc":"2.0","id":1,"method":"ping"}]`))

@@ -9,25 +9,25 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/internal/wire"
 )
 
 // forwardParams returns the tools/call params the server is handed: what
 // the SDK decoded from the client's params (p), with every _meta key in
 // mcpkit's namespace the client sent removed and the JSON-RPC id stamped
-// under mcpkit.MetaRequestID (go-sdk keeps the id private; the audit record
+// under its request-id key (go-sdk keeps the id private; the audit record
 // and the trace need it). Being re-encoded from p, the result has one value
 // per field, so duplicate keys in the client's JSON cannot make the server
 // read anything other than what the checks read.
 func forwardParams(raw json.RawMessage, p *mcp.CallToolParamsRaw, id jsonrpc.ID) (json.RawMessage, error) {
 	meta := make(map[string]any, len(p.Meta)+1)
 	for k, v := range p.Meta {
-		if !strings.HasPrefix(k, mcpkit.MetaNamespace) {
+		if !strings.HasPrefix(k, wire.MetaNamespace) {
 			meta[k] = v
 		}
 	}
 	if id.IsValid() {
-		meta[mcpkit.MetaRequestID] = fmt.Sprint(id.Raw())
+		meta[wire.MetaRequestID] = fmt.Sprint(id.Raw())
 	}
 	out := struct {
 		Meta           map[string]any  `json:"_meta"`

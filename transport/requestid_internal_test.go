@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/internal/wire"
 )
 
 // A batch is rewritten message by message: the tools/call gets the request
@@ -28,7 +28,7 @@ func TestForwardBodyStampsAndStrips(t *testing.T) {
 	require.Len(t, batch, 2)
 	assert.Equal(t, map[string]any{"jsonrpc": "2.0", "id": float64(1), "method": "ping"}, batch[0])
 	params := batch[1]["params"].(map[string]any)
-	assert.Equal(t, map[string]any{mcpkit.MetaRequestID: "41", "progressToken": "p"}, params["_meta"])
+	assert.Equal(t, map[string]any{wire.MetaRequestID: "41", "progressToken": "p"}, params["_meta"])
 	assert.Equal(t, map[string]any{"a": "<b>"}, params["arguments"])
 	assert.NotContains(t, string(out), `\u003c`, "no HTML escaping: the rewrite must not grow the body")
 

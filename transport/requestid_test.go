@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mcpkit-go/mcpkit/internal/wire"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 	"github.com/mcpkit-go/mcpkit/transport"
 )
@@ -44,7 +45,7 @@ func TestHTTPSuppliesTheRequestID(t *testing.T) {
 			ts, _ := serveHTTP(t, append(mode.opts, transport.WithAuthenticator(staticTokens(t)))...)
 			cs := connectHTTP(t, ts.URL, aliceToken)
 			res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{
-				Meta: mcp.Meta{mcpkit.MetaRequestID: "forged"}, Name: "get_echo", Arguments: map[string]any{"text": "hi"}})
+				Meta: mcp.Meta{wire.MetaRequestID: "forged"}, Name: "get_echo", Arguments: map[string]any{"text": "hi"}})
 			require.NoError(t, err)
 			got := echoResult(t, res)
 			assert.NotEmpty(t, got["request_id"])
