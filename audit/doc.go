@@ -9,10 +9,14 @@
 // denials, refusals, panics and calls to unknown tools.
 //
 //	keys, err := audit.KeyringFromEnv(audit.EnvKey)     // or audit.ReadKeyFile
-//	if err != nil { ... }
+//	if err != nil {
+//		return err
+//	}
 //	file, err := audit.Open("audit.jsonl", audit.WithKeyring(keys),
 //		audit.WithWitness(audit.OTelWitness(nil)))      // keyed, chained JSON lines
-//	if err != nil { ... }
+//	if err != nil {
+//		return err
+//	}
 //	defer file.Close(context.Background())
 //	sink := audit.Fanout(file, audit.NewAsync(audit.OTelLogSink(nil)))
 //	srv, err := mcpkit.NewServer(impl,

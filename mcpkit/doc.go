@@ -17,7 +17,11 @@
 //		Description: "Get one incident by id.",
 //		Policy:      mcpkit.Policy{Risk: mcpkit.ReadOnly, Scopes: []string{"incidents:read"}},
 //	}, func(ctx context.Context, in GetIn) (Incident, error) {
-//		return store.Get(in.ID)
+//		inc, ok := store.Get(in.ID)
+//		if !ok {
+//			return Incident{}, mcpkit.PublicError("incident %s not found", in.ID)
+//		}
+//		return inc, nil
 //	})
 //	srv.MCPServer().Run(ctx, &mcp.StdioTransport{}) // or the transport package
 //

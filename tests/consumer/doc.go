@@ -1,0 +1,19 @@
+// Package consumer tests mcpkit the way a team that depends on it sees it:
+// from a fresh module outside this repository, with a replace directive
+// pointing at this checkout and the workspace off.
+//
+//   - TestConsumerServer writes the README's second server (every
+//     ```go block marked <!-- consumer: FILE -->) verbatim into a new
+//     module, builds it, runs it over stdio and over HTTP on 127.0.0.1,
+//     lists its tools and calls one. The README cannot drift from what
+//     compiles and serves.
+//   - TestConsumerModuleGraph imports every library package into a new
+//     module and checks that its module graph holds no database driver,
+//     browser driver, OTLP exporter or gRPC.
+//   - TestSnippets compiles every ```go block of README.md and every Go
+//     code block of the library's package docs (see snippet.go for the
+//     rule a fragment follows).
+//
+// Each builds in a temporary directory with the go command and the shared
+// module and build caches; all of them skip under -short.
+package consumer
