@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 func benchServer(b *testing.B, opts ...mcpkit.Option) *mcp.ClientSession {
@@ -17,11 +18,11 @@ func benchServer(b *testing.B, opts ...mcpkit.Option) *mcp.ClientSession {
 		Name: "delete_item", Description: "Delete an item.",
 		Policy: mcpkit.Policy{Risk: mcpkit.Destructive, Public: true},
 	}, func(_ context.Context, in DeleteIn) (DeleteOut, error) { return DeleteOut{Deleted: in.ID}, nil })
-	return connect(b, srv, "alice", "", &mcp.ClientOptions{
+	return mcpkittest.NewHarness(b, srv, mcpkittest.WithClientInfo("alice", "1"), mcpkittest.WithClientOptions(&mcp.ClientOptions{
 		ElicitationHandler: func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
 			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": true}}, nil
 		},
-	})
+	})).Session
 }
 
 // BenchmarkApproval compares a destructive call without the gate, with the

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // approverScope is the scope the tests' console requires of reviewers.
@@ -129,7 +130,7 @@ func (rig *consoleRig) do(t *testing.T, method, path, token, contentType, body s
 
 func TestConsoleApprovedByAnotherReviewer(t *testing.T) {
 	rig := newConsoleRig(t)
-	cs := connect(t, rig.srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	done := start(context.Background(), cs, "a")
 	p := <-rig.pending
 	if p.Principal.Subject != "alice" || p.Tool != "delete_item" || p.ConsoleURL != "https://approvals.example.com" {
@@ -145,7 +146,7 @@ func TestConsoleApprovedByAnotherReviewer(t *testing.T) {
 	}
 	r := <-done
 	if r.err != nil || r.res.IsError || rig.items.has("a") {
-		t.Fatalf("approved call did not run: %v %s", r.err, text(r.res))
+		t.Fatalf("approved call did not run: %v %s", r.err, mcpkittest.Text(r.res))
 	}
 	rec := rig.rec.last(t)
 	if rec.approval.Decision != "approved" || rec.approval.Approver != "bob" || rec.approval.Reason != "change ticket CHG-7" {
@@ -158,15 +159,15 @@ func TestConsoleApprovedByAnotherReviewer(t *testing.T) {
 
 func TestConsoleDeniedWithReason(t *testing.T) {
 	rig := newConsoleRig(t)
-	cs := connect(t, rig.srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	done := start(context.Background(), cs, "a")
 	p := <-rig.pending
 	if code, _ := rig.do(t, "POST", "/api/pending/"+p.ID+"/deny", "tok-alice", "application/json", `{"reason":"wrong item"}`); code != 200 {
 		t.Fatalf("deny = %d", code)
 	}
 	r := <-done
-	if r.err != nil || !r.res.IsError || text(r.res) != "delete_item was not run: approval was denied by alice: wrong item." {
-		t.Fatalf("result = %v %q", r.err, text(r.res))
+	if r.err != nil || !r.res.IsError || mcpkittest.Text(r.res) != "delete_item was not run: approval was denied by alice: wrong item." {
+		t.Fatalf("result = %v %q", r.err, mcpkittest.Text(r.res))
 	}
 	if !rig.items.has("a") || rig.items.runs() != 0 || rig.rec.last(t).outcome != mcpkit.OutcomeDeniedApproval {
 		t.Fatal("the handler ran, or the denial was not recorded")
@@ -175,7 +176,7 @@ func TestConsoleDeniedWithReason(t *testing.T) {
 
 func TestConsoleRefusesBadRequests(t *testing.T) {
 	rig := newConsoleRig(t)
-	cs := connect(t, rig.srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	ctx, cancel := context.WithCancel(context.Background())
 	done := start(ctx, cs, "a")
 	p := <-rig.pending
@@ -225,13 +226,13 @@ func TestConsoleRefusesBadRequests(t *testing.T) {
 
 func TestConsoleClientDisconnectWhileWaiting(t *testing.T) {
 	rig := newConsoleRig(t)
-	cs := connect(t, rig.srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	ctx, cancel := context.WithCancel(context.Background())
 	done := start(ctx, cs, "a")
 	p := <-rig.pending
 	cancel() // the client sends notifications/cancelled
 	if r := <-done; r.err == nil {
-		t.Fatalf("cancelled call returned a result: %s", text(r.res))
+		t.Fatalf("cancelled call returned a result: %s", mcpkittest.Text(r.res))
 	}
 	rec := <-rig.rec.ch
 	if rec.outcome != mcpkit.OutcomeDeniedApproval || rec.approval.Decision != "denied" || !strings.Contains(rec.approval.Reason, "cancelled") {
@@ -291,12 +292,12 @@ func TestConsoleTimeoutWithProgress(t *testing.T) {
 		srv, it, rec := newServer(t, c, approval.WithTimeout(2*time.Minute), approval.WithProgressInterval(30*time.Second))
 		var progress atomic.Int32
 		var lastMsg atomic.Value
-		cs := connect(t, srv, "alice", "", &mcp.ClientOptions{
+		cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1"), mcpkittest.WithClientOptions(&mcp.ClientOptions{
 			ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
 				progress.Add(1)
 				lastMsg.Store(req.Params.Message)
 			},
-		})
+		})).Session
 		began := time.Now()
 		p := &mcp.CallToolParams{Name: "delete_item", Arguments: map[string]any{"id": "a"}}
 		p.SetProgressToken("tok-1")
@@ -308,8 +309,8 @@ func TestConsoleTimeoutWithProgress(t *testing.T) {
 			t.Errorf("waited %v, want the 2m deadline", waited)
 		}
 		want := "delete_item was not run: it needs a human's approval and no one approved it within 2m0s; an unanswered approval counts as a denial. Call it again when an approver is available."
-		if !res.IsError || text(res) != want {
-			t.Errorf("result = %q", text(res))
+		if !res.IsError || mcpkittest.Text(res) != want {
+			t.Errorf("result = %q", mcpkittest.Text(res))
 		}
 		synctest.Wait()
 		if n := progress.Load(); n < 3 {
@@ -336,7 +337,7 @@ func TestFirstAvailableFallsBackToConsole(t *testing.T) {
 	h := httptest.NewServer(c)
 	defer h.Close()
 	srv, it, _ := newServer(t, approval.FirstAvailable(elicitApprover(t, kr, approval.ElicitOptions{}), c))
-	cs := connect(t, srv, "alice", "", nil) // cannot elicit
+	cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1")).Session // cannot elicit
 	done := start(context.Background(), cs, "a")
 	p := <-pending
 	req, _ := http.NewRequest("POST", h.URL+"/api/pending/"+p.ID+"/approve", bytes.NewReader([]byte(`{}`)))
@@ -348,6 +349,6 @@ func TestFirstAvailableFallsBackToConsole(t *testing.T) {
 	}
 	res.Body.Close()
 	if r := <-done; r.err != nil || r.res.IsError || it.has("a") {
-		t.Fatalf("call = %v %s", r.err, text(r.res))
+		t.Fatalf("call = %v %s", r.err, mcpkittest.Text(r.res))
 	}
 }

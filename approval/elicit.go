@@ -104,7 +104,7 @@ func (e *elicitor) Approve(ctx context.Context, r *Request) (Decision, error) {
 	if p.RequestState == "" && len(p.InputResponses) == 0 {
 		return e.ask(r, now)
 	}
-	return e.decide(r, now)
+	return e.decide(ctx, r, now)
 }
 
 func (e *elicitor) unavailable(why string) Decision {
@@ -154,7 +154,7 @@ func canElicit(req *mcp.CallToolRequest) bool {
 }
 
 // decide checks the state the client sent back, then reads the answer.
-func (e *elicitor) decide(r *Request, now time.Time) (Decision, error) {
+func (e *elicitor) decide(ctx context.Context, r *Request, now time.Time) (Decision, error) {
 	p := r.Call.Request.Params
 	invalid := func(why string) (Decision, error) {
 		return Decision{Verdict: VerdictInvalidState, Approver: "system", Reason: why, At: now}, nil
@@ -180,7 +180,7 @@ func (e *elicitor) decide(r *Request, now time.Time) (Decision, error) {
 	}
 	// Single use: consumed whatever the answer, so a decline cannot be
 	// retried into an accept with the same state.
-	fresh, err := e.replay.Use(cl.Nonce, time.UnixMilli(cl.Expires).Add(time.Minute))
+	fresh, err := e.replay.Use(ctx, cl.Nonce, time.UnixMilli(cl.Expires).Add(time.Minute))
 	if err != nil {
 		return Decision{Verdict: VerdictUnavailable, Approver: "system", Reason: "replay cache: " + err.Error(), At: now}, nil
 	}

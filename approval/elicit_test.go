@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 func TestElicitApprovedCallRuns(t *testing.T) {
@@ -20,18 +21,18 @@ func TestElicitApprovedCallRuns(t *testing.T) {
 			kr, _ := newKeyring(t)
 			srv, it, rec := newServer(t, elicitApprover(t, kr, approval.ElicitOptions{}))
 			var asked *mcp.ElicitParams
-			cs := connect(t, srv, "alice", p.version, &mcp.ClientOptions{
+			cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1"), mcpkittest.WithProtocolVersion(p.version), mcpkittest.WithClientOptions(&mcp.ClientOptions{
 				ElicitationHandler: func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
 					asked = req.Params
 					return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": true, "reason": "cleanup"}}, nil
 				},
-			})
+			})).Session
 			res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "delete_item", Arguments: map[string]any{"id": "a", "secret": "hunter2"}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if res.IsError || it.has("a") {
-				t.Fatalf("approved call did not run: %s", text(res))
+				t.Fatalf("approved call did not run: %s", mcpkittest.Text(res))
 			}
 			if asked == nil || !strings.Contains(asked.Message, "alice wants to run delete_item") {
 				t.Fatalf("prompt = %+v", asked)
@@ -66,13 +67,13 @@ func TestElicitRefusals(t *testing.T) {
 			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
 				kr, _ := newKeyring(t)
 				srv, it, rec := newServer(t, elicitApprover(t, kr, approval.ElicitOptions{}))
-				cs := connect(t, srv, "alice", p.version, answering(tc.answer))
+				cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1"), mcpkittest.WithProtocolVersion(p.version), answering(tc.answer)).Session
 				res, err := callDelete(t, cs, "a")
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !res.IsError || !strings.Contains(text(res), "delete_item was not run: approval was denied by alice") || !strings.Contains(text(res), tc.want) {
-					t.Errorf("result = %q", text(res))
+				if !res.IsError || !strings.Contains(mcpkittest.Text(res), "delete_item was not run: approval was denied by alice") || !strings.Contains(mcpkittest.Text(res), tc.want) {
+					t.Errorf("result = %q", mcpkittest.Text(res))
 				}
 				if !it.has("a") || it.runs() != 0 {
 					t.Fatal("the handler ran on a refused approval")
@@ -91,10 +92,10 @@ func TestElicitRefusals(t *testing.T) {
 func TestElicitSchemaMismatchLegacy(t *testing.T) {
 	kr, _ := newKeyring(t)
 	srv, it, _ := newServer(t, elicitApprover(t, kr, approval.ElicitOptions{}))
-	cs := connect(t, srv, "alice", legacyVersion, answering(&mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": "yes"}}))
+	cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1"), mcpkittest.WithProtocolVersion(legacyVersion), answering(&mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": "yes"}})).Session
 	res, err := callDelete(t, cs, "a")
 	if err == nil && !res.IsError {
-		t.Fatalf("a mismatched answer was accepted: %s", text(res))
+		t.Fatalf("a mismatched answer was accepted: %s", mcpkittest.Text(res))
 	}
 	if !it.has("a") || it.runs() != 0 {
 		t.Fatal("the handler ran on a mismatched answer")
@@ -104,7 +105,7 @@ func TestElicitSchemaMismatchLegacy(t *testing.T) {
 // rawClient is a client that does its own multi round-trip, so a test can
 // send back whatever a hostile client would.
 func rawClient(t *testing.T, srv *mcpkit.Server, subject string) *mcp.ClientSession {
-	return connect(t, srv, subject, "", &mcp.ClientOptions{
+	return mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo(subject, "1"), mcpkittest.WithClientOptions(&mcp.ClientOptions{
 		MultiRoundTrip: &mcp.MultiRoundTripOptions{Disabled: true},
 		// Declares the elicitation capability; never called with the
 		// automatic round trip disabled.
@@ -112,7 +113,7 @@ func rawClient(t *testing.T, srv *mcpkit.Server, subject string) *mcp.ClientSess
 			t.Error("unexpected elicitation")
 			return &mcp.ElicitResult{Action: "decline"}, nil
 		},
-	})
+	})).Session
 }
 
 // ask makes the first round and returns the request state.
@@ -123,7 +124,7 @@ func ask(t *testing.T, cs *mcp.ClientSession, args map[string]any) string {
 		t.Fatal(err)
 	}
 	if !res.NeedsInput() || res.InputRequests[approval.InputRequestID] == nil || res.RequestState == "" {
-		t.Fatalf("first round did not ask for input: %+v %s", res, text(res))
+		t.Fatalf("first round did not ask for input: %+v %s", res, mcpkittest.Text(res))
 	}
 	return res.RequestState
 }
@@ -237,8 +238,8 @@ func TestElicitHostileRetries(t *testing.T) {
 			kr, keys := newKeyring(t, "k1")
 			srv, it, rec := newServer(t, elicitApprover(t, kr, approval.ElicitOptions{}))
 			res := tc.play(t, srv, kr, keys)
-			if !res.IsError || !strings.Contains(text(res), tc.want) {
-				t.Errorf("result = %q, want it to say %q", text(res), tc.want)
+			if !res.IsError || !strings.Contains(mcpkittest.Text(res), tc.want) {
+				t.Errorf("result = %q, want it to say %q", mcpkittest.Text(res), tc.want)
 			}
 			if !it.has("a") || it.runs() != 0 {
 				t.Fatal("the handler ran")
@@ -259,13 +260,13 @@ func TestElicitStateSingleUse(t *testing.T) {
 	args := map[string]any{"id": "a"}
 	st := ask(t, cs, args)
 	if res := retry(t, cs, args, st, yes); res.IsError || it.has("a") {
-		t.Fatalf("first use refused: %s", text(res))
+		t.Fatalf("first use refused: %s", mcpkittest.Text(res))
 	}
 	it.mu.Lock()
 	it.set["a"] = true // recreate it: a replay must not delete it again
 	it.mu.Unlock()
-	if res := retry(t, cs, args, st, yes); !res.IsError || !strings.Contains(text(res), "already been used") {
-		t.Fatalf("replay accepted: %s", text(res))
+	if res := retry(t, cs, args, st, yes); !res.IsError || !strings.Contains(mcpkittest.Text(res), "already been used") {
+		t.Fatalf("replay accepted: %s", mcpkittest.Text(res))
 	}
 	if !it.has("a") || it.runs() != 1 {
 		t.Fatal("the replayed call ran")
@@ -290,7 +291,7 @@ func TestElicitKeyRotation(t *testing.T) {
 	srv, it, _ := newServer(t, elicitApprover(t, rotated, approval.ElicitOptions{Replay: replay}))
 	cs := rawClient(t, srv, "alice")
 	if res := retry(t, cs, args, st, yes); res.IsError || it.has("a") {
-		t.Fatalf("state under a rotated-out-but-kept key refused: %s", text(res))
+		t.Fatalf("state under a rotated-out-but-kept key refused: %s", mcpkittest.Text(res))
 	}
 	if st2 := ask(t, cs, map[string]any{"id": "b"}); !strings.HasPrefix(st2, "a1.k2.") {
 		t.Errorf("new states must be signed with the newest key: %s", st2[:8])
@@ -298,8 +299,8 @@ func TestElicitKeyRotation(t *testing.T) {
 
 	st = ask(t, rawClient(t, issuer, "alice"), map[string]any{"id": "b"})
 	srv2, it2, _ := newServer(t, elicitApprover(t, retired, approval.ElicitOptions{Replay: replay}))
-	if res := retry(t, rawClient(t, srv2, "alice"), map[string]any{"id": "b"}, st, yes); !res.IsError || !strings.Contains(text(res), "retired key") {
-		t.Fatalf("state under a retired key accepted: %s", text(res))
+	if res := retry(t, rawClient(t, srv2, "alice"), map[string]any{"id": "b"}, st, yes); !res.IsError || !strings.Contains(mcpkittest.Text(res), "retired key") {
+		t.Fatalf("state under a retired key accepted: %s", mcpkittest.Text(res))
 	}
 	if !it2.has("b") {
 		t.Fatal("the handler ran")
@@ -315,8 +316,8 @@ func TestElicitExpiredState(t *testing.T) {
 		st := ask(t, cs, args)
 		time.Sleep(61 * time.Second) // fake time inside the bubble
 		res := retry(t, cs, args, st, yes)
-		if !res.IsError || !strings.Contains(text(res), "requestState has expired") {
-			t.Fatalf("expired state accepted: %s", text(res))
+		if !res.IsError || !strings.Contains(mcpkittest.Text(res), "requestState has expired") {
+			t.Fatalf("expired state accepted: %s", mcpkittest.Text(res))
 		}
 		if !it.has("a") || rec.last(t).approval.Decision != "invalid_state" {
 			t.Fatal("the handler ran or the decision was not recorded")
@@ -330,14 +331,14 @@ func TestElicitClientCannotElicit(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			kr, _ := newKeyring(t)
 			srv, it, rec := newServer(t, elicitApprover(t, kr, approval.ElicitOptions{Hint: "Ask on-call to approve it at https://approvals.example.com."}))
-			cs := connect(t, srv, "alice", p.version, nil)
+			cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1"), mcpkittest.WithProtocolVersion(p.version)).Session
 			res, err := callDelete(t, cs, "a")
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := "delete_item was not run: it needs a human's approval and none could be asked (the client does not support elicitation, so it cannot ask its user to approve). Ask on-call to approve it at https://approvals.example.com."
-			if !res.IsError || text(res) != want {
-				t.Errorf("result = %q", text(res))
+			if !res.IsError || mcpkittest.Text(res) != want {
+				t.Errorf("result = %q", mcpkittest.Text(res))
 			}
 			if !it.has("a") || rec.last(t).approval.Decision != "unavailable" {
 				t.Fatal("the handler ran or the decision was not recorded")

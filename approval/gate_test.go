@@ -10,23 +10,24 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 func TestStaticApprovers(t *testing.T) {
 	srv, it, rec := newServer(t, approval.AlwaysApprove("dev"))
-	cs := connect(t, srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	if res, err := callDelete(t, cs, "a"); err != nil || res.IsError || it.has("a") {
-		t.Fatalf("AlwaysApprove: %v %s", err, text(res))
+		t.Fatalf("AlwaysApprove: %v %s", err, mcpkittest.Text(res))
 	}
 	if a := rec.last(t).approval; a.Decision != "approved" || a.Approver != "dev" {
 		t.Errorf("record = %+v", a)
 	}
 
 	srv, it, rec = newServer(t, approval.AlwaysDeny("approvals are off on this server"))
-	cs = connect(t, srv, "alice", "", nil)
+	cs = mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	res, err := callDelete(t, cs, "a")
-	if err != nil || text(res) != "delete_item was not run: approval was denied by system: approvals are off on this server." || !it.has("a") {
-		t.Fatalf("AlwaysDeny: %v %q", err, text(res))
+	if err != nil || mcpkittest.Text(res) != "delete_item was not run: approval was denied by system: approvals are off on this server." || !it.has("a") {
+		t.Fatalf("AlwaysDeny: %v %q", err, mcpkittest.Text(res))
 	}
 	if r := rec.last(t); r.outcome != mcpkit.OutcomeDeniedApproval || r.approval.Decision != "denied" {
 		t.Errorf("record = %+v", r)
@@ -36,14 +37,14 @@ func TestStaticApprovers(t *testing.T) {
 // The policy decides when to ask: a predicate on the typed input.
 func TestApprovalWhenPredicate(t *testing.T) {
 	srv, it, rec := newServer(t, approval.AlwaysDeny("no"))
-	cs := connect(t, srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "refund_order", Arguments: map[string]any{"order": "o1", "amount_usd": 100}})
 	if err != nil || res.IsError || it.runs() != 1 || rec.last(t).approval != nil {
-		t.Fatalf("small refund should run without approval: %v %s", err, text(res))
+		t.Fatalf("small refund should run without approval: %v %s", err, mcpkittest.Text(res))
 	}
 	res, err = cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "refund_order", Arguments: map[string]any{"order": "o1", "amount_usd": 900}})
 	if err != nil || !res.IsError || it.runs() != 1 {
-		t.Fatalf("large refund should be refused: %v %s", err, text(res))
+		t.Fatalf("large refund should be refused: %v %s", err, mcpkittest.Text(res))
 	}
 }
 
@@ -52,10 +53,10 @@ func TestApproverFailureFailsClosed(t *testing.T) {
 		return approval.Decision{Verdict: approval.VerdictApproved}, errors.New("db down")
 	})
 	srv, it, rec := newServer(t, boom)
-	cs := connect(t, srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	res, err := callDelete(t, cs, "a")
-	if err != nil || !res.IsError || !it.has("a") || strings.Contains(text(res), "db down") {
-		t.Fatalf("call = %v %q", err, text(res))
+	if err != nil || !res.IsError || !it.has("a") || strings.Contains(mcpkittest.Text(res), "db down") {
+		t.Fatalf("call = %v %q", err, mcpkittest.Text(res))
 	}
 	r := rec.last(t)
 	var de *approval.DeniedError
@@ -71,7 +72,7 @@ func TestSummaryTemplateAndRedaction(t *testing.T) {
 		return approval.Decision{Verdict: approval.VerdictDenied, Approver: "spy"}, nil
 	})
 	srv, _, _ := newServer(t, spy, approval.WithSummary("refund_order", "{{.Principal.Subject}} wants to refund ${{.Input.AmountUSD}} on {{.Input.Order}}"))
-	cs := connect(t, srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	_, _ = cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "refund_order", Arguments: map[string]any{"order": "o1", "amount_usd": 900}})
 	if seen == nil || seen.Summary != "alice wants to refund $900 on o1" || seen.Rule != "when amount_usd > 500" {
 		t.Fatalf("request = %+v", seen)

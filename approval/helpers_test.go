@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // legacyVersion is the newest protocol version on which the server still
@@ -164,41 +164,12 @@ func newServer(t testing.TB, a approval.Approver, opts ...approval.Option) (*mcp
 	return srv, it, rec
 }
 
-// connect connects a go-sdk client named subject (the caller's identity)
-// on the given protocol version ("" for the newest).
-func connect(t testing.TB, srv *mcpkit.Server, subject, version string, copts *mcp.ClientOptions) *mcp.ClientSession {
-	t.Helper()
-	ctx := context.Background()
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := srv.MCPServer().Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := mcp.NewClient(&mcp.Implementation{Name: subject, Version: "1"}, copts)
-	cs, err := c.Connect(ctx, ct, &mcp.ClientSessionOptions{ProtocolVersion: version})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cs.Close()
-		_ = ss.Wait()
-	})
-	if version != "" {
-		if got := cs.InitializeResult().ProtocolVersion; got != version {
-			t.Fatalf("negotiated %s, want %s", got, version)
-		}
-	}
-	return cs
-}
-
-// answering returns client options whose user answers every elicitation
+// answering is a harness option whose user answers every elicitation
 // with res.
-func answering(res *mcp.ElicitResult) *mcp.ClientOptions {
-	return &mcp.ClientOptions{
-		ElicitationHandler: func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
-			return res, nil
-		},
-	}
+func answering(res *mcp.ElicitResult) mcpkittest.HarnessOption {
+	return mcpkittest.Elicit(func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+		return res, nil
+	})
 }
 
 func newKeyring(t testing.TB, ids ...string) (*approval.Keyring, []approval.Key) {
@@ -227,16 +198,6 @@ func elicitApprover(t testing.TB, kr *approval.Keyring, opts approval.ElicitOpti
 		t.Fatal(err)
 	}
 	return a
-}
-
-func text(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
 }
 
 func callDelete(t testing.TB, cs *mcp.ClientSession, id string) (*mcp.CallToolResult, error) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // ghToken is a credential a caller pasted into an argument: the audit
@@ -81,7 +82,7 @@ func (rig *consoleRig) raw(t *testing.T, method, path, token, body string) (int,
 // nothing, runs nothing, and each refusal is audited under their name.
 func TestConsoleRefusesSignedInUserWithoutApproverScope(t *testing.T) {
 	rig, log := auditedRig(t, approval.ConsoleOptions{})
-	cs := connect(t, rig.srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	ctx, cancel := context.WithCancel(context.Background())
 	done := start(ctx, cs, "a")
 	p := <-rig.pending
@@ -105,7 +106,7 @@ func TestConsoleRefusesSignedInUserWithoutApproverScope(t *testing.T) {
 	}
 	select {
 	case r := <-done:
-		t.Fatalf("the call ended on a refused reviewer: %v %s", r.err, text(r.res))
+		t.Fatalf("the call ended on a refused reviewer: %v %s", r.err, mcpkittest.Text(r.res))
 	default:
 	}
 	if !rig.items.has("a") || rig.items.runs() != 0 {
@@ -129,7 +130,7 @@ func TestConsoleRefusesSignedInUserWithoutApproverScope(t *testing.T) {
 		t.Fatalf("approver = %d", code)
 	}
 	if r := <-done; r.err != nil || r.res.IsError || rig.items.has("a") {
-		t.Fatalf("call = %v %s", r.err, text(r.res))
+		t.Fatalf("call = %v %s", r.err, mcpkittest.Text(r.res))
 	}
 	cancel()
 }
@@ -139,7 +140,7 @@ func TestConsoleRefusesSignedInUserWithoutApproverScope(t *testing.T) {
 // call is audited too.
 func TestConsoleDecisionsAreAuditedWithTheReviewer(t *testing.T) {
 	rig, log := auditedRig(t, approval.ConsoleOptions{})
-	cs := connect(t, rig.srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	done := start(context.Background(), cs, "a")
 	p := <-rig.pending
 	if code, _ := rig.do(t, "POST", "/api/pending/"+p.ID+"/approve", "tok-alice", "application/json", `{}`); code != 403 {
@@ -149,7 +150,7 @@ func TestConsoleDecisionsAreAuditedWithTheReviewer(t *testing.T) {
 		t.Fatalf("approve = %d", code)
 	}
 	if r := <-done; r.err != nil || r.res.IsError {
-		t.Fatalf("call = %v %s", r.err, text(r.res))
+		t.Fatalf("call = %v %s", r.err, mcpkittest.Text(r.res))
 	}
 	if code, _ := rig.do(t, "POST", "/api/pending/"+p.ID+"/approve", "tok-carol", "application/json", `{}`); code != 404 {
 		t.Fatalf("late approval = %d", code)
@@ -215,7 +216,7 @@ func TestConsoleDecisionsAreAuditedWithTheReviewer(t *testing.T) {
 // call is refused and the handler does not run.
 func TestConsoleDecisionNotRecordedIsNotApplied(t *testing.T) {
 	rig, log := auditedRig(t, approval.ConsoleOptions{})
-	cs := connect(t, rig.srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	done := start(context.Background(), cs, "a")
 	p := <-rig.pending
 	log.setFail(true)
@@ -224,8 +225,8 @@ func TestConsoleDecisionNotRecordedIsNotApplied(t *testing.T) {
 		t.Fatalf("approve with the audit log down = %d %v", code, body)
 	}
 	r := <-done
-	if r.err != nil || !r.res.IsError || !strings.Contains(text(r.res), "could not be recorded") {
-		t.Fatalf("call = %v %s", r.err, text(r.res))
+	if r.err != nil || !r.res.IsError || !strings.Contains(mcpkittest.Text(r.res), "could not be recorded") {
+		t.Fatalf("call = %v %s", r.err, mcpkittest.Text(r.res))
 	}
 	if !rig.items.has("a") || rig.items.runs() != 0 {
 		t.Fatal("the handler ran on an unrecorded approval")
@@ -240,7 +241,7 @@ func TestConsoleToolReviewersNarrow(t *testing.T) {
 	rig, log := auditedRig(t, approval.ConsoleOptions{
 		ToolReviewers: map[string]approval.ReviewerRule{"delete_item": {Groups: []string{"storage-owners"}}},
 	})
-	cs := connect(t, rig.srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	done := start(context.Background(), cs, "a")
 	p := <-rig.pending
 
@@ -263,7 +264,7 @@ func TestConsoleToolReviewersNarrow(t *testing.T) {
 		t.Fatalf("carol approves = %d", code)
 	}
 	if r := <-done; r.err != nil || r.res.IsError || rig.items.has("a") {
-		t.Fatalf("call = %v %s", r.err, text(r.res))
+		t.Fatalf("call = %v %s", r.err, mcpkittest.Text(r.res))
 	}
 	if recs := log.records(); len(recs) != 2 || recs[0].Outcome != audit.OutcomeReviewRefused || recs[0].Principal.Subject != "bob" ||
 		recs[1].Outcome != audit.OutcomeReviewApproved || recs[1].Principal.Subject != "carol" {
@@ -276,7 +277,7 @@ func TestConsoleToolReviewersNarrow(t *testing.T) {
 // masked in the console too (it used to be shown in clear).
 func TestConsolePendingArgumentsRedactedLikeTheAuditRecord(t *testing.T) {
 	rig := newConsoleRig(t)
-	cs := connect(t, rig.srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	args := map[string]any{"id": "a " + ghToken, "secret": "hunter2"}
 	done := make(chan struct{})
 	go func() {
@@ -346,7 +347,7 @@ func TestConsoleNeedsAReviewerRule(t *testing.T) {
 // decide, still never their own call.
 func TestConsoleInsecureAnyReviewer(t *testing.T) {
 	rig := newConsoleRigWith(t, approval.ConsoleOptions{InsecureAnyReviewer: true})
-	cs := connect(t, rig.srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	done := start(context.Background(), cs, "a")
 	p := <-rig.pending
 	if code, _ := rig.do(t, "POST", "/api/pending/"+p.ID+"/approve", "tok-alice", "application/json", `{}`); code != 403 {
@@ -356,7 +357,7 @@ func TestConsoleInsecureAnyReviewer(t *testing.T) {
 		t.Fatalf("any reviewer = %d", code)
 	}
 	if r := <-done; r.err != nil || r.res.IsError {
-		t.Fatalf("call = %v %s", r.err, text(r.res))
+		t.Fatalf("call = %v %s", r.err, mcpkittest.Text(r.res))
 	}
 }
 

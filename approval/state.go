@@ -1,6 +1,7 @@
 package approval
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -172,11 +173,17 @@ func newNonce() string {
 // ReplayCache remembers used approval states until they expire, so that each
 // is accepted once. A cache shared by replicas (Redis SETNX with a TTL, a
 // database unique key) makes states single use across a fleet.
+// mcpkittest.TestReplayCache checks an implementation against this
+// contract.
 type ReplayCache interface {
 	// Use records id as used until the given time and reports whether it
-	// was unused. It must be atomic: of two concurrent calls with the same
-	// id at most one returns true.
-	Use(id string, until time.Time) (bool, error)
+	// was unused. It must be atomic: of any number of concurrent calls
+	// with the same id at most one returns true. The id stays used at
+	// least until the given time; after it the cache may forget it.
+	// An error means the state is refused (fail closed), so Use returns
+	// false with it; a ctx that is done is such an error (ctx.Err()), and
+	// a cache must not report an id fresh once ctx is done.
+	Use(ctx context.Context, id string, until time.Time) (bool, error)
 }
 
 // MemoryReplayCache is the in-process ReplayCache. States issued by a server
@@ -199,7 +206,10 @@ func NewMemoryReplayCache(maxSize int) *MemoryReplayCache {
 }
 
 // Use implements ReplayCache.
-func (m *MemoryReplayCache) Use(id string, until time.Time) (bool, error) {
+func (m *MemoryReplayCache) Use(ctx context.Context, id string, until time.Time) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
 	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()

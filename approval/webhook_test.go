@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 func TestWebhookSignedAndRetried(t *testing.T) {
@@ -39,7 +40,7 @@ func TestWebhookSignedAndRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	rig := newConsoleRig(t, wh)
-	cs := connect(t, rig.srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	done := start(context.Background(), cs, "a")
 	p := <-rig.pending
 	// The webhook runs after the first notifier; approve once it is done.
@@ -57,7 +58,7 @@ func TestWebhookSignedAndRetried(t *testing.T) {
 		t.Fatalf("approve = %d", code)
 	}
 	if r := <-done; r.err != nil || r.res.IsError {
-		t.Fatalf("call = %v %s", r.err, text(r.res))
+		t.Fatalf("call = %v %s", r.err, mcpkittest.Text(r.res))
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -105,12 +106,12 @@ func TestWebhookDownDeniesCall(t *testing.T) {
 	down.Close() // nothing listens there any more
 	wh, _ := approval.NewWebhook(approval.WebhookOptions{URL: url, Keys: kr, Attempts: 3, Backoff: time.Millisecond})
 	rig := newConsoleRig(t, wh)
-	cs := connect(t, rig.srv, "alice", "", nil)
+	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	done := start(context.Background(), cs, "a")
 	<-rig.pending
 	r := <-done
-	if r.err != nil || !r.res.IsError || !strings.Contains(text(r.res), "none could be asked (reviewers could not be notified)") {
-		t.Fatalf("call = %v %q", r.err, text(r.res))
+	if r.err != nil || !r.res.IsError || !strings.Contains(mcpkittest.Text(r.res), "none could be asked (reviewers could not be notified)") {
+		t.Fatalf("call = %v %q", r.err, mcpkittest.Text(r.res))
 	}
 	if !rig.items.has("a") || rig.items.runs() != 0 {
 		t.Fatal("the handler ran")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 func benchFile(b *testing.B, opts ...audit.FileOption) {
@@ -51,7 +52,7 @@ func benchServer(b *testing.B, opts ...mcpkit.Option) *mcp.ClientSession {
 	require.NoError(b, err)
 	mcpkit.MustAddTool(srv, mcpkit.Tool{Name: "get_number", Description: "Echo a number.", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}},
 		func(_ context.Context, in benchIn) (benchOut, error) { return benchOut{B: in.A}, nil })
-	return connect(b, srv)
+	return mcpkittest.NewHarness(b, srv).Session
 }
 
 // BenchmarkCall compares an in-memory call with and without the audit

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 func TestTenThousandCallsFromAHundredSessions(t *testing.T) {
@@ -22,7 +23,7 @@ func TestTenThousandCallsFromAHundredSessions(t *testing.T) {
 	f := newFixture(t, audit.Fanout(file, mem))
 	clients := make([]sessionT, sessions)
 	for i := range clients {
-		clients[i] = connect(t, f.srv)
+		clients[i] = mcpkittest.NewHarness(t, f.srv).Session
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, sessions)

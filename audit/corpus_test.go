@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // redactionCorpus is testdata/redaction_corpus.json.
@@ -93,7 +94,7 @@ func TestRedactionCorpusThroughServer(t *testing.T) {
 	c := loadCorpus(t)
 	mem := &memSink{}
 	f := newFixture(t, mem)
-	cs := connect(t, f.srv)
+	cs := mcpkittest.NewHarness(t, f.srv).Session
 	var secrets []string
 	for _, cases := range c.Rules {
 		for _, p := range cases.Positive {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // TestAppendJSONMatchesMarshal: the file sink writes records with
@@ -69,7 +70,7 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 func TestResultDigestPolicy(t *testing.T) {
 	mem := &memSink{}
 	f := newFixture(t, mem, audit.WithResultDigest("get_thing"))
-	cs := connect(t, f.srv)
+	cs := mcpkittest.NewHarness(t, f.srv).Session
 	res, err := callTool(t, cs, "get_thing", map[string]any{"name": "x", "text": "digest-only-text"})
 	require.NoError(t, err)
 	_, err = callTool(t, cs, "update_thing", map[string]any{"name": "x", "text": "kept-in-full"})

@@ -151,34 +151,9 @@ func newFixture(t *testing.T, sink audit.Sink, opts ...audit.Option) *fixture {
 	return f
 }
 
-// connect runs srv and a real go-sdk client over in-memory transports.
-func connect(t testing.TB, srv *mcpkit.Server) *mcp.ClientSession {
-	t.Helper()
-	ct, st := mcp.NewInMemoryTransports()
-	ctx := context.Background()
-	ss, err := srv.MCPServer().Connect(ctx, st, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ss.Close() })
-	client := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1.2.3"}, nil)
-	cs, err := client.Connect(ctx, ct, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cs.Close() })
-	return cs
-}
-
 func callTool(t testing.TB, cs *mcp.ClientSession, name string, args any) (*mcp.CallToolResult, error) {
 	t.Helper()
 	return cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
-}
-
-func text(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
 }
 
 func asJSON(t testing.TB, v any) string {

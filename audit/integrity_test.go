@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // A write tool's write-ahead record is acknowledged only once the file it
@@ -54,18 +55,18 @@ func TestAuditFileRemovedUnderTheServerRefusesTheNextWriteCall(t *testing.T) {
 					runs.Add(1)
 					return thingOut{Name: in.Name}, nil
 				})
-			cs := connect(t, srv)
+			cs := mcpkittest.NewHarness(t, srv).Session
 
 			res, err := callTool(t, cs, "update_thing", map[string]any{"name": "a"})
 			require.NoError(t, err)
-			require.False(t, res.IsError, text(res))
+			require.False(t, res.IsError, mcpkittest.Text(res))
 			require.EqualValues(t, 1, runs.Load())
 
 			require.NoError(t, tc.change(path))
 			res, err = callTool(t, cs, "update_thing", map[string]any{"name": "b"})
 			require.NoError(t, err)
 			assert.True(t, res.IsError)
-			assert.Contains(t, text(res), "tool update_thing was not run: the audit log cannot record the call right now")
+			assert.Contains(t, mcpkittest.Text(res), "tool update_thing was not run: the audit log cannot record the call right now")
 			assert.EqualValues(t, 1, runs.Load(), "the handler did not run")
 			assert.Contains(t, logged.String(), tc.want)
 		})

@@ -8,12 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 func TestOneRecordPerCallForEveryOutcome(t *testing.T) {
 	sink := &memSink{}
 	f := newFixture(t, sink)
-	cs := connect(t, f.srv)
+	cs := mcpkittest.NewHarness(t, f.srv, mcpkittest.WithClientInfo("test-client", "1.2.3")).Session
 
 	cases := []struct {
 		name     string
@@ -44,7 +45,7 @@ func TestOneRecordPerCallForEveryOutcome(t *testing.T) {
 				require.Error(t, err)
 			} else {
 				require.NoError(t, err)
-				assert.Equal(t, tc.isError, res.IsError, text(res))
+				assert.Equal(t, tc.isError, res.IsError, mcpkittest.Text(res))
 			}
 			recs := sink.all()[before:]
 			var final []audit.Record
@@ -100,13 +101,13 @@ func TestOneRecordPerCallForEveryOutcome(t *testing.T) {
 func TestWriteAheadFailureRefusesTheCall(t *testing.T) {
 	sink := &memSink{}
 	f := newFixture(t, sink)
-	cs := connect(t, f.srv)
+	cs := mcpkittest.NewHarness(t, f.srv).Session
 	sink.setFail(errors.New("disk full"))
 
 	res, err := callTool(t, cs, "update_thing", map[string]any{"name": "a"})
 	require.NoError(t, err)
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "was not run: the audit log cannot record the call")
+	assert.Contains(t, mcpkittest.Text(res), "was not run: the audit log cannot record the call")
 	assert.False(t, f.sawWAL["update_thing"])
 	assert.Equal(t, uint64(2), f.auditor.Unwritten(), "start and final records both counted")
 
@@ -114,8 +115,8 @@ func TestWriteAheadFailureRefusesTheCall(t *testing.T) {
 	res, err = callTool(t, cs, "get_thing", map[string]any{"name": "secret-data"})
 	require.NoError(t, err)
 	assert.True(t, res.IsError)
-	assert.NotContains(t, text(res), "secret-data")
-	assert.Contains(t, text(res), "withheld")
+	assert.NotContains(t, mcpkittest.Text(res), "secret-data")
+	assert.Contains(t, mcpkittest.Text(res), "withheld")
 
 	sink.setFail(nil)
 	res, err = callTool(t, cs, "update_thing", map[string]any{"name": "a"})
@@ -127,13 +128,13 @@ func TestFailOpenReadOnlyCountsAndLogs(t *testing.T) {
 	sink := &memSink{}
 	var logged syncBuffer
 	f := newFixture(t, sink, audit.WithFailOpenReadOnly(), audit.WithLogger(newJSONLogger(&logged)))
-	cs := connect(t, f.srv)
+	cs := mcpkittest.NewHarness(t, f.srv).Session
 	sink.setFail(errors.New("collector down"))
 
 	res, err := callTool(t, cs, "get_thing", map[string]any{"name": "visible"})
 	require.NoError(t, err)
 	assert.False(t, res.IsError)
-	assert.Contains(t, text(res), "visible")
+	assert.Contains(t, mcpkittest.Text(res), "visible")
 	assert.Equal(t, uint64(1), f.auditor.Unwritten())
 	assert.Contains(t, logged.String(), "audit: record not written")
 	assert.Contains(t, logged.String(), "collector down")

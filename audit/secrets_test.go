@@ -15,6 +15,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // planted are credentials of every shape the redactor knows, keyed by the
@@ -75,7 +76,7 @@ func TestPlantedSecretsReachNoSink(t *testing.T) {
 	mem := &memSink{}
 	sink := audit.Fanout(file, audit.SlogSink(newJSONLogger(&slogBuf)), audit.NewAsync(audit.OTelLogSink(lp)), mem)
 	f := newFixture(t, sink, audit.WithLogger(newJSONLogger(&failLog)))
-	cs := connect(t, f.srv)
+	cs := mcpkittest.NewHarness(t, f.srv).Session
 
 	var all []string
 	for _, v := range planted {

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 	"github.com/mcpkit-go/mcpkit/transport"
 )
 
@@ -28,7 +29,7 @@ func TestSpansAndMetricFollowTheMCPConventions(t *testing.T) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	sink := &memSink{}
 	f := newFixture(t, sink, audit.WithTracerProvider(tp), audit.WithMeterProvider(mp))
-	cs := connect(t, f.srv)
+	cs := mcpkittest.NewHarness(t, f.srv).Session
 
 	parent := "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	_, err := cs.CallTool(context.Background(), &mcp.CallToolParams{
@@ -115,7 +116,7 @@ func TestUnknownToolNameIsNeitherSpanNameAttributeNorSeries(t *testing.T) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	sink := &memSink{}
 	f := newFixture(t, sink, audit.WithTracerProvider(tp), audit.WithMeterProvider(mp))
-	cs := connect(t, f.srv)
+	cs := mcpkittest.NewHarness(t, f.srv).Session
 
 	const name = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
 	_, err := callTool(t, cs, name, map[string]any{})

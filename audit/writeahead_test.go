@@ -14,6 +14,7 @@ import (
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // startFailing refuses write-ahead records only.
@@ -62,20 +63,6 @@ func walServer(t *testing.T, sink audit.Sink) (*mcpkit.Server, *atomic.Int64) {
 	return srv, &ran
 }
 
-func walConnect(t *testing.T, srv *mcpkit.Server, version string, answer *mcp.ElicitResult) *mcp.ClientSession {
-	t.Helper()
-	ctx := context.Background()
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := srv.MCPServer().Connect(ctx, st, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ss.Close() })
-	opts := &mcp.ClientOptions{ElicitationHandler: func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) { return answer, nil }}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, opts).Connect(ctx, ct, &mcp.ClientSessionOptions{ProtocolVersion: version})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cs.Close() })
-	return cs
-}
-
 // phases lists the records as "phase:outcome", in order.
 func phases(recs []audit.Record) []string {
 	var out []string
@@ -92,7 +79,7 @@ func phases(recs []audit.Record) []string {
 func TestRefusedCallsLeaveNoWriteAheadRecord(t *testing.T) {
 	sink := &memSink{}
 	srv, ran := walServer(t, sink)
-	cs := walConnect(t, srv, "", nil)
+	cs := mcpkittest.NewHarness(t, srv).Session
 	for _, tc := range []struct {
 		name, tool string
 		args       map[string]any
@@ -118,10 +105,10 @@ func TestApprovedCallIsWrittenAheadAfterApprovalAndInputRoundsAreNotOK(t *testin
 		t.Run(p.name, func(t *testing.T) {
 			sink := &memSink{}
 			srv, ran := walServer(t, sink)
-			cs := walConnect(t, srv, p.version, &mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": true}})
+			cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithProtocolVersion(p.version), mcpkittest.ElicitApprove("")).Session
 			res, err := callTool(t, cs, "delete_thing", map[string]any{"name": "a"})
 			require.NoError(t, err)
-			require.False(t, res.IsError, text(res))
+			require.False(t, res.IsError, mcpkittest.Text(res))
 			recs := sink.all()
 			require.Equal(t, []string{"input_required", "start", "ok"}, phases(recs),
 				"the round that asked ran nothing; the approved round is written ahead, then finished")
@@ -131,7 +118,7 @@ func TestApprovedCallIsWrittenAheadAfterApprovalAndInputRoundsAreNotOK(t *testin
 			assert.EqualValues(t, 1, ran.Load())
 
 			// Declined: the asking round and the refusal, nothing written ahead.
-			cs = walConnect(t, srv, p.version, &mcp.ElicitResult{Action: "decline"})
+			cs = mcpkittest.NewHarness(t, srv, mcpkittest.WithProtocolVersion(p.version), mcpkittest.ElicitDecline()).Session
 			before := len(sink.all())
 			res, err = callTool(t, cs, "delete_thing", map[string]any{"name": "b"})
 			require.NoError(t, err)
@@ -145,11 +132,11 @@ func TestApprovedCallIsWrittenAheadAfterApprovalAndInputRoundsAreNotOK(t *testin
 func TestWriteAheadFailureAfterApprovalRefusesTheCall(t *testing.T) {
 	sink := &memSink{}
 	srv, ran := walServer(t, startFailing{sink})
-	cs := walConnect(t, srv, "", &mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": true}})
+	cs := mcpkittest.NewHarness(t, srv, mcpkittest.ElicitApprove("")).Session
 	res, err := callTool(t, cs, "delete_thing", map[string]any{"name": "a"})
 	require.NoError(t, err)
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "delete_thing was not run: the audit log cannot record the call")
+	assert.Contains(t, mcpkittest.Text(res), "delete_thing was not run: the audit log cannot record the call")
 	assert.Zero(t, ran.Load(), "the handler ran without its write-ahead record")
 	recs := sink.all()
 	assert.Equal(t, []string{"input_required", "unavailable"}, phases(recs))

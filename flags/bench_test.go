@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/flags"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // benchServer is a server with n read-only tools, gated by the file
@@ -36,7 +37,7 @@ func benchServer(b *testing.B, n int, gated bool) *mcp.ClientSession {
 		names[i] = fmt.Sprintf("get_echo_%d", i)
 	}
 	srv, _ := newServer(b, gate, mcpkit.Identity{Subject: "alice", Email: "alice@example.com", Groups: []string{"dev", "sre"}}, names...)
-	return connect(b, srv, "", nil)
+	return mcpkittest.NewHarness(b, srv).Session
 }
 
 // BenchmarkCall: one in-memory tools/call, with and without the gate.

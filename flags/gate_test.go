@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/flags"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // With no flags defined, read-only tools are on and write and destructive
@@ -22,7 +23,7 @@ func TestMissingFlagUsesRiskDefault(t *testing.T) {
 	require.NoError(t, env.initErr)
 
 	srv, rec := newServer(t, flags.NewGate(env.client), mcpkit.Identity{Subject: "alice"})
-	cs := connect(t, srv, "", nil)
+	cs := mcpkittest.NewHarness(t, srv).Session
 	assert.Equal(t, []string{"get_echo"}, toolNames(t, cs))
 	res := callTool(t, cs, "delete_echo")
 	assert.True(t, res.IsError)
@@ -33,7 +34,7 @@ func TestMissingFlagUsesRiskDefault(t *testing.T) {
 
 	gate := flags.NewGate(env.client, flags.WithDefault(mcpkit.ReadOnly, false), flags.WithDefault(mcpkit.Write, true))
 	srv2, _ := newServer(t, gate, mcpkit.Identity{Subject: "alice"})
-	assert.Equal(t, []string{"create_echo"}, toolNames(t, connect(t, srv2, "", nil)))
+	assert.Equal(t, []string{"create_echo"}, toolNames(t, mcpkittest.NewHarness(t, srv2).Session))
 }
 
 // The policy's FlagKey replaces tool.<name>, and a server-wide flag gates
@@ -45,7 +46,7 @@ func TestPolicyFlagKeyAndServerFlag(t *testing.T) {
 	env := newFileEnv(t, boolFlags(map[string]bool{"server": false, "tool.create_echo": true}))
 	require.NoError(t, env.initErr)
 	srv, rec := newServer(t, flags.NewGate(env.client, flags.WithServerFlag("server")), mcpkit.Identity{Subject: "alice"})
-	cs := connect(t, srv, "", nil)
+	cs := mcpkittest.NewHarness(t, srv).Session
 	assert.Empty(t, toolNames(t, cs))
 	assert.True(t, callTool(t, cs, "get_echo").IsError)
 	var den *flags.Denial
@@ -54,7 +55,7 @@ func TestPolicyFlagKeyAndServerFlag(t *testing.T) {
 
 	// A configured server flag that is missing is off.
 	srv2, _ := newServer(t, flags.NewGate(env.client, flags.WithServerFlag("absent")), mcpkit.Identity{Subject: "alice"})
-	assert.Empty(t, toolNames(t, connect(t, srv2, "", nil)))
+	assert.Empty(t, toolNames(t, mcpkittest.NewHarness(t, srv2).Session))
 }
 
 // The evaluation context carries the caller and the tool: targeting on
@@ -71,13 +72,14 @@ func TestEvaluationContextTargeting(t *testing.T) {
 	require.NoError(t, env.initErr)
 	gate := flags.NewGate(env.client)
 
+	client := mcpkittest.WithClientInfo("flags-test-client", "2.0.0")
 	alice := mcpkit.Identity{Subject: "alice", Email: "alice@example.com", Groups: []string{"dev", "sre"}, Transport: "memory"}
 	srv, _ := newServer(t, gate, alice)
-	assert.ElementsMatch(t, []string{"get_echo", "create_echo"}, toolNames(t, connect(t, srv, "", nil)))
+	assert.ElementsMatch(t, []string{"get_echo", "create_echo"}, toolNames(t, mcpkittest.NewHarness(t, srv, client).Session))
 
 	bob := mcpkit.Identity{Subject: "bob", Email: "bob@example.com", Groups: []string{"dev"}, Transport: "memory"}
 	srv2, _ := newServer(t, gate, bob)
-	assert.Empty(t, toolNames(t, connect(t, srv2, "", nil)))
+	assert.Empty(t, toolNames(t, mcpkittest.NewHarness(t, srv2, client).Session))
 }
 
 // funcProvider is an OpenFeature provider whose boolean evaluation is a

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/flags"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // writeAtomic replaces path the way editors and config management do:
@@ -179,24 +180,11 @@ func newServer(t testing.TB, gate mcpkit.Gate, id mcpkit.Identity, names ...stri
 	return srv, rec
 }
 
-// connect runs a real go-sdk client against srv in memory. version selects
-// the protocol ("" for the SDK's latest, 2026-07-28).
-func connect(t testing.TB, srv *mcpkit.Server, version string, onListChanged func()) *mcp.ClientSession {
-	t.Helper()
-	ct, st := mcp.NewInMemoryTransports()
-	ctx := context.Background()
-	ss, err := srv.MCPServer().Connect(ctx, st, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ss.Close() })
-	opts := &mcp.ClientOptions{}
-	if onListChanged != nil {
-		opts.ToolListChangedHandler = func(context.Context, *mcp.ToolListChangedRequest) { onListChanged() }
-	}
-	client := mcp.NewClient(&mcp.Implementation{Name: "flags-test-client", Version: "2.0.0"}, opts)
-	cs, err := client.Connect(ctx, ct, &mcp.ClientSessionOptions{ProtocolVersion: version})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cs.Close() })
-	return cs
+// onListChanged calls f on every notifications/tools/list_changed.
+func onListChanged(f func()) mcpkittest.HarnessOption {
+	return mcpkittest.WithClientOptions(&mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { f() },
+	})
 }
 
 func toolNames(t testing.TB, cs *mcp.ClientSession) []string {
@@ -215,16 +203,6 @@ func callTool(t testing.TB, cs *mcp.ClientSession, name string) *mcp.CallToolRes
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: map[string]any{"text": "hi"}})
 	require.NoError(t, err)
 	return res
-}
-
-func resultText(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
 }
 
 func writeInPlace(path, content string) error {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/flags"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // TestLiveReloadDrivesClients rewrites the flag file while real clients
@@ -25,8 +26,8 @@ func TestLiveReloadDrivesClients(t *testing.T) {
 	t.Cleanup(stop)
 
 	var modern, legacy atomic.Int64
-	csModern := connect(t, srv, "", func() { modern.Add(1) })
-	csLegacy := connect(t, srv, "2025-11-25", func() { legacy.Add(1) })
+	csModern := mcpkittest.NewHarness(t, srv, onListChanged(func() { modern.Add(1) })).Session
+	csLegacy := mcpkittest.NewHarness(t, srv, mcpkittest.WithProtocolVersion("2025-11-25"), onListChanged(func() { legacy.Add(1) })).Session
 
 	// Off: create_echo hidden and refused; read-only get_echo is on by
 	// default (no flag); destructive delete_echo is off by default.
@@ -34,7 +35,7 @@ func TestLiveReloadDrivesClients(t *testing.T) {
 	assert.Equal(t, []string{"get_echo"}, toolNames(t, csLegacy))
 	res := callTool(t, csModern, "create_echo")
 	assert.True(t, res.IsError)
-	assert.Contains(t, resultText(res), "tool create_echo is not enabled for you: feature flag tool.create_echo is off")
+	assert.Contains(t, mcpkittest.Text(res), "tool create_echo is not enabled for you: feature flag tool.create_echo is off")
 	assert.Equal(t, mcpkit.OutcomeDeniedFlag, rec.lastCall().Outcome())
 
 	// On.
@@ -45,7 +46,7 @@ func TestLiveReloadDrivesClients(t *testing.T) {
 	assert.ElementsMatch(t, []string{"get_echo", "create_echo"}, toolNames(t, csModern))
 	assert.ElementsMatch(t, []string{"get_echo", "create_echo"}, toolNames(t, csLegacy))
 	res = callTool(t, csLegacy, "create_echo")
-	assert.False(t, res.IsError, resultText(res))
+	assert.False(t, res.IsError, mcpkittest.Text(res))
 	assert.Equal(t, mcpkit.OutcomeOK, rec.lastCall().Outcome())
 
 	// Off again, written in place this time (truncate and write).

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 func tracer(name string, log *[]string) mcpkit.Middleware {
@@ -49,7 +50,7 @@ func TestChainOrderAndStages(t *testing.T) {
 			log = append(log, "handler")
 			return documented{}, nil
 		})
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	call(t, cs, "get_thing", map[string]any{"id": "1"})
 	assert.Equal(t, []string{"a>raw", "b>raw", "gate", "c>decoded", "d>decoded", "handler", "<d", "<c", "<b", "<a"}, log)
 
@@ -69,7 +70,7 @@ func TestUnknownToolIsAProtocolErrorSeenByOuterMiddleware(t *testing.T) {
 			}
 		}))
 	mcpkit.MustAddTool(s, mcpkit.Tool{Name: "get_thing", Description: "d.", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}}, noop[documented])
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	_, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "get_nothing", Arguments: map[string]any{"x": 1}})
 	require.Error(t, err)
 	var we *jsonrpc.Error
@@ -104,10 +105,10 @@ func TestPanickingMiddlewareIsContained(t *testing.T) {
 			}
 		}))
 	mcpkit.MustAddTool(s, mcpkit.Tool{Name: "get_thing", Description: "d.", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}}, noop[documented])
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	res := call(t, cs, "get_thing", map[string]any{"id": "1"})
 	assert.True(t, res.IsError)
-	assert.True(t, strings.HasPrefix(text(res), "internal error"))
+	assert.True(t, strings.HasPrefix(mcpkittest.Text(res), "internal error"))
 	assert.Equal(t, mcpkit.OutcomePanic, outer)
 }
 
@@ -115,18 +116,11 @@ func TestNotifyToolsChangedReachesClients(t *testing.T) {
 	s := mcpkit.MustNewServer(&mcp.Implementation{Name: "t", Version: "1"})
 	mcpkit.MustAddTool(s, mcpkit.Tool{Name: "get_thing", Description: "d.", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}}, noop[documented])
 	changed := make(chan struct{}, 4)
-	ct, st := mcp.NewInMemoryTransports()
 	ctx := context.Background()
-	ss, err := s.MCPServer().Connect(ctx, st, nil)
-	require.NoError(t, err)
-	defer ss.Close()
-	client := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, &mcp.ClientOptions{
+	cs := mcpkittest.NewHarness(t, s, mcpkittest.WithClientOptions(&mcp.ClientOptions{
 		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- struct{}{} },
-	})
-	cs, err := client.Connect(ctx, ct, nil)
-	require.NoError(t, err)
-	defer cs.Close()
-	_, err = cs.ListTools(ctx, nil)
+	})).Session
+	_, err := cs.ListTools(ctx, nil)
 	require.NoError(t, err)
 	s.NotifyToolsChanged()
 	select {

@@ -8,6 +8,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // A client announcing a 3 MB name at initialize is refused with invalid
@@ -34,17 +36,8 @@ func TestOversizedClientInfoIsRefusedAtInitialize(t *testing.T) {
 // oversized one is refused there too, and the tool does not run.
 func TestOversizedClientInfoInMetaIsRefused(t *testing.T) {
 	srv, calls := newSumServer(t)
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := srv.MCPServer().Connect(context.Background(), st, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, nil).Connect(context.Background(), ct,
-		&mcp.ClientSessionOptions{ProtocolVersion: "2026-07-28"})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cs.Close() })
-	require.Equal(t, "2026-07-28", cs.InitializeResult().ProtocolVersion)
-
-	_, err = cs.CallTool(context.Background(), &mcp.CallToolParams{
+	cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithProtocolVersion("2026-07-28")).Session
+	_, err := cs.CallTool(context.Background(), &mcp.CallToolParams{
 		Meta:      mcp.Meta{mcp.MetaKeyClientInfo: &mcp.Implementation{Name: strings.Repeat("N", 100_000), Version: "1"}},
 		Name:      "add_numbers",
 		Arguments: map[string]any{"a": 1, "b": 2},

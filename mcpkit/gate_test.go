@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 func scopedServer(t *testing.T, id mcpkit.Identity, extra ...mcpkit.Option) (*mcpkit.Server, map[string]int) {
@@ -44,16 +45,16 @@ func listNames(t *testing.T, cs *mcp.ClientSession) []string {
 
 func TestScopeGateHidesAndRefusesWithTheSameDecision(t *testing.T) {
 	s, ran := scopedServer(t, mcpkit.Identity{Subject: "bob", Scopes: []string{"read", "write"}})
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	assert.Equal(t, []string{"get_thing", "update_thing"}, listNames(t, cs))
 
 	res := call(t, cs, "delete_thing", map[string]any{"id": "1"})
 	assert.True(t, res.IsError)
-	assert.Equal(t, "tool delete_thing requires scope admin, which your credentials do not grant", text(res))
+	assert.Equal(t, "tool delete_thing requires scope admin, which your credentials do not grant", mcpkittest.Text(res))
 	assert.Zero(t, ran["delete_thing"], "a hidden tool is never callable by guessing its name")
 
 	res = call(t, cs, "update_thing", map[string]any{"id": "1"})
-	assert.False(t, res.IsError, text(res))
+	assert.False(t, res.IsError, mcpkittest.Text(res))
 	assert.Equal(t, 1, ran["update_thing"])
 }
 
@@ -66,7 +67,7 @@ func TestIdentityFromContextWinsOverDefault(t *testing.T) {
 			got = c.Identity
 			return documented{}, nil
 		})
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s, mcpkittest.WithClientInfo("test-client", "1.2.3")).Session
 	call(t, cs, "get_me", map[string]any{"id": "1"})
 	assert.Equal(t, "nobody", got.Subject)
 	assert.Equal(t, "test-client", got.ClientName)
@@ -76,7 +77,7 @@ func TestIdentityFromContextWinsOverDefault(t *testing.T) {
 		return mcpkit.Identity{Subject: "carol", Scopes: []string{"read"}}, nil
 	})
 	s2, _ := scopedServer(t, mcpkit.Identity{Subject: "nobody"}, resolver)
-	assert.Equal(t, []string{"get_thing"}, listNames(t, connect(t, s2)))
+	assert.Equal(t, []string{"get_thing"}, listNames(t, mcpkittest.NewHarness(t, s2).Session))
 }
 
 func TestFailingIdentityResolverRefusesEverything(t *testing.T) {
@@ -84,12 +85,12 @@ func TestFailingIdentityResolverRefusesEverything(t *testing.T) {
 		return mcpkit.Identity{}, errors.New("token store down")
 	})
 	s, ran := scopedServer(t, mcpkit.Identity{Subject: "x", Scopes: []string{"read"}}, resolver)
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	assert.Empty(t, listNames(t, cs))
 	res := call(t, cs, "get_thing", map[string]any{"id": "1"})
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "could not establish who you are")
-	assert.NotContains(t, text(res), "token store")
+	assert.Contains(t, mcpkittest.Text(res), "could not establish who you are")
+	assert.NotContains(t, mcpkittest.Text(res), "token store")
 	assert.Zero(t, ran["get_thing"])
 }
 
@@ -109,13 +110,13 @@ func TestFailingOrPanickingGateFailsClosed(t *testing.T) {
 		}
 	})
 	s, ran := scopedServer(t, mcpkit.Identity{Subject: "x", Scopes: []string{"read", "write", "admin"}}, mcpkit.WithGates(broken), record)
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	assert.Empty(t, listNames(t, cs), "a gate that errors or panics hides the tool")
 
 	res := call(t, cs, "update_thing", map[string]any{"id": "1"})
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "policy check could not be completed")
-	assert.NotContains(t, text(res), "provider unreachable")
+	assert.Contains(t, mcpkittest.Text(res), "policy check could not be completed")
+	assert.NotContains(t, mcpkittest.Text(res), "provider unreachable")
 	assert.Equal(t, mcpkit.OutcomeUnavailable, outcome)
 
 	res = call(t, cs, "get_thing", map[string]any{"id": "1"})
@@ -129,10 +130,10 @@ func TestPanickingIdentityResolverRefuses(t *testing.T) {
 		panic("resolver bug")
 	})
 	s, ran := scopedServer(t, mcpkit.Identity{Subject: "x", Scopes: []string{"read"}}, resolver)
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	assert.Empty(t, listNames(t, cs))
 	res := call(t, cs, "get_thing", map[string]any{"id": "1"})
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "could not establish who you are")
+	assert.Contains(t, mcpkittest.Text(res), "could not establish who you are")
 	assert.Zero(t, ran["get_thing"])
 }

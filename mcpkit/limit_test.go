@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 type blobIn struct {
@@ -76,7 +77,7 @@ func blobServer(t *testing.T, opts ...mcpkit.Option) (*mcpkit.Server, *outcomes,
 
 func TestOversizeResultIsRefusedWhole(t *testing.T) {
 	s, o, ran := blobServer(t)
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	info, _ := s.Tool("get_blob")
 	assert.Equal(t, mcpkit.DefaultMaxResultBytes, info.MaxResultBytes, "on by default")
 
@@ -84,8 +85,8 @@ func TestOversizeResultIsRefusedWhole(t *testing.T) {
 	res := call(t, cs, "get_blob", map[string]any{"size": 600_000})
 	assert.True(t, res.IsError)
 	assert.Nil(t, res.StructuredContent, "no partial structured content that the output schema would not accept")
-	assert.Regexp(t, `^tool get_blob returned 12\d{5} bytes, over its result limit of 1048576 bytes, so nothing was returned\. Ask for less`, text(res))
-	assert.Less(t, len(text(res)), 400)
+	assert.Regexp(t, `^tool get_blob returned 12\d{5} bytes, over its result limit of 1048576 bytes, so nothing was returned\. Ask for less`, mcpkittest.Text(res))
+	assert.Less(t, len(mcpkittest.Text(res)), 400)
 	assert.Equal(t, mcpkit.OutcomeResultTooLarge, o.last)
 	var tl *mcpkit.ResultTooLargeError
 	require.True(t, errors.As(o.cause, &tl))
@@ -99,7 +100,7 @@ func TestOversizeResultIsRefusedWhole(t *testing.T) {
 	// structuredContent counts even when the text is short.
 	res = call(t, cs, "get_blob", map[string]any{"size": 1_100_000, "short": true})
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "over its result limit")
+	assert.Contains(t, mcpkittest.Text(res), "over its result limit")
 
 	// Escaping counts: 100,000 control bytes are 600,000 on the wire, twice.
 	res = call(t, cs, "get_blob", map[string]any{"size": 100_000, "fill": "\x01"})
@@ -109,24 +110,24 @@ func TestOversizeResultIsRefusedWhole(t *testing.T) {
 
 func TestResultLimitPerToolAndServer(t *testing.T) {
 	s, o, _ := blobServer(t)
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	res := call(t, cs, "get_small_blob", map[string]any{"size": 600})
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "over its result limit of 1000 bytes")
+	assert.Contains(t, mcpkittest.Text(res), "over its result limit of 1000 bytes")
 	assert.False(t, call(t, cs, "get_small_blob", map[string]any{"size": 100}).IsError)
 	assert.False(t, call(t, cs, "get_big_blob", map[string]any{"size": 1_500_000}).IsError, "a tool may raise its own bound")
 
 	res = call(t, cs, "update_blob", map[string]any{"size": 600_000})
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "tool update_blob ran and its changes stand")
-	assert.Contains(t, text(res), "Do not repeat the call")
+	assert.Contains(t, mcpkittest.Text(res), "tool update_blob ran and its changes stand")
+	assert.Contains(t, mcpkittest.Text(res), "Do not repeat the call")
 	assert.Equal(t, mcpkit.OutcomeResultTooLarge, o.last)
 
 	s, _, _ = blobServer(t, mcpkit.WithMaxResultBytes(4096))
-	cs = connect(t, s)
+	cs = mcpkittest.NewHarness(t, s).Session
 	res = call(t, cs, "get_blob", map[string]any{"size": 3000})
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "over its result limit of 4096 bytes")
+	assert.Contains(t, mcpkittest.Text(res), "over its result limit of 4096 bytes")
 	assert.False(t, call(t, cs, "get_blob", map[string]any{"size": 1000}).IsError)
 	assert.False(t, call(t, cs, "get_big_blob", map[string]any{"size": 10_000}).IsError, "the tool's own bound wins")
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // TestBeforeRunStepsRunLastAndCanRefuse: steps registered by outer
@@ -34,7 +35,7 @@ func TestBeforeRunStepsRunLastAndCanRefuse(t *testing.T) {
 			log = append(log, "handler")
 			return documented{}, nil
 		})
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 
 	call(t, cs, "update_thing", map[string]any{"id": "1"})
 	assert.Equal(t, []string{"approval>decoded", "step1", "step2", "handler", "<approval", "outcome=ok"}, log)
@@ -54,8 +55,8 @@ func TestBeforeRunStepsRunLastAndCanRefuse(t *testing.T) {
 		log, fail = nil, tc.err
 		res := call(t, cs, "update_thing", map[string]any{"id": "1"})
 		assert.True(t, res.IsError)
-		assert.Contains(t, text(res), tc.says)
-		assert.NotContains(t, text(res), "disk full")
+		assert.Contains(t, mcpkittest.Text(res), tc.says)
+		assert.NotContains(t, mcpkittest.Text(res), "disk full")
 		assert.Equal(t, []string{"approval>decoded", "step1", "<approval", "outcome=" + tc.outcome}, log, "no later step, no handler")
 	}
 }
@@ -86,7 +87,7 @@ func TestInputRequestRoundIsNotOK(t *testing.T) {
 	s := mcpkit.MustNewServer(&mcp.Implementation{Name: "t", Version: "1"}, mcpkit.WithMiddleware(record), mcpkit.WithInnerMiddleware(ask))
 	mcpkit.MustAddTool(s, mcpkit.Tool{Name: "update_thing", Description: "d.", Policy: mcpkit.Policy{Risk: mcpkit.Write, Public: true}},
 		func(context.Context, documented) (documented, error) { ran++; return documented{}, nil })
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	// The client cannot answer (no elicitation handler); only the asking
 	// round matters here.
 	_, _ = cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "update_thing", Arguments: map[string]any{"id": "1"}})

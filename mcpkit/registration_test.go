@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 type documented struct {
@@ -145,7 +146,7 @@ func TestToolInfoDerivesAnnotationsApprovalAndRedactions(t *testing.T) {
 	assert.True(t, purge.Policy.Approval.Never(), "an explicit ApprovalNever is kept")
 
 	// The client sees exactly the derived annotations.
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	lr, err := cs.ListTools(context.Background(), nil)
 	require.NoError(t, err)
 	for _, tool := range lr.Tools {

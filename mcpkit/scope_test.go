@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // ticketServer has a read and a write tool and no gates configured: what a
@@ -37,16 +38,16 @@ var readOnlyCaller = mcpkit.Identity{Subject: "alice", Scopes: []string{"tickets
 func TestDeclaredScopesAreEnforcedWithoutWiring(t *testing.T) {
 	s, ran := ticketServer(t, mcpkit.WithDefaultIdentity(readOnlyCaller))
 	require.True(t, s.ScopesEnforced())
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	assert.Equal(t, []string{"get_ticket"}, listNames(t, cs), "a tool whose scopes the caller lacks is not listed")
 
 	res := call(t, cs, "update_ticket", map[string]any{"id": "1"})
 	assert.True(t, res.IsError)
-	assert.Equal(t, "tool update_ticket requires scope tickets:write, which your credentials do not grant", text(res))
+	assert.Equal(t, "tool update_ticket requires scope tickets:write, which your credentials do not grant", mcpkittest.Text(res))
 	assert.Zero(t, ran["update_ticket"], "the handler of a tool whose scopes the caller lacks must not run")
 
 	res = call(t, cs, "get_ticket", map[string]any{"id": "1"})
-	assert.False(t, res.IsError, text(res))
+	assert.False(t, res.IsError, mcpkittest.Text(res))
 	assert.Equal(t, 1, ran["get_ticket"])
 }
 
@@ -59,14 +60,14 @@ func TestBuiltInScopeCheckRunsBeforeOtherGates(t *testing.T) {
 		return &mcpkit.Error{Code: mcpkit.CodeDeniedFlag, Message: "tool " + c.Tool.Name + " is switched off"}
 	})
 	s, _ := ticketServer(t, mcpkit.WithDefaultIdentity(readOnlyCaller), mcpkit.WithGates(flagLike))
-	res := call(t, connect(t, s), "update_ticket", map[string]any{"id": "1"})
-	assert.Contains(t, text(res), "requires scope tickets:write", "a caller without the scope learns nothing from later gates")
+	res := call(t, mcpkittest.NewHarness(t, s).Session, "update_ticket", map[string]any{"id": "1"})
+	assert.Contains(t, mcpkittest.Text(res), "requires scope tickets:write", "a caller without the scope learns nothing from later gates")
 	assert.Zero(t, asked)
 
 	// Placed explicitly, the scope gate runs where it was put, once.
 	s, _ = ticketServer(t, mcpkit.WithDefaultIdentity(readOnlyCaller), mcpkit.WithGates(flagLike, mcpkit.ScopeGate(), mcpkit.ScopeGate()))
-	res = call(t, connect(t, s), "update_ticket", map[string]any{"id": "1"})
-	assert.Contains(t, text(res), "is switched off")
+	res = call(t, mcpkittest.NewHarness(t, s).Session, "update_ticket", map[string]any{"id": "1"})
+	assert.Contains(t, mcpkittest.Text(res), "is switched off")
 	assert.Equal(t, 1, asked)
 }
 
@@ -78,10 +79,10 @@ func TestWithoutScopeEnforcementIsExplicitAndLoud(t *testing.T) {
 	assert.Contains(t, logs.String(), "level=WARN")
 	assert.Contains(t, logs.String(), "scope enforcement is OFF")
 
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	assert.Equal(t, []string{"get_ticket", "update_ticket"}, listNames(t, cs))
 	res := call(t, cs, "update_ticket", map[string]any{"id": "1"})
-	assert.False(t, res.IsError, text(res))
+	assert.False(t, res.IsError, mcpkittest.Text(res))
 	assert.Equal(t, 1, ran["update_ticket"])
 
 	_, err := mcpkit.NewServer(&mcp.Implementation{Name: "t", Version: "1"},

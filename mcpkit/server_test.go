@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 type sumIn struct {
@@ -28,21 +28,6 @@ type sumIn struct {
 type sumOut struct {
 	Sum   int    `json:"sum" jsonschema:"description=The sum"`
 	Label string `json:"label" jsonschema:"description=The label used"`
-}
-
-// connect runs srv and a real go-sdk client over in-memory transports.
-func connect(t *testing.T, srv *mcpkit.Server) *mcp.ClientSession {
-	t.Helper()
-	ct, st := mcp.NewInMemoryTransports()
-	ctx := context.Background()
-	ss, err := srv.MCPServer().Connect(ctx, st, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ss.Close() })
-	client := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1.2.3"}, nil)
-	cs, err := client.Connect(ctx, ct, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cs.Close() })
-	return cs
 }
 
 func newSumServer(t *testing.T, opts ...mcpkit.Option) (*mcpkit.Server, *atomic.Int64) {
@@ -68,23 +53,13 @@ func call(t *testing.T, cs *mcp.ClientSession, name string, args any) *mcp.CallT
 	return res
 }
 
-func text(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
-}
-
 func TestTypedToolCallReturnsStructuredAndTextOutput(t *testing.T) {
 	srv, calls := newSumServer(t)
-	cs := connect(t, srv)
+	cs := mcpkittest.NewHarness(t, srv).Session
 	res := call(t, cs, "add_numbers", map[string]any{"a": 2, "b": 3})
-	require.False(t, res.IsError, text(res))
+	require.False(t, res.IsError, mcpkittest.Text(res))
 	// The default from the schema reached the handler.
-	assert.JSONEq(t, `{"sum":5,"label":"x"}`, text(res))
+	assert.JSONEq(t, `{"sum":5,"label":"x"}`, mcpkittest.Text(res))
 	b, err := json.Marshal(res.StructuredContent)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"sum":5,"label":"x"}`, string(b))
@@ -93,7 +68,7 @@ func TestTypedToolCallReturnsStructuredAndTextOutput(t *testing.T) {
 
 func TestInvalidArgumentsNameTheFieldAndNeverReachTheHandler(t *testing.T) {
 	srv, calls := newSumServer(t)
-	cs := connect(t, srv)
+	cs := mcpkittest.NewHarness(t, srv).Session
 	cases := []struct {
 		name string
 		args any
@@ -117,7 +92,7 @@ func TestInvalidArgumentsNameTheFieldAndNeverReachTheHandler(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res := call(t, cs, "add_numbers", tc.args)
 			assert.True(t, res.IsError)
-			assert.Contains(t, text(res), tc.want)
+			assert.Contains(t, mcpkittest.Text(res), tc.want)
 		})
 	}
 	assert.Zero(t, calls.Load(), "the handler must never see invalid input")
@@ -137,14 +112,14 @@ func TestHandlerErrorsArePublicOnlyWhenMarked(t *testing.T) {
 		}
 		return sumOut{}, errors.New("pq: password authentication failed for user admin")
 	}))
-	cs := connect(t, srv)
+	cs := mcpkittest.NewHarness(t, srv).Session
 	res := call(t, cs, "get_thing", map[string]any{"public": true})
 	assert.True(t, res.IsError)
-	assert.Equal(t, "thing 7 not found", text(res))
+	assert.Equal(t, "thing 7 not found", mcpkittest.Text(res))
 	res = call(t, cs, "get_thing", map[string]any{"public": false})
 	assert.True(t, res.IsError)
-	assert.NotContains(t, text(res), "password")
-	assert.Contains(t, text(res), "internal error")
+	assert.NotContains(t, mcpkittest.Text(res), "password")
+	assert.Contains(t, mcpkittest.Text(res), "internal error")
 }
 
 func TestPanicIsContainedAndServerKeepsServing(t *testing.T) {
@@ -169,10 +144,10 @@ func TestPanicIsContainedAndServerKeepsServing(t *testing.T) {
 		}
 		return sumOut{Sum: 1}, nil
 	}))
-	cs := connect(t, srv)
+	cs := mcpkittest.NewHarness(t, srv).Session
 	res := call(t, cs, "run_thing", map[string]any{"boom": true})
 	assert.True(t, res.IsError)
-	assert.NotContains(t, text(res), "secret-internal-detail")
+	assert.NotContains(t, mcpkittest.Text(res), "secret-internal-detail")
 	require.NotNil(t, seen)
 	assert.Equal(t, mcpkit.OutcomePanic, seen.Outcome())
 	assert.Contains(t, seen.Err().Error(), "secret-internal-detail")

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // tamper changes everything mutable on a ToolInfo a caller was handed.
@@ -40,11 +41,11 @@ func TestChangingAReturnedToolInfoChangesNothing(t *testing.T) {
 		tamper(info)
 	}
 
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	assert.Equal(t, []string{"get_ticket"}, listNames(t, cs), "the tool is still hidden")
 	res := call(t, cs, "update_ticket", map[string]any{"id": "1"})
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "requires scope tickets:write")
+	assert.Contains(t, mcpkittest.Text(res), "requires scope tickets:write")
 	assert.Zero(t, ran["update_ticket"])
 
 	after, _ := s.Tool("update_ticket")
@@ -55,7 +56,7 @@ func TestChangingAReturnedToolInfoChangesNothing(t *testing.T) {
 	for _, info := range admin.Tools() {
 		tamper(info)
 	}
-	lr, err := connect(t, admin).ListTools(context.Background(), nil)
+	lr, err := mcpkittest.NewHarness(t, admin).Session.ListTools(context.Background(), nil)
 	require.NoError(t, err)
 	require.Len(t, lr.Tools, 2)
 	w := lr.Tools[1]
@@ -70,7 +71,7 @@ func TestChangingAReturnedToolInfoChangesNothing(t *testing.T) {
 // in flight; run with -race.
 func TestToolInfoCopiesDoNotRaceWithCalls(t *testing.T) {
 	s, _ := ticketServer(t, mcpkit.WithDefaultIdentity(readOnlyCaller))
-	cs := connect(t, s)
+	cs := mcpkittest.NewHarness(t, s).Session
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(2)

@@ -11,13 +11,17 @@ import (
 )
 
 // Harness is a real go-sdk client connected in memory to an mcpkit server,
-// as a chosen identity. Use it to unit-test tool handlers through the whole
-// chain (schemas, validation, gates, approval) rather than around it.
+// as a chosen identity, on a chosen protocol version. Use it to unit-test
+// tool handlers through the whole chain (schemas, validation, gates,
+// approval) rather than around it.
 type Harness struct {
 	// Server is the server under test.
 	Server *mcpkit.Server
-	// Session is the connected client session.
+	// Session is the connected client session. Use it directly for what
+	// Call does not cover (request state, _meta, resources).
 	Session *mcp.ClientSession
+	// ServerSession is the server's side of the connection.
+	ServerSession *mcp.ServerSession
 
 	tb  testing.TB
 	ctx context.Context
@@ -30,6 +34,27 @@ type harnessConfig struct {
 	identity *mcpkit.Identity
 	elicit   func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error)
 	client   *mcp.Implementation
+	version  string
+	copts    mcp.ClientOptions
+}
+
+// WithProtocolVersion negotiates version (for example "2025-11-25", on
+// which the server still sends elicitation/create itself) instead of the
+// client's newest. NewHarness fails the test if the server settles on
+// another version.
+func WithProtocolVersion(version string) HarnessOption {
+	return func(c *harnessConfig) { c.version = version }
+}
+
+// WithClientOptions configures the go-sdk client: handlers for
+// elicitation, sampling, list changes, logging. The Elicit options set the
+// elicitation handler over the one in o. A nil o leaves the defaults.
+func WithClientOptions(o *mcp.ClientOptions) HarnessOption {
+	return func(c *harnessConfig) {
+		if o != nil {
+			c.copts = *o
+		}
+	}
 }
 
 // AsIdentity connects as id. The identity travels on the connection's
@@ -39,7 +64,10 @@ func AsIdentity(id mcpkit.Identity) HarnessOption {
 	return func(c *harnessConfig) { c.identity = &id }
 }
 
-// WithClientInfo sets the client's name and version.
+// WithClientInfo sets the client's name and version (default "mcpkittest",
+// "1"). The server sees them in Identity.ClientName and ClientVersion and in
+// the audit record; a server whose identity resolver trusts the client name
+// can be played as several principals this way.
 func WithClientInfo(name, version string) HarnessOption {
 	return func(c *harnessConfig) { c.client = &mcp.Implementation{Name: name, Version: version} }
 }
@@ -75,7 +103,7 @@ func ElicitCancel() HarnessOption {
 }
 
 // NewHarness connects a client to srv. The connection closes when the test
-// ends.
+// ends, and the server's side has finished by then.
 func NewHarness(tb testing.TB, srv *mcpkit.Server, opts ...HarnessOption) *Harness {
 	tb.Helper()
 	cfg := harnessConfig{client: &mcp.Implementation{Name: "mcpkittest", Version: "1"}}
@@ -92,18 +120,27 @@ func NewHarness(tb testing.TB, srv *mcpkit.Server, opts ...HarnessOption) *Harne
 	if err != nil {
 		tb.Fatalf("mcpkittest: connect server: %v", err)
 	}
-	tb.Cleanup(func() { _ = ss.Close() })
-	var copts *mcp.ClientOptions
+	tb.Cleanup(func() {
+		_ = ss.Close()
+		_ = ss.Wait()
+	})
+	copts := cfg.copts
 	if cfg.elicit != nil {
-		copts = &mcp.ClientOptions{ElicitationHandler: cfg.elicit}
+		copts.ElicitationHandler = cfg.elicit
 	}
-	cs, err := mcp.NewClient(cfg.client, copts).Connect(ctx, ct, nil)
+	cs, err := mcp.NewClient(cfg.client, &copts).Connect(ctx, ct, &mcp.ClientSessionOptions{ProtocolVersion: cfg.version})
 	if err != nil {
 		tb.Fatalf("mcpkittest: connect client: %v", err)
 	}
 	tb.Cleanup(func() { _ = cs.Close() })
-	return &Harness{Server: srv, Session: cs, tb: tb, ctx: ctx}
+	if got := cs.InitializeResult().ProtocolVersion; cfg.version != "" && got != cfg.version {
+		tb.Fatalf("mcpkittest: asked for protocol version %s, the server settled on %s", cfg.version, got)
+	}
+	return &Harness{Server: srv, Session: cs, ServerSession: ss, tb: tb, ctx: ctx}
 }
+
+// ProtocolVersion returns the protocol version the session negotiated.
+func (h *Harness) ProtocolVersion() string { return h.Session.InitializeResult().ProtocolVersion }
 
 // Call calls a tool. A protocol error is returned; a tool error is a result
 // with IsError set.
@@ -143,7 +180,9 @@ func (h *Harness) Names() []string {
 	return names
 }
 
-// Text returns the concatenated text content of a result.
+// Text returns the concatenated text content of a result ("" for nil), the
+// words a model reads: an error message, or the JSON of a typed tool's
+// output.
 func Text(res *mcp.CallToolResult) string {
 	if res == nil {
 		return ""

@@ -3,7 +3,6 @@ package transport_test
 import (
 	"context"
 	"io"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -43,16 +42,6 @@ func newTestServer(t testing.TB, opts ...mcpkit.Option) (*mcpkit.Server, *int64C
 	require.NoError(t, mcpkit.AddTool(srv, mcpkit.Tool{Name: "get_note", Description: "Read a note.", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Scopes: []string{"notes:read"}}}, handler))
 	require.NoError(t, mcpkit.AddTool(srv, mcpkit.Tool{Name: "delete_note", Description: "Delete a note.", Policy: mcpkit.Policy{Risk: mcpkit.Destructive, Scopes: []string{"notes:admin"}}}, handler))
 	return srv, n
-}
-
-func resultText(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
 }
 
 type int64Counter struct{ v atomic.Int64 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 	"github.com/mcpkit-go/mcpkit/transport"
 )
 
@@ -67,9 +68,9 @@ func connectHTTP(t testing.TB, url, token string) *mcp.ClientSession {
 
 func echoResult(t testing.TB, res *mcp.CallToolResult) map[string]any {
 	t.Helper()
-	require.False(t, res.IsError, resultText(res))
+	require.False(t, res.IsError, mcpkittest.Text(res))
 	var m map[string]any
-	require.NoError(t, json.Unmarshal([]byte(resultText(res)), &m))
+	require.NoError(t, json.Unmarshal([]byte(mcpkittest.Text(res)), &m))
 	return m
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 	"github.com/mcpkit-go/mcpkit/transport"
 )
 
@@ -61,7 +62,7 @@ func TestHTTPWithoutScopeEnforcementNeitherHidesNorRefuses(t *testing.T) {
 	cs := connectHTTP(t, ts.URL, aliceToken)
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "delete_note", Arguments: map[string]any{"text": "x"}})
 	require.NoError(t, err, "the opt-out also turns off the transport's 403, so list and call agree")
-	assert.False(t, res.IsError, resultText(res))
+	assert.False(t, res.IsError, mcpkittest.Text(res))
 	assert.EqualValues(t, 1, calls.load())
 }
 

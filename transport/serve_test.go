@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 	"github.com/mcpkit-go/mcpkit/transport"
 )
 
@@ -48,8 +49,8 @@ func TestServeShutsDownGracefullyLettingInFlightCallsFinish(t *testing.T) {
 	cancel()
 	res := <-result
 	require.NotNil(t, res)
-	assert.False(t, res.IsError, resultText(res))
-	assert.Contains(t, resultText(res), "done", "the in-flight call finished")
+	assert.False(t, res.IsError, mcpkittest.Text(res))
+	assert.Contains(t, mcpkittest.Text(res), "done", "the in-flight call finished")
 	select {
 	case err := <-served:
 		assert.NoError(t, err)
