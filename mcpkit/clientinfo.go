@@ -1,6 +1,7 @@
 package mcpkit
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -15,17 +16,43 @@ const MaxClientInfo = 256
 
 // checkClientInfo refuses a request whose client info (initialize's
 // clientInfo, or the _meta client info later protocol versions send with
-// every request) has a field longer than MaxClientInfo.
-func checkClientInfo(req mcp.Request) error {
+// every request) has a field longer than MaxClientInfo. It returns the
+// request's client info (nil for initialize), which the SDK decodes again
+// from _meta at every read: the receiving middleware passes it on with
+// withClientInfo so that the call reads it once.
+func checkClientInfo(req mcp.Request) (*mcp.Implementation, error) {
 	if ip, ok := req.GetParams().(*mcp.InitializeParams); ok && ip != nil {
 		if err := oversizedClientInfo(ip.ClientInfo); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if cr, ok := req.(interface{ ClientInfo() *mcp.Implementation }); ok {
-		return oversizedClientInfo(cr.ClientInfo())
+		ci := cr.ClientInfo()
+		return ci, oversizedClientInfo(ci)
 	}
-	return nil
+	return nil, nil
+}
+
+// clientInfoKey carries a request's client info as checkClientInfo read
+// it, for that request only.
+type clientInfoKey struct{}
+
+type requestClientInfo struct {
+	req mcp.Request
+	ci  *mcp.Implementation
+}
+
+func withClientInfo(ctx context.Context, req mcp.Request, ci *mcp.Implementation) context.Context {
+	return context.WithValue(ctx, clientInfoKey{}, requestClientInfo{req, ci})
+}
+
+// clientInfoOf is req's client info: as the receiving middleware read it
+// for this very request, else read again.
+func clientInfoOf(ctx context.Context, req mcp.Request) *mcp.Implementation {
+	if v, ok := ctx.Value(clientInfoKey{}).(requestClientInfo); ok && v.req == req {
+		return v.ci
+	}
+	return clientInfo(req)
 }
 
 func oversizedClientInfo(ci *mcp.Implementation) error {

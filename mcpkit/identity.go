@@ -109,7 +109,7 @@ func (s *Server) identityFor(ctx context.Context, req mcp.Request) (Identity, er
 		}
 	}
 	if id.ClientName == "" {
-		if ci := clientInfo(req); ci != nil {
+		if ci := clientInfoOf(ctx, req); ci != nil {
 			id.ClientName, id.ClientVersion = ci.Name, ci.Version
 		}
 	}

@@ -13,16 +13,19 @@ import (
 // the outer chain, so that they too are audited.
 func (s *Server) receive(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-		if err := checkClientInfo(req); err != nil {
+		ci, err := checkClientInfo(req)
+		if err != nil {
 			return nil, err
 		}
 		switch method {
 		case "tools/list":
+			ctx = withClientInfo(ctx, req, ci)
 			if len(s.gates) == 0 {
 				return next(ctx, method, req)
 			}
 			return s.filterList(ctx, method, req, next)
 		case "tools/call":
+			ctx = withClientInfo(ctx, req, ci)
 			p, ok := req.GetParams().(*mcp.CallToolParamsRaw)
 			if !ok || p == nil {
 				return next(ctx, method, req)

@@ -80,7 +80,9 @@ type inbound struct {
 // do: a JSON array of messages if it is one, else a single message.
 func decodeBody(body []byte) (inbound, error) {
 	var raw []json.RawMessage
-	if sdkUnmarshal(body, &raw) == nil {
+	// Only an array or null decodes into a slice: a body starting with
+	// anything else (a single message) skips the attempt.
+	if mayBeBatch(body) && sdkUnmarshal(body, &raw) == nil {
 		if len(raw) == 0 {
 			return inbound{batch: true}, errors.New("empty batch")
 		}
@@ -99,6 +101,21 @@ func decodeBody(body []byte) (inbound, error) {
 		return inbound{}, err
 	}
 	return inbound{msgs: []jsonrpc.Message{msg}}, nil
+}
+
+// mayBeBatch reports whether body's first value can decode into a slice:
+// it starts, after JSON whitespace, with '[' or 'n' (null).
+func mayBeBatch(body []byte) bool {
+	for _, c := range body {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '[', 'n':
+			return true
+		}
+		return false
+	}
+	return true // empty: let the decoder say why
 }
 
 // methodToolsCall is the one method whose params the transport reads.
