@@ -7,8 +7,8 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/lestrrat-go/jwx/v3 v3.4.0
 	github.com/mcpkit-go/mcpkit v0.0.0
+	github.com/mcpkit-go/mcpkit/serve/otlp v0.0.0
 	github.com/modelcontextprotocol/go-sdk v1.8.0
-	github.com/open-feature/go-sdk v1.18.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel v1.46.0
 	go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp v0.22.0
@@ -46,6 +46,7 @@ require (
 	github.com/lestrrat-go/httpcc v1.0.1 // indirect
 	github.com/lestrrat-go/httprc/v3 v3.0.6 // indirect
 	github.com/lestrrat-go/option/v2 v2.0.0 // indirect
+	github.com/open-feature/go-sdk v1.18.0 // indirect
 	github.com/pb33f/ordered-map/v2 v2.3.1 // indirect
 	github.com/segmentio/asm v1.2.1 // indirect
 	github.com/segmentio/encoding v0.5.4 // indirect
@@ -71,3 +72,5 @@ require (
 )
 
 replace github.com/mcpkit-go/mcpkit => ../
+
+replace github.com/mcpkit-go/mcpkit/serve/otlp => ../serve/otlp

@@ -11,6 +11,7 @@ import (
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/serve"
 	"github.com/mcpkit-go/mcpkit/transport"
 )
 
@@ -68,12 +69,7 @@ func (s *Service) mountMCP(mux *http.ServeMux) error {
 			return err
 		}),
 		// Requests refused before any tool runs are on the record too.
-		transport.WithRejectHook(func(r *http.Request, rej transport.Rejection) {
-			_ = s.auditor.Refused(r.Context(), audit.Refusal{Server: srv.Implementation(), Status: rej.Status,
-				Reason: rej.Reason, Tool: rej.Tool, Identity: rej.Identity, Scope: len(rej.Missing) > 0,
-				Method: rej.Method, RequestID: rej.RequestID, SessionID: rej.SessionID, ProtocolVersion: rej.ProtocolVersion,
-				Code: rej.Code, Message: rej.Message, Network: rej.Network})
-		}))
+		serve.AuditRefusals(s.auditor, srv.Implementation()))
 	if err != nil {
 		return err
 	}

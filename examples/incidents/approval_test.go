@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,37 +13,19 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpkit-go/mcpkit/approval"
-	"github.com/mcpkit-go/mcpkit/examples/internal/serverkit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/serve"
 )
 
-// approvalServer builds the incidents server with the approval feature set
-// up from args, as main does.
+// approvalServer builds the incidents server with args, as main does,
+// called by alice in memory.
 func approvalServer(t *testing.T, args ...string) (*mcpkit.Server, *Store) {
 	t.Helper()
-	f := serverkit.ApprovalFeature(serverConfig())
-	fs := flag.NewFlagSet("incidents", flag.ContinueOnError)
-	f.Flags(fs)
-	if err := fs.Parse(args); err != nil {
-		t.Fatal(err)
-	}
 	store, err := NewStore(time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &serverkit.Env{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	opts, cleanup, err := f.Setup(context.Background(), e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cleanup != nil {
-		t.Cleanup(func() { _ = cleanup(context.Background()) })
-	}
-	opts = append(opts, mcpkit.WithDefaultIdentity(mcpkit.Identity{Subject: "alice", Scopes: AllScopes, AuthMethod: "local"}))
-	srv, err := newServer(store, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, _ := setUp(t, store, mcpkit.Identity{Subject: "alice", Scopes: AllScopes, AuthMethod: "local"}, args...)
 	return srv, store
 }
 
@@ -196,12 +177,16 @@ func TestApprovalConsoleFlag(t *testing.T) {
 }
 
 func TestApprovalFlagErrors(t *testing.T) {
+	newServer := func(cfg serve.Config, args ...string) error {
+		cfg.Tools = func(*mcpkit.Server) error { return nil }
+		s, err := serve.New(context.Background(), cfg, append([]string{"-audit", filepath.Join(t.TempDir(), "a.jsonl")}, args...), serve.IO{Stderr: io.Discard})
+		if s != nil {
+			_ = s.Close(context.Background())
+		}
+		return err
+	}
 	for _, args := range [][]string{{"-approver", "maybe"}, {"-approver", "console"}} {
-		f := serverkit.ApprovalFeature(serverConfig())
-		fs := flag.NewFlagSet("x", flag.ContinueOnError)
-		f.Flags(fs)
-		_ = fs.Parse(args)
-		if _, _, err := f.Setup(context.Background(), &serverkit.Env{Logger: slog.New(slog.DiscardHandler)}); err == nil {
+		if err := newServer(serverConfig(), args...); err == nil {
 			t.Errorf("%v: accepted", args)
 		}
 	}
@@ -209,23 +194,13 @@ func TestApprovalFlagErrors(t *testing.T) {
 	noRule := serverConfig()
 	noRule.Approvers = approval.ReviewerRule{}
 	for _, args := range [][]string{{"-console", "127.0.0.1:0"}, {"-approver", "console", "-console", "127.0.0.1:0"}} {
-		f := serverkit.ApprovalFeature(noRule)
-		fs := flag.NewFlagSet("x", flag.ContinueOnError)
-		f.Flags(fs)
-		_ = fs.Parse(args)
-		if err := f.Check(); err == nil || !strings.Contains(err.Error(), "approver rule") {
-			t.Errorf("%v without Approvers: check = %v", args, err)
+		if err := newServer(noRule, args...); err == nil || !strings.Contains(err.Error(), "approver rule") {
+			t.Errorf("%v without Approvers: %v", args, err)
 		}
 	}
 	// Reviewer tokens must be well formed.
 	t.Setenv(serverConfig().ApproverTokensEnv(), "bob=short incidents:approve")
-	for _, args := range [][]string{{"-approver", "console", "-console", "127.0.0.1:0"}} {
-		f := serverkit.ApprovalFeature(serverConfig())
-		fs := flag.NewFlagSet("x", flag.ContinueOnError)
-		f.Flags(fs)
-		_ = fs.Parse(args)
-		if _, _, err := f.Setup(context.Background(), &serverkit.Env{Logger: slog.New(slog.DiscardHandler)}); err == nil {
-			t.Errorf("%v: accepted", args)
-		}
+	if err := newServer(serverConfig(), "-approver", "console", "-console", "127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "INCIDENTS_APPROVER_TOKENS") {
+		t.Errorf("a short reviewer token: %v", err)
 	}
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"flag"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,7 +22,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/mcpkit-go/mcpkit/audit"
-	"github.com/mcpkit-go/mcpkit/examples/internal/serverkit"
 	"github.com/mcpkit-go/mcpkit/examples/internal/servertest"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
@@ -106,26 +103,13 @@ func (o *otlpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// auditServer sets the audit feature up with args and returns a server
-// using it, plus the feature's cleanup.
+// auditServer sets the server up with args, as main does, and returns it
+// plus its close (which flushes and closes the audit file).
 func auditServer(t *testing.T, args ...string) (*mcpkit.Server, func(context.Context) error) {
 	t.Helper()
-	f := serverkit.AuditFeature(serverConfig())
-	fs := flag.NewFlagSet("incidents", flag.ContinueOnError)
-	f.Flags(fs)
-	require.NoError(t, fs.Parse(args))
 	store, err := NewStore(time.Now)
 	require.NoError(t, err)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	opts, cleanup, err := f.Setup(context.Background(), &serverkit.Env{Logger: logger})
-	require.NoError(t, err)
-	opts = append(opts, mcpkit.WithDefaultIdentity(mcpkit.Identity{Subject: "tester", Scopes: AllScopes, AuthMethod: "local", Transport: "stdio"}))
-	srv, err := newServer(store, opts...)
-	require.NoError(t, err)
-	if f.Started != nil {
-		f.Started(srv)
-	}
-	return srv, cleanup
+	return setUp(t, store, mcpkit.Identity{Subject: "tester", Scopes: AllScopes, AuthMethod: "local", Transport: "stdio"}, args...)
 }
 
 func auditConnect(t *testing.T, srv *mcpkit.Server) *mcp.ClientSession {

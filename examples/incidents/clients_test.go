@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/mcpkit-go/mcpkit/examples/internal/serverkit"
+	"github.com/mcpkit-go/mcpkit/examples/internal/clientconfig"
 )
 
 // TestClientConfigs: the Claude Code, Cursor and Cline configurations in
@@ -11,7 +11,7 @@ import (
 // only flags the example accepts, and take HTTP tokens from the
 // environment.
 func TestClientConfigs(t *testing.T) {
-	if err := serverkit.CheckClientConfigs("clients", serverConfig()); err != nil {
+	if err := clientconfig.CheckClientConfigs("clients", serverConfig()); err != nil {
 		t.Fatal(err)
 	}
 }

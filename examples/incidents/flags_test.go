@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
-	"io"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -13,28 +10,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mcpkit-go/mcpkit/examples/internal/serverkit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
-// flagsServer runs the example's flags feature with args and returns the
-// tools a caller sees.
+// visibleTools sets the server up with args, as main does, and returns the
+// tools id sees.
 func visibleTools(t *testing.T, args []string, id mcpkit.Identity) []string {
 	t.Helper()
-	f := serverkit.FlagsFeature(serverConfig())
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	f.Flags(fs)
-	require.NoError(t, fs.Parse(args))
 	ctx := context.Background()
-	opts, cleanup, err := f.Setup(ctx, &serverkit.Env{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	require.NoError(t, err)
-	if cleanup != nil {
-		t.Cleanup(func() { _ = cleanup(context.Background()) })
-	}
 	store, err := NewStore(func() time.Time { return time.Unix(0, 0) })
 	require.NoError(t, err)
-	srv, err := newServer(store, append(opts, mcpkit.WithDefaultIdentity(id))...)
-	require.NoError(t, err)
+	srv, _ := setUp(t, store, id, args...)
 	ct, st := mcp.NewInMemoryTransports()
 	ss, err := srv.MCPServer().Connect(ctx, st, nil)
 	require.NoError(t, err)

@@ -6,32 +6,34 @@
 //	go run ./examples/incidents                                   # stdio
 //	go run ./examples/incidents -http 127.0.0.1:8080 -tokens FILE # HTTP
 //
-// The flags and their behaviour come from examples/internal/serverkit; see
-// RUNBOOK.md. It logs to stderr only; stdout carries nothing but the
+// The flags and their behaviour come from the serve package (OTLP export
+// from serve/otlp); see RUNBOOK.md. It logs to stderr only; stdout carries nothing but the
 // protocol. It exits cleanly when stdin closes or on SIGINT/SIGTERM.
 package main
 
 import (
 	"context"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpkit-go/mcpkit/approval"
-	"github.com/mcpkit-go/mcpkit/examples/internal/serverkit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/serve"
+	"github.com/mcpkit-go/mcpkit/serve/otlp"
 )
 
 // version is the server version reported to clients and in audit records,
 // and the version the client configurations in clients/ pin.
 const version = "0.1.0"
 
-// serverConfig is everything serverkit needs to know about this server.
-func serverConfig() serverkit.Config {
-	return serverkit.Config{
+// serverConfig is everything serve needs to know about this server; each
+// run serves a fresh store.
+func serverConfig() serve.Config {
+	return serve.Config{
 		Name:      "incidents",
+		Title:     "Incidents",
 		Version:   version,
 		Scopes:    AllScopes,
 		AuditFile: "incidents-audit.jsonl",
@@ -41,28 +43,27 @@ func serverConfig() serverkit.Config {
 		// tool's own scopes sees and decides a call (incidents:admin too
 		// for delete_incident).
 		Approvers: approval.ReviewerRule{Scopes: []string{ScopeApprove}, ToolScopes: true},
+		Telemetry: otlp.FromEnv,
+		Tools: func(srv *mcpkit.Server) error {
+			store, err := NewStore(time.Now)
+			if err != nil {
+				return err
+			}
+			return registerTools(srv, store)
+		},
 	}
 }
 
-func main() { serverkit.Main(serverConfig(), build) }
+func main() { serve.Main(serverConfig()) }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return serverkit.Run(ctx, serverConfig(), args, serverkit.IO{Stdin: stdin, Stdout: stdout, Stderr: stderr}, build)
+	return serve.Run(ctx, serverConfig(), args, serve.IO{Stdin: stdin, Stdout: stdout, Stderr: stderr})
 }
 
-// build creates the server over a fresh store.
-func build(_ context.Context, _ *slog.Logger, opts ...mcpkit.Option) (*mcpkit.Server, error) {
-	store, err := NewStore(time.Now)
-	if err != nil {
-		return nil, err
-	}
-	return newServer(store, opts...)
-}
-
-// newServer builds the incidents server over store.
+// newServer builds the incidents server over store, for tests that need
+// the tools without serve's features.
 func newServer(store *Store, opts ...mcpkit.Option) (*mcpkit.Server, error) {
-	base := []mcpkit.Option{mcpkit.WithGates(mcpkit.ScopeGate())}
-	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "incidents", Title: "Incidents", Version: version}, append(base, opts...)...)
+	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "incidents", Title: "Incidents", Version: version}, opts...)
 	if err != nil {
 		return nil, err
 	}

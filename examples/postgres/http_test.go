@@ -95,7 +95,7 @@ func TestHTTPWithStaticTokens(t *testing.T) {
 }
 
 // TestHTTPFlagsRefuseUnsafeCombinations: the postgres server shares the
-// transport's refusals with every serverkit server, after its own flag
+// transport's refusals with every serve server, after its own flag
 // checks and before it connects to the database.
 func TestHTTPFlagsRefuseUnsafeCombinations(t *testing.T) {
 	for _, tc := range []struct {

@@ -17,10 +17,10 @@
 //     before the database is asked. It is a courtesy, not a guard: the tests
 //     turn it off and show that the database refuses every write anyway.
 //
-// Transport (stdio, or HTTP with -tokens/-jwks), audit (-audit, OTLP),
-// flags (-flags) and approval (-approver, -console) are the shared
-// examples/internal/serverkit features, with the same flags as
-// examples/incidents; see RUNBOOK.md. The database flags are
+// Transport (stdio, or HTTP with -tokens/-jwks), audit (-audit, OTLP via
+// serve/otlp), flags (-flags) and approval (-approver, -console) come from
+// the serve package, with the same flags as examples/incidents; see
+// RUNBOOK.md. The database flags are
 // -statement-timeout, -max-result-bytes, -max-conns and -connect-timeout.
 //
 // The connection string comes only from $DATABASE_URL (a flag would show in
@@ -36,8 +36,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpkit-go/mcpkit/examples/internal/serverkit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/serve"
+	"github.com/mcpkit-go/mcpkit/serve/otlp"
 )
 
 // version is the server version reported to clients and in audit records,
@@ -48,14 +49,11 @@ const version = "0.1.0"
 // string.
 const envDatabaseURL = "DATABASE_URL"
 
-func main() {
-	a := newApp(os.Getenv)
-	serverkit.Main(a.serverConfig(), a.build)
-}
+func main() { serve.Main(newApp(os.Getenv).serverConfig()) }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	a := newApp(getenv)
-	return serverkit.Run(ctx, a.serverConfig(), args, serverkit.IO{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv}, a.build)
+	return serve.Run(ctx, a.serverConfig(), args, serve.IO{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv})
 }
 
 // app is one run of the server: its database settings, resolved once from
@@ -68,18 +66,21 @@ type app struct {
 
 func newApp(getenv func(string) string) *app { return &app{cfg: defaultConfig(), getenv: getenv} }
 
-// serverConfig is everything serverkit needs to know about this server.
-func (a *app) serverConfig() serverkit.Config {
-	return serverkit.Config{
+// serverConfig is everything serve needs to know about this server.
+func (a *app) serverConfig() serve.Config {
+	return serve.Config{
 		Name:      "postgres",
+		Title:     "PostgreSQL (read-only)",
 		Version:   version,
 		Scopes:    AllScopes,
 		AuditFile: "postgres-audit.jsonl",
 		// POSTGRES_MCP_APPROVAL_KEYS, POSTGRES_MCP_APPROVER_TOKENS.
 		EnvPrefix: "POSTGRES_MCP",
+		Telemetry: otlp.FromEnv,
 		Flags:     a.cfg.register,
 		Check:     a.cfg.validate,
 		Prepare:   a.connect,
+		Tools:     func(srv *mcpkit.Server) error { return registerTools(srv, a.db) },
 	}
 }
 
@@ -95,14 +96,10 @@ func (a *app) connect(ctx context.Context, logger *slog.Logger) (func(), error) 
 	return db.Close, nil
 }
 
-func (a *app) build(_ context.Context, _ *slog.Logger, opts ...mcpkit.Option) (*mcpkit.Server, error) {
-	return newServer(a.db, opts...)
-}
-
-// newServer builds the postgres server over db.
+// newServer builds the postgres server over db, for tests that need the
+// tools without serve's features.
 func newServer(db *DB, opts ...mcpkit.Option) (*mcpkit.Server, error) {
-	base := []mcpkit.Option{mcpkit.WithGates(mcpkit.ScopeGate())}
-	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "postgres", Title: "PostgreSQL (read-only)", Version: version}, append(base, opts...)...)
+	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "postgres", Title: "PostgreSQL (read-only)", Version: version}, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,12 @@
-package serverkit
+package clientconfig
 
 import (
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mcpkit-go/mcpkit/serve"
 )
 
 func writeClients(t *testing.T, files map[string]string) string {
@@ -22,7 +24,7 @@ func writeClients(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-var testConfig = Config{Name: "demo", Version: "1.2.3", Scopes: []string{"demo:read"}}
+var testConfig = serve.Config{Name: "demo", Version: "1.2.3", Scopes: []string{"demo:read"}}
 
 const (
 	goodClaude = `{"mcpServers": {

@@ -1,4 +1,10 @@
-package serverkit
+// Package clientconfig checks the MCP client configuration files an
+// example server keeps under clients/ (Claude Code, Cursor, Cline): stdio
+// entries pinned to the example's released version with arguments the
+// server's flag set accepts, HTTP entries taking their token from the
+// environment. It is example tooling: the pin names this repository's
+// examples.
+package clientconfig
 
 import (
 	"bytes"
@@ -10,6 +16,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/mcpkit-go/mcpkit/serve"
 )
 
 // Module is the module path the client configurations pin with
@@ -96,7 +104,7 @@ var wantType = map[string]string{ClaudeCode: "http", Cursor: "", Cline: "streama
 // cfg.Version with arguments cfg's flag set accepts; an HTTP entry must
 // use the client's streamable HTTP type and take its bearer token from
 // the environment, never from the file.
-func (s ClientServer) Check(cfg Config) error {
+func (s ClientServer) Check(cfg serve.Config) error {
 	var errs []error
 	switch s.Name {
 	case cfg.Name + "-stdio":
@@ -105,7 +113,7 @@ func (s ClientServer) Check(cfg Config) error {
 			errs = append(errs, fmt.Errorf("want command go with args [run %s ...], got %s %q", pin, s.Command, s.Args))
 			break
 		}
-		fs := FlagSet(cfg)
+		fs := serve.FlagSet(cfg)
 		if err := fs.Parse(s.Args[2:]); err != nil {
 			errs = append(errs, fmt.Errorf("flags %q: %w", s.Args[2:], err))
 		} else if fs.NArg() > 0 {
@@ -159,8 +167,7 @@ func clientFiles(dir string) ([]string, error) {
 // together they hold exactly the stdio and HTTP entries of cfg's server for
 // each client, each passing ClientServer.Check. It is what an example's
 // test calls.
-func CheckClientConfigs(dir string, cfg Config) error {
-	cfg = cfg.withDefaults()
+func CheckClientConfigs(dir string, cfg serve.Config) error {
 	files, err := clientFiles(dir)
 	if err != nil {
 		return err
