@@ -21,8 +21,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// consumerREADME is where the second server's files come from.
-const consumerREADME = "testdata/README.md"
+// consumerREADME is where the second server's files come from: the
+// repository's own README.
+const consumerREADME = "../../README.md"
 
 // TestConsumerServer builds the README's second server in a module of its
 // own, as a team would from the README alone, and runs it: over stdio
