@@ -65,11 +65,10 @@ func TestConsumerServer(t *testing.T) {
 		t.Fatalf("the README's second server (%s) does not build: %v", strings.Join(names, ", "), err)
 	}
 
-	run := filepath.Join(dir, "run")
-	require.NoError(t, os.MkdirAll(run, 0o755))
 	t.Run("stdio", func(t *testing.T) {
+		run := t.TempDir()
 		called := consumerStdio(ctx, t, bin, run)
-		requireAudited(t, run, called)
+		requireAudited(t, auditRecords(t, run), "", called)
 	})
 	help := helpText(ctx, t, bin)
 	if !strings.Contains(help, "-http") || !strings.Contains(help, "-tokens") {
@@ -77,7 +76,7 @@ func TestConsumerServer(t *testing.T) {
 		return
 	}
 	t.Run("http", func(t *testing.T) {
-		consumerHTTP(ctx, t, bin, run, defaultScopes(help))
+		consumerHTTP(ctx, t, bin, t.TempDir(), defaultScopes(help))
 	})
 }
 
@@ -181,24 +180,45 @@ func valueFor(p map[string]any) any {
 	return "x"
 }
 
-// requireAudited checks that the server's audit file in dir (the default
-// <name>-audit.jsonl) has a record of each called tool.
-func requireAudited(t *testing.T, dir string, tools []string) {
+// auditRecord is the part of an audit record the test reads.
+type auditRecord struct {
+	Tool      string `json:"tool"`
+	Outcome   string `json:"outcome"`
+	Principal struct {
+		Subject string `json:"subject"`
+	} `json:"principal"`
+}
+
+// auditRecords reads the tool-call records of the server's audit file in
+// dir (the default <name>-audit.jsonl).
+func auditRecords(t *testing.T, dir string) []auditRecord {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(dir, "*-audit.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, paths, 1, "want one audit file in the server's directory")
 	data, err := os.ReadFile(paths[0])
 	require.NoError(t, err)
+	var recs []auditRecord
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var rec auditRecord
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), "audit line %q", line)
+		if rec.Tool != "" {
+			recs = append(recs, rec)
+		}
+	}
+	return recs
+}
+
+// requireAudited checks that each called tool has a record with outcome
+// ok for subject (any subject if empty).
+func requireAudited(t *testing.T, recs []auditRecord, subject string, tools []string) {
+	t.Helper()
 	for _, tool := range tools {
 		found := false
-		for _, line := range strings.Split(string(data), "\n") {
-			var rec map[string]any
-			if json.Unmarshal([]byte(line), &rec) == nil && strings.Contains(line, `"`+tool+`"`) && rec["outcome"] == "ok" {
-				found = true
-			}
+		for _, r := range recs {
+			found = found || (r.Tool == tool && r.Outcome == "ok" && (subject == "" || r.Principal.Subject == subject))
 		}
-		require.True(t, found, "no audit record with outcome ok for %s in %s:\n%s", tool, paths[0], data)
+		require.True(t, found, "no audit record with outcome ok for %s by %q in %+v", tool, subject, recs)
 	}
 }
 
@@ -318,6 +338,17 @@ func consumerHTTP(ctx context.Context, t *testing.T, bin, dir string, scopes []s
 	}
 	require.NoError(t, cs.Close())
 	stop()
+
+	recs := auditRecords(t, dir)
+	requireAudited(t, recs, "alice", called)
+	refused := 0
+	for _, r := range recs {
+		if r.Principal.Subject == "mallory" {
+			require.NotEqual(t, "ok", r.Outcome, "a call without scopes ran: %+v", r)
+			refused++
+		}
+	}
+	require.Positive(t, refused, "the refused calls without scopes are not on the audit record: %+v", recs)
 }
 
 // bearer adds a bearer token to every request.
