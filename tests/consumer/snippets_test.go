@@ -15,14 +15,16 @@ import (
 type snippet struct {
 	Block
 	kind Kind
-	dir  string
+	// src is the generated file, path its place in the module (package
+	// directory pkg).
+	src, path, pkg string
 }
 
 // collectSnippets wraps every Go block of README.md (strictly: a ```go
 // block must be Go) and of the package docs of the library's modules (the
 // root and serve/otlp; examples/ and tests/ are other modules whose code
 // compiles anyway). Blocks that cannot be wrapped are reported on t.
-func collectSnippets(t *testing.T, root string) (snips []snippet, srcs map[string]string, consumer int) {
+func collectSnippets(t *testing.T, root string) (snips []snippet, consumer int) {
 	t.Helper()
 	readme, err := MarkdownGoBlocks(root, "README.md")
 	if err != nil {
@@ -32,7 +34,6 @@ func collectSnippets(t *testing.T, root string) (snips []snippet, srcs map[strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	srcs = map[string]string{}
 	n := map[string]int{}
 	add := func(b Block, lenient bool) {
 		if b.Kind == "consumer" {
@@ -55,9 +56,7 @@ func collectSnippets(t *testing.T, root string) (snips []snippet, srcs map[strin
 			return
 		}
 		n[b.File]++
-		dir := pkgDir(b)
-		srcs[dir] = src
-		snips = append(snips, snippet{Block: b, kind: kind, dir: dir})
+		snips = append(snips, place(snippet{Block: b, kind: kind, src: src}))
 	}
 	for _, b := range readme {
 		add(b, false)
@@ -68,7 +67,7 @@ func collectSnippets(t *testing.T, root string) (snips []snippet, srcs map[strin
 		}
 		add(b, true)
 	}
-	return snips, srcs, consumer
+	return snips, consumer
 }
 
 var nonIdent = regexp.MustCompile(`[^a-z0-9]+`)
@@ -91,7 +90,7 @@ func TestSnippets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snips, srcs, consumer := collectSnippets(t, root)
+	snips, consumer := collectSnippets(t, root)
 	t.Logf("%d Go blocks to compile; %d consumer blocks left to TestConsumerServer", len(snips), consumer)
 	readme, docs := 0, 0
 	for _, s := range snips {
@@ -116,31 +115,33 @@ func TestSnippets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	canaryDir := pkgDir(canary)
-	srcs[canaryDir] = src
-	all := append(snips, snippet{Block: canary, kind: kind, dir: canaryDir})
+	canarySnip := place(snippet{Block: canary, kind: kind, src: src})
+	all := append(snips, canarySnip)
 
 	ctx := context.Background()
 	m, err := NewModule(ctx, t.TempDir(), root, "example.com/snippets")
 	if err != nil {
 		t.Fatal(err)
 	}
+	preludes := map[string]bool{}
 	for _, s := range all {
-		if err := m.Write(filepath.Join(s.dir, "snippet.go"), srcs[s.dir]); err != nil {
+		if err := m.Write(s.path, s.src); err != nil {
 			t.Fatal(err)
 		}
-		if s.kind != File {
-			own, err := PackageNames(srcs[s.dir])
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := Prelude(string(prelude), own)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := m.Write(filepath.Join(s.dir, "prelude.go"), p); err != nil {
-				t.Fatal(err)
-			}
+		if s.kind == File || preludes[s.pkg] {
+			continue
+		}
+		preludes[s.pkg] = true
+		own, err := PackageNames(s.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Prelude(string(prelude), own)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Write(filepath.Join(s.pkg, "prelude.go"), p); err != nil {
+			t.Fatal(err)
 		}
 	}
 	start := time.Now()
@@ -148,50 +149,95 @@ func TestSnippets(t *testing.T) {
 		t.Fatalf("the snippets' module does not resolve (a block imports a package no mcpkit module provides?): %v", err)
 	}
 	tidied := time.Now()
-	out, buildErr := m.Go(ctx, "build", "./...")
+	// -e: every error of every block, not the first ten of a package.
+	out, buildErr := m.Go(ctx, "build", "-gcflags=-e", "./...")
 	t.Logf("go mod tidy %v, go build %v", tidied.Sub(start).Round(time.Millisecond), time.Since(tidied).Round(time.Millisecond))
-	failures := buildFailures(out)
+	failures, rest := attribute(out, all)
 	for _, s := range snips {
 		t.Run(s.Name(), func(t *testing.T) {
-			if msg, ok := failures["example.com/snippets/"+s.dir]; ok {
+			if msg, ok := failures[s.path]; ok {
 				t.Errorf("%s: Go block %d (%s) does not compile:\n%s\nthe block, as compiled (%s):\n%s",
-					s.Name(), s.N, s.kind, msg, s.dir+"/snippet.go", srcs[s.dir])
+					s.Name(), s.N, s.kind, msg, s.path, s.src)
 			}
 		})
 	}
 	want := "canary.md:8: undefined: notDeclared"
-	if got := failures["example.com/snippets/"+canaryDir]; !strings.Contains(got, want) {
+	if got := failures[canarySnip.path]; !strings.Contains(got, want) {
 		t.Errorf("a broken fragment is not reported as %q but as %q (go build output:\n%s)", want, got, out)
 	}
 	if buildErr == nil {
 		t.Errorf("go build passed with the canary in it")
 	}
-	known := map[string]bool{"example.com/snippets/" + canaryDir: true}
-	for _, s := range snips {
-		known["example.com/snippets/"+s.dir] = true
-	}
-	for pkg, msg := range failures {
-		if !known[pkg] {
-			t.Errorf("go build reported outside any block (%q):\n%s", pkg, msg)
-		}
+	if rest != "" {
+		t.Errorf("go build reported outside any block:\n%s", rest)
 	}
 }
 
-// buildFailures splits go build's output into the messages of each
-// package ("# example.com/snippets/readme_md_l35" and the lines after it);
-// lines before any such header are under "".
-func buildFailures(out string) map[string]string {
-	failures := map[string]string{}
-	pkg := ""
+// fragmentsPkg is the one package of all statement fragments: they
+// declare nothing at package level, so they cannot collide, and one
+// package compiles much faster than one each.
+const fragmentsPkg = "fragments"
+
+// place gives a snippet its package and file: statements go to
+// fragmentsPkg, declarations and complete files to a package of their own.
+func place(s snippet) snippet {
+	name := pkgDir(s.Block)
+	s.pkg = name
+	if s.kind == Stmts {
+		s.pkg = fragmentsPkg
+	}
+	s.path = s.pkg + "/" + name + ".go"
+	return s
+}
+
+var position = regexp.MustCompile(`^(?:\./)?(\S+?):(\d+)(?::\d+)?: `)
+
+// attribute splits go build's output by block: a message is the block's
+// whose lines (after //line) or generated file it names, or, in a package
+// of one block, that block's. Continuation lines follow their message.
+// What names no block is returned as rest.
+func attribute(out string, snips []snippet) (map[string]string, string) {
+	byPath := map[string]string{}
+	var rest strings.Builder
+	pkgOwner := map[string]*snippet{}
+	count := map[string]int{}
+	for i := range snips {
+		count[snips[i].pkg]++
+		pkgOwner[snips[i].pkg] = &snips[i]
+	}
+	var cur, last *snippet
 	for _, l := range strings.Split(out, "\n") {
-		if p, ok := strings.CutPrefix(l, "# "); ok {
-			pkg = p
-			failures[pkg] = ""
+		if l == "" {
 			continue
 		}
-		if l != "" {
-			failures[pkg] += l + "\n"
+		if p, ok := strings.CutPrefix(l, "# example.com/snippets/"); ok {
+			cur = nil
+			if count[p] == 1 {
+				cur = pkgOwner[p]
+			}
+			last = nil
+			continue
 		}
+		target := cur
+		if strings.HasPrefix(l, "\t") && last != nil {
+			target = last
+		} else if m := position.FindStringSubmatch(l); m != nil {
+			n, _ := strconv.Atoi(m[2])
+			for i := range snips {
+				sn := &snips[i]
+				lines := strings.Count(sn.Text, "\n")
+				if (m[1] == sn.File && n >= sn.Line && n < sn.Line+lines) || strings.HasSuffix(m[1], sn.path) {
+					target = sn
+					break
+				}
+			}
+		}
+		last = target
+		if target == nil {
+			rest.WriteString(l + "\n")
+			continue
+		}
+		byPath[target.path] += l + "\n"
 	}
-	return failures
+	return byPath, rest.String()
 }
