@@ -15,9 +15,11 @@
 //
 // # Quick start
 //
-// The wiring, compiled in example_test.go (authenticate is the MCP
+// The wiring (in full, errors handled, in the function approvals of
+// example_test.go, which ExampleNewConsole runs; authenticate is the MCP
 // transport's transport.RequestAuthenticator, so reviewers sign in with the
-// same tokens; auditor is the server's audit.Auditor):
+// same tokens; auditor is the server's audit.Auditor; secret is 32+ random
+// bytes):
 //
 //	keys, _ := approval.NewKeyring(approval.Key{ID: "2026-11", Secret: secret}) // 32+ random bytes
 //	console, _ := approval.NewConsole(ctx, approval.ConsoleOptions{
