@@ -30,7 +30,7 @@ func benchServer(b *testing.B, opts ...mcpkit.Option) *mcp.ClientSession {
 // approval over the 2026-07-28 multi round trip (two calls, sign + verify).
 func BenchmarkApproval(b *testing.B) {
 	kr, _ := newKeyring(b)
-	el := elicitApprover(b, kr, approval.ElicitOptions{})
+	el := elicitApprover(b, kr, approval.ElicitConfig{})
 	cases := []struct {
 		name string
 		opts []mcpkit.Option

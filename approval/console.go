@@ -20,11 +20,11 @@ import (
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
-// Authenticator establishes who is using the console, with the same kind of
+// ReviewerResolver establishes who is using the console, with the same kind of
 // credentials as the MCP transport (a bearer token, a session cookie from
 // the company SSO). An error or an identity without a subject is answered
 // with 401.
-type Authenticator func(r *http.Request) (mcpkit.Identity, error)
+type ReviewerResolver func(r *http.Request) (mcpkit.Identity, error)
 
 // Notifier tells reviewers that a request is waiting (a chat webhook, a
 // pager). A notifier that fails makes the call fail closed: nobody would
@@ -33,10 +33,10 @@ type Notifier interface {
 	Notify(ctx context.Context, r Request) error
 }
 
-// ConsoleOptions configures a Console.
-type ConsoleOptions struct {
+// ConsoleConfig configures a Console.
+type ConsoleConfig struct {
 	// Authenticate is required: the console never serves anonymous users.
-	Authenticate Authenticator
+	Authenticate ReviewerResolver
 	// Reviewers is who may use the console: the scopes (all of them)
 	// and groups (any of them) a reviewer must hold. Required, with at
 	// least one scope or group: being signed in is not enough. Set
@@ -74,7 +74,7 @@ type ConsoleOptions struct {
 // or denies them through its http.Handler (a JSON API and a small HTML
 // page). It is both the Approver to give to New and the handler to mount.
 type Console struct {
-	opts   ConsoleOptions
+	opts   ConsoleConfig
 	rules  reviewers
 	store  Store
 	mux    *http.ServeMux
@@ -96,9 +96,9 @@ var consoleJS []byte
 // NewConsole returns a console. Requests left in opts.Store by a previous
 // process (a restart) are removed here: their calls are gone, and they are
 // never approved.
-func NewConsole(ctx context.Context, opts ConsoleOptions) (*Console, error) {
+func NewConsole(ctx context.Context, opts ConsoleConfig) (*Console, error) {
 	if opts.Authenticate == nil {
-		return nil, errors.New("approval: a Console needs an Authenticator; the console never serves anonymous users")
+		return nil, errors.New("approval: a Console needs ConsoleConfig.Authenticate; the console never serves anonymous users")
 	}
 	rules, err := newReviewers(opts)
 	if err != nil {

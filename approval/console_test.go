@@ -67,12 +67,12 @@ type consoleRig struct {
 
 func newConsoleRig(t *testing.T, extra ...approval.Notifier) *consoleRig {
 	t.Helper()
-	return newConsoleRigWith(t, approval.ConsoleOptions{Notifiers: extra})
+	return newConsoleRigWith(t, approval.ConsoleConfig{Notifiers: extra})
 }
 
 // newConsoleRigWith serves a console configured by opts, with the tests'
 // authenticator, approver rule (unless opts sets one) and store.
-func newConsoleRigWith(t *testing.T, opts approval.ConsoleOptions) *consoleRig {
+func newConsoleRigWith(t *testing.T, opts approval.ConsoleConfig) *consoleRig {
 	t.Helper()
 	rig := &consoleRig{pending: make(notified, 4), store: approval.NewMemoryStore()}
 	opts.Authenticate = bearer
@@ -253,7 +253,7 @@ func TestConsoleRestartNeverApproves(t *testing.T) {
 	store := approval.NewMemoryStore()
 	left := approval.Request{ID: "left-over", Tool: "delete_item", Principal: mcpkit.Identity{Subject: "alice"}, Created: time.Now(), Deadline: time.Now().Add(time.Hour)}
 	_ = store.Add(context.Background(), left)
-	c, err := approval.NewConsole(context.Background(), approval.ConsoleOptions{Authenticate: bearer, Reviewers: approvers, Store: store})
+	c, err := approval.NewConsole(context.Background(), approval.ConsoleConfig{Authenticate: bearer, Reviewers: approvers, Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestConsoleRestartNeverApproves(t *testing.T) {
 
 func TestConsoleTimeoutWithProgress(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, err := approval.NewConsole(context.Background(), approval.ConsoleOptions{Authenticate: bearer, Reviewers: approvers})
+		c, err := approval.NewConsole(context.Background(), approval.ConsoleConfig{Authenticate: bearer, Reviewers: approvers})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -333,10 +333,10 @@ func TestConsoleTimeoutWithProgress(t *testing.T) {
 func TestFirstAvailableFallsBackToConsole(t *testing.T) {
 	kr, _ := newKeyring(t)
 	pending := make(notified, 1)
-	c, _ := approval.NewConsole(context.Background(), approval.ConsoleOptions{Authenticate: bearer, Reviewers: approvers, Notifiers: []approval.Notifier{pending}})
+	c, _ := approval.NewConsole(context.Background(), approval.ConsoleConfig{Authenticate: bearer, Reviewers: approvers, Notifiers: []approval.Notifier{pending}})
 	h := httptest.NewServer(c)
 	defer h.Close()
-	srv, it, _ := newServer(t, approval.FirstAvailable(elicitApprover(t, kr, approval.ElicitOptions{}), c))
+	srv, it, _ := newServer(t, approval.FirstAvailable(elicitApprover(t, kr, approval.ElicitConfig{}), c))
 	cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1")).Session // cannot elicit
 	done := start(context.Background(), cs, "a")
 	p := <-pending

@@ -22,12 +22,12 @@
 // bytes):
 //
 //	keys, _ := approval.NewKeyring(approval.Key{ID: "2026-11", Secret: secret}) // 32+ random bytes
-//	console, _ := approval.NewConsole(ctx, approval.ConsoleOptions{
+//	console, _ := approval.NewConsole(ctx, approval.ConsoleConfig{
 //		Authenticate: authenticate,
 //		Reviewers:    approval.ReviewerRule{Scopes: []string{"incidents:approve"}, ToolScopes: true},
 //		OnReview:     approval.AuditReviews(auditor, impl),
 //	})
-//	inClient, _ := approval.Elicit(approval.ElicitOptions{Keys: keys, Hint: console.Hint()})
+//	inClient, _ := approval.Elicit(approval.ElicitConfig{Keys: keys, Hint: console.Hint()})
 //	gate, _ := approval.New(approval.FirstAvailable(inClient, console), approval.WithRedactor(auditor.Redactor()))
 //	srv, _ := mcpkit.NewServer(impl, mcpkit.WithMiddleware(auditor.Middleware()), mcpkit.WithInnerMiddleware(gate))
 //	mux.Handle("/approvals/", http.StripPrefix("/approvals", console))
@@ -44,7 +44,7 @@
 // Console holds the call while a reviewer approves or denies it over HTTP
 // (JSON API and an HTML page). It proves that another person, who meets
 // the approver rule, decided: the console refuses (403, audited) everyone
-// who does not meet ConsoleOptions.Reviewers (scopes, all of them; groups,
+// who does not meet ConsoleConfig.Reviewers (scopes, all of them; groups,
 // any of them; optionally the tool's own scopes) and the per-tool
 // ToolReviewers; a reviewer sees only the requests they may decide; the
 // caller never approves their own call (four eyes). NewConsole fails

@@ -21,8 +21,8 @@ const DefaultStateTTL = 5 * time.Minute
 // maxReasonLen bounds the optional reason an approver types.
 const maxReasonLen = 500
 
-// ElicitOptions configures Elicit.
-type ElicitOptions struct {
+// ElicitConfig configures Elicit.
+type ElicitConfig struct {
 	// Keys sign and verify the request state. Required.
 	Keys *Keyring
 	// TTL is how long the prompt stays answerable; DefaultStateTTL if zero.
@@ -58,7 +58,7 @@ type elicitor struct {
 // A client that cannot elicit gets VerdictUnavailable with opts.Hint.
 // In-client approval is the caller confirming their own call; for a second
 // person's approval use a Console.
-func Elicit(opts ElicitOptions) (Approver, error) {
+func Elicit(opts ElicitConfig) (Approver, error) {
 	if opts.Keys == nil {
 		return nil, errors.New("approval: Elicit needs a Keyring to sign request states")
 	}

@@ -19,7 +19,7 @@ func TestElicitApprovedCallRuns(t *testing.T) {
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
 			kr, _ := newKeyring(t)
-			srv, it, rec := newServer(t, elicitApprover(t, kr, approval.ElicitOptions{}))
+			srv, it, rec := newServer(t, elicitApprover(t, kr, approval.ElicitConfig{}))
 			var asked *mcp.ElicitParams
 			cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1"), mcpkittest.WithProtocolVersion(p.version), mcpkittest.WithClientOptions(&mcp.ClientOptions{
 				ElicitationHandler: func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
@@ -66,7 +66,7 @@ func TestElicitRefusals(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
 				kr, _ := newKeyring(t)
-				srv, it, rec := newServer(t, elicitApprover(t, kr, approval.ElicitOptions{}))
+				srv, it, rec := newServer(t, elicitApprover(t, kr, approval.ElicitConfig{}))
 				cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1"), mcpkittest.WithProtocolVersion(p.version), answering(tc.answer)).Session
 				res, err := callDelete(t, cs, "a")
 				if err != nil {
@@ -91,7 +91,7 @@ func TestElicitRefusals(t *testing.T) {
 // schema itself and fails the call; the handler never runs either way.
 func TestElicitSchemaMismatchLegacy(t *testing.T) {
 	kr, _ := newKeyring(t)
-	srv, it, _ := newServer(t, elicitApprover(t, kr, approval.ElicitOptions{}))
+	srv, it, _ := newServer(t, elicitApprover(t, kr, approval.ElicitConfig{}))
 	cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1"), mcpkittest.WithProtocolVersion(legacyVersion), answering(&mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": "yes"}})).Session
 	res, err := callDelete(t, cs, "a")
 	if err == nil && !res.IsError {
@@ -228,7 +228,7 @@ func TestElicitHostileRetries(t *testing.T) {
 		{"state from another server", func(t *testing.T, srv *mcpkit.Server, kr *approval.Keyring, _ []approval.Key) *mcp.CallToolResult {
 			// Same keys, another process (a restart): the in-memory
 			// replay cache is gone, so the state must be refused.
-			other, _, _ := newServer(t, elicitApprover(t, kr, approval.ElicitOptions{}))
+			other, _, _ := newServer(t, elicitApprover(t, kr, approval.ElicitConfig{}))
 			st := ask(t, rawClient(t, other, "alice"), argsA)
 			return retry(t, rawClient(t, srv, "alice"), argsA, st, yes)
 		}, "issued before the server restarted", "invalid_state"},
@@ -236,7 +236,7 @@ func TestElicitHostileRetries(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			kr, keys := newKeyring(t, "k1")
-			srv, it, rec := newServer(t, elicitApprover(t, kr, approval.ElicitOptions{}))
+			srv, it, rec := newServer(t, elicitApprover(t, kr, approval.ElicitConfig{}))
 			res := tc.play(t, srv, kr, keys)
 			if !res.IsError || !strings.Contains(mcpkittest.Text(res), tc.want) {
 				t.Errorf("result = %q, want it to say %q", mcpkittest.Text(res), tc.want)
@@ -255,7 +255,7 @@ func TestElicitHostileRetries(t *testing.T) {
 // A valid state is accepted exactly once.
 func TestElicitStateSingleUse(t *testing.T) {
 	kr, _ := newKeyring(t)
-	srv, it, _ := newServer(t, elicitApprover(t, kr, approval.ElicitOptions{}))
+	srv, it, _ := newServer(t, elicitApprover(t, kr, approval.ElicitConfig{}))
 	cs := rawClient(t, srv, "alice")
 	args := map[string]any{"id": "a"}
 	st := ask(t, cs, args)
@@ -284,11 +284,11 @@ func TestElicitKeyRotation(t *testing.T) {
 	}
 	retired, _ := approval.NewKeyring(newKeys[0])
 	replay := approval.NewMemoryReplayCache(0) // shared: the "fleet" cache
-	issuer, _, _ := newServer(t, elicitApprover(t, old, approval.ElicitOptions{Replay: replay}))
+	issuer, _, _ := newServer(t, elicitApprover(t, old, approval.ElicitConfig{Replay: replay}))
 	args := map[string]any{"id": "a"}
 
 	st := ask(t, rawClient(t, issuer, "alice"), args)
-	srv, it, _ := newServer(t, elicitApprover(t, rotated, approval.ElicitOptions{Replay: replay}))
+	srv, it, _ := newServer(t, elicitApprover(t, rotated, approval.ElicitConfig{Replay: replay}))
 	cs := rawClient(t, srv, "alice")
 	if res := retry(t, cs, args, st, yes); res.IsError || it.has("a") {
 		t.Fatalf("state under a rotated-out-but-kept key refused: %s", mcpkittest.Text(res))
@@ -298,7 +298,7 @@ func TestElicitKeyRotation(t *testing.T) {
 	}
 
 	st = ask(t, rawClient(t, issuer, "alice"), map[string]any{"id": "b"})
-	srv2, it2, _ := newServer(t, elicitApprover(t, retired, approval.ElicitOptions{Replay: replay}))
+	srv2, it2, _ := newServer(t, elicitApprover(t, retired, approval.ElicitConfig{Replay: replay}))
 	if res := retry(t, rawClient(t, srv2, "alice"), map[string]any{"id": "b"}, st, yes); !res.IsError || !strings.Contains(mcpkittest.Text(res), "retired key") {
 		t.Fatalf("state under a retired key accepted: %s", mcpkittest.Text(res))
 	}
@@ -310,7 +310,7 @@ func TestElicitKeyRotation(t *testing.T) {
 func TestElicitExpiredState(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		kr, _ := newKeyring(t)
-		srv, it, rec := newServer(t, elicitApprover(t, kr, approval.ElicitOptions{TTL: time.Minute}))
+		srv, it, rec := newServer(t, elicitApprover(t, kr, approval.ElicitConfig{TTL: time.Minute}))
 		cs := rawClient(t, srv, "alice")
 		args := map[string]any{"id": "a"}
 		st := ask(t, cs, args)
@@ -330,7 +330,7 @@ func TestElicitClientCannotElicit(t *testing.T) {
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
 			kr, _ := newKeyring(t)
-			srv, it, rec := newServer(t, elicitApprover(t, kr, approval.ElicitOptions{Hint: "Ask on-call to approve it at https://approvals.example.com."}))
+			srv, it, rec := newServer(t, elicitApprover(t, kr, approval.ElicitConfig{Hint: "Ask on-call to approve it at https://approvals.example.com."}))
 			cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithClientInfo("alice", "1"), mcpkittest.WithProtocolVersion(p.version)).Session
 			res, err := callDelete(t, cs, "a")
 			if err != nil {

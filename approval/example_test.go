@@ -54,7 +54,7 @@ func Example() {
 // elicitation handler, and the gate verifies the signed request state.
 func ExampleElicit() {
 	keys, _ := approval.NewKeyring(approval.Key{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")})
-	inClient, _ := approval.Elicit(approval.ElicitOptions{Keys: keys})
+	inClient, _ := approval.Elicit(approval.ElicitConfig{Keys: keys})
 	srv := mcpkit.MustNewServer(&mcp.Implementation{Name: "storage", Version: "1.0.0"},
 		mcpkit.WithInnerMiddleware(approval.MustNew(inClient)),
 		mcpkit.WithDefaultIdentity(mcpkit.Identity{Subject: "alice"}))
@@ -91,12 +91,12 @@ func ExampleElicit() {
 // authenticate is the MCP transport's (transport.RequestAuthenticator), so
 // reviewers sign in with the same tokens; secret is 32+ random bytes.
 func approvals(ctx context.Context, mux *http.ServeMux, impl *mcp.Implementation, auditor *audit.Auditor,
-	authenticate approval.Authenticator, secret []byte) (*mcpkit.Server, *approval.Console, error) {
+	authenticate approval.ReviewerResolver, secret []byte) (*mcpkit.Server, *approval.Console, error) {
 	keys, err := approval.NewKeyring(approval.Key{ID: "2026-11", Secret: secret}) // oldest first; the last signs
 	if err != nil {
 		return nil, nil, err
 	}
-	console, err := approval.NewConsole(ctx, approval.ConsoleOptions{
+	console, err := approval.NewConsole(ctx, approval.ConsoleConfig{
 		Authenticate: authenticate,
 		Reviewers:    approval.ReviewerRule{Scopes: []string{"incidents:approve"}, ToolScopes: true},
 		OnReview:     approval.AuditReviews(auditor, impl),
@@ -105,7 +105,7 @@ func approvals(ctx context.Context, mux *http.ServeMux, impl *mcp.Implementation
 	if err != nil {
 		return nil, nil, err
 	}
-	inClient, err := approval.Elicit(approval.ElicitOptions{Keys: keys, Hint: console.Hint()})
+	inClient, err := approval.Elicit(approval.ElicitConfig{Keys: keys, Hint: console.Hint()})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -126,7 +126,7 @@ func approvals(ctx context.Context, mux *http.ServeMux, impl *mcp.Implementation
 func ExampleNewConsole() {
 	auditor := audit.New(audit.SinkFunc(func(context.Context, *audit.Record) error { return nil }))
 	sso := func(*http.Request) (mcpkit.Identity, error) { return mcpkit.Identity{Subject: "bob"}, nil }
-	_, err := approval.NewConsole(context.Background(), approval.ConsoleOptions{Authenticate: sso})
+	_, err := approval.NewConsole(context.Background(), approval.ConsoleConfig{Authenticate: sso})
 	fmt.Println(err != nil)
 	_, console, err := approvals(context.Background(), http.NewServeMux(), &mcp.Implementation{Name: "incidents", Version: "1.0.0"},
 		auditor, sso, []byte("0123456789abcdef0123456789abcdef"))

@@ -160,7 +160,7 @@ func FuzzRequestState(f *testing.F) {
 		// An explicit replay cache: states are not bound to the process,
 		// so the genuine state signed above is the one this approver
 		// accepts.
-		a, err := Elicit(ElicitOptions{Keys: kr, Replay: NewMemoryReplayCache(0)})
+		a, err := Elicit(ElicitConfig{Keys: kr, Replay: NewMemoryReplayCache(0)})
 		if err != nil {
 			t.Fatal(err)
 		}

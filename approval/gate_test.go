@@ -96,10 +96,10 @@ func TestConstructionErrors(t *testing.T) {
 	if _, err := approval.NewKeyring(); err == nil {
 		t.Error("empty keyring accepted")
 	}
-	if _, err := approval.Elicit(approval.ElicitOptions{}); err == nil {
+	if _, err := approval.Elicit(approval.ElicitConfig{}); err == nil {
 		t.Error("Elicit without keys accepted")
 	}
-	if _, err := approval.NewConsole(context.Background(), approval.ConsoleOptions{}); err == nil {
+	if _, err := approval.NewConsole(context.Background(), approval.ConsoleConfig{}); err == nil {
 		t.Error("console without authenticator accepted")
 	}
 	keys, err := approval.ParseKeys("old:" + strings.Repeat("A", 44) + ", new:" + strings.Repeat("B", 44))

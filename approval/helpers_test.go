@@ -167,7 +167,7 @@ func newServer(t testing.TB, a approval.Approver, opts ...approval.Option) (*mcp
 // answering is a harness option whose user answers every elicitation
 // with res.
 func answering(res *mcp.ElicitResult) mcpkittest.HarnessOption {
-	return mcpkittest.Elicit(func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+	return mcpkittest.WithElicitHandler(func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
 		return res, nil
 	})
 }
@@ -190,7 +190,7 @@ func newKeyring(t testing.TB, ids ...string) (*approval.Keyring, []approval.Key)
 	return kr, keys
 }
 
-func elicitApprover(t testing.TB, kr *approval.Keyring, opts approval.ElicitOptions) approval.Approver {
+func elicitApprover(t testing.TB, kr *approval.Keyring, opts approval.ElicitConfig) approval.Approver {
 	t.Helper()
 	opts.Keys = kr
 	a, err := approval.Elicit(opts)

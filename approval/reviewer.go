@@ -70,14 +70,14 @@ type reviewers struct {
 	tools  map[string]ReviewerRule
 }
 
-func newReviewers(opts ConsoleOptions) (reviewers, error) {
+func newReviewers(opts ConsoleConfig) (reviewers, error) {
 	g := opts.Reviewers
 	if err := g.validate("Reviewers"); err != nil {
 		return reviewers{}, err
 	}
 	switch {
 	case opts.InsecureAnyReviewer && (len(g.Scopes) > 0 || len(g.Groups) > 0):
-		return reviewers{}, errors.New("approval: ConsoleOptions sets both a Reviewers rule and InsecureAnyReviewer; drop InsecureAnyReviewer")
+		return reviewers{}, errors.New("approval: ConsoleConfig sets both a Reviewers rule and InsecureAnyReviewer; drop InsecureAnyReviewer")
 	case !opts.InsecureAnyReviewer && len(g.Scopes) == 0 && len(g.Groups) == 0:
 		return reviewers{}, errors.New(`approval: a Console needs a Reviewers rule naming the scopes (or groups) an approver must hold, for example approval.ReviewerRule{Scopes: []string{"incidents:approve"}}; without one every signed-in user could approve (set InsecureAnyReviewer only for a single-operator setup)`)
 	}

@@ -51,7 +51,7 @@ func (l *auditLog) setFail(v bool) {
 }
 
 // auditedRig is a console whose events go to an audit log.
-func auditedRig(t *testing.T, opts approval.ConsoleOptions) (*consoleRig, *auditLog) {
+func auditedRig(t *testing.T, opts approval.ConsoleConfig) (*consoleRig, *auditLog) {
 	t.Helper()
 	log := &auditLog{}
 	opts.OnReview = approval.AuditReviews(audit.New(log), &mcp.Implementation{Name: "items", Version: "1.0.0"})
@@ -81,7 +81,7 @@ func (rig *consoleRig) raw(t *testing.T, method, path, token, body string) (int,
 // destructive call. Now every console route refuses them with 403, leaks
 // nothing, runs nothing, and each refusal is audited under their name.
 func TestConsoleRefusesSignedInUserWithoutApproverScope(t *testing.T) {
-	rig, log := auditedRig(t, approval.ConsoleOptions{})
+	rig, log := auditedRig(t, approval.ConsoleConfig{})
 	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	ctx, cancel := context.WithCancel(context.Background())
 	done := start(ctx, cs, "a")
@@ -139,7 +139,7 @@ func TestConsoleRefusesSignedInUserWithoutApproverScope(t *testing.T) {
 // request and whose call it was; refusing to let a caller approve their own
 // call is audited too.
 func TestConsoleDecisionsAreAuditedWithTheReviewer(t *testing.T) {
-	rig, log := auditedRig(t, approval.ConsoleOptions{})
+	rig, log := auditedRig(t, approval.ConsoleConfig{})
 	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	done := start(context.Background(), cs, "a")
 	p := <-rig.pending
@@ -215,7 +215,7 @@ func TestConsoleDecisionsAreAuditedWithTheReviewer(t *testing.T) {
 // An approval that cannot be put on the audit record is not applied: the
 // call is refused and the handler does not run.
 func TestConsoleDecisionNotRecordedIsNotApplied(t *testing.T) {
-	rig, log := auditedRig(t, approval.ConsoleOptions{})
+	rig, log := auditedRig(t, approval.ConsoleConfig{})
 	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	done := start(context.Background(), cs, "a")
 	p := <-rig.pending
@@ -238,7 +238,7 @@ func TestConsoleDecisionNotRecordedIsNotApplied(t *testing.T) {
 
 // A per-tool rule narrows who sees and decides that tool's requests.
 func TestConsoleToolReviewersNarrow(t *testing.T) {
-	rig, log := auditedRig(t, approval.ConsoleOptions{
+	rig, log := auditedRig(t, approval.ConsoleConfig{
 		ToolReviewers: map[string]approval.ReviewerRule{"delete_item": {Groups: []string{"storage-owners"}}},
 	})
 	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
@@ -322,7 +322,7 @@ func TestConsolePendingArgumentsRedactedLikeTheAuditRecord(t *testing.T) {
 
 func TestConsoleNeedsAReviewerRule(t *testing.T) {
 	ctx := context.Background()
-	for name, opts := range map[string]approval.ConsoleOptions{
+	for name, opts := range map[string]approval.ConsoleConfig{
 		"no rule":              {Authenticate: bearer},
 		"only tool scopes":     {Authenticate: bearer, Reviewers: approval.ReviewerRule{ToolScopes: true}},
 		"empty scope":          {Authenticate: bearer, Reviewers: approval.ReviewerRule{Scopes: []string{" "}}},
@@ -337,7 +337,7 @@ func TestConsoleNeedsAReviewerRule(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	_, err := approval.NewConsole(ctx, approval.ConsoleOptions{Authenticate: bearer})
+	_, err := approval.NewConsole(ctx, approval.ConsoleConfig{Authenticate: bearer})
 	if err == nil || !strings.Contains(err.Error(), "Reviewers") || !strings.Contains(err.Error(), "InsecureAnyReviewer") {
 		t.Errorf("error without a rule = %v, want it to name Reviewers and the opt-out", err)
 	}
@@ -346,7 +346,7 @@ func TestConsoleNeedsAReviewerRule(t *testing.T) {
 // InsecureAnyReviewer is the explicit opt-out: any signed-in user may
 // decide, still never their own call.
 func TestConsoleInsecureAnyReviewer(t *testing.T) {
-	rig := newConsoleRigWith(t, approval.ConsoleOptions{InsecureAnyReviewer: true})
+	rig := newConsoleRigWith(t, approval.ConsoleConfig{InsecureAnyReviewer: true})
 	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	done := start(context.Background(), cs, "a")
 	p := <-rig.pending
@@ -364,7 +364,7 @@ func TestConsoleInsecureAnyReviewer(t *testing.T) {
 // Anonymous requests cannot fill the audit log: they are aggregated per
 // source like the transport's refusals.
 func TestConsoleAnonymousFloodIsAggregated(t *testing.T) {
-	rig, log := auditedRig(t, approval.ConsoleOptions{})
+	rig, log := auditedRig(t, approval.ConsoleConfig{})
 	for range 50 {
 		if code, _ := rig.raw(t, "GET", "/api/pending", "", ""); code != http.StatusUnauthorized {
 			t.Fatalf("anonymous = %d", code)

@@ -24,8 +24,8 @@ const (
 	HeaderKeyID     = "X-Mcpkit-Key-Id"
 )
 
-// WebhookOptions configures a Webhook.
-type WebhookOptions struct {
+// WebhookConfig configures a Webhook.
+type WebhookConfig struct {
 	// URL receives a POST for each pending request. Required.
 	URL string
 	// Keys sign the body (with the newest key). Required.
@@ -43,7 +43,7 @@ type WebhookOptions struct {
 // (a chat bot, an incident tool), signed, retried with backoff on network
 // errors, 429 and 5xx answers.
 type Webhook struct {
-	opts WebhookOptions
+	opts WebhookConfig
 }
 
 // WebhookPayload is the JSON body a webhook receives.
@@ -53,7 +53,7 @@ type WebhookPayload struct {
 }
 
 // NewWebhook returns a webhook notifier.
-func NewWebhook(opts WebhookOptions) (*Webhook, error) {
+func NewWebhook(opts WebhookConfig) (*Webhook, error) {
 	if opts.URL == "" {
 		return nil, errors.New("approval: a Webhook needs a URL")
 	}

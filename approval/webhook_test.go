@@ -35,7 +35,7 @@ func TestWebhookSignedAndRetried(t *testing.T) {
 		_ = json.Unmarshal(body, &got)
 	}))
 	defer hook.Close()
-	wh, err := approval.NewWebhook(approval.WebhookOptions{URL: hook.URL, Keys: kr, Backoff: time.Millisecond})
+	wh, err := approval.NewWebhook(approval.WebhookConfig{URL: hook.URL, Keys: kr, Backoff: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestWebhookSignatureRejectsTampering(t *testing.T) {
 		body, _ = io.ReadAll(r.Body)
 	}))
 	defer hook.Close()
-	wh, _ := approval.NewWebhook(approval.WebhookOptions{URL: hook.URL, Keys: kr})
+	wh, _ := approval.NewWebhook(approval.WebhookConfig{URL: hook.URL, Keys: kr})
 	if err := wh.Notify(context.Background(), approval.Request{ID: "r1", Tool: "delete_item"}); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestWebhookDownDeniesCall(t *testing.T) {
 	down := httptest.NewServer(http.NotFoundHandler())
 	url := down.URL
 	down.Close() // nothing listens there any more
-	wh, _ := approval.NewWebhook(approval.WebhookOptions{URL: url, Keys: kr, Attempts: 3, Backoff: time.Millisecond})
+	wh, _ := approval.NewWebhook(approval.WebhookConfig{URL: url, Keys: kr, Attempts: 3, Backoff: time.Millisecond})
 	rig := newConsoleRig(t, wh)
 	cs := mcpkittest.NewHarness(t, rig.srv, mcpkittest.WithClientInfo("alice", "1")).Session
 	done := start(context.Background(), cs, "a")

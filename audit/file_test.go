@@ -151,9 +151,9 @@ func TestVerifyFindsTampering(t *testing.T) {
 	require.ErrorContains(t, err, "MAC mismatch at seq 1")
 	assert.Len(t, res.Problems, 9)
 	// An unkeyed check refuses a keyed log.
-	_, err = audit.VerifyWith(audit.VerifyOptions{InsecureNoKey: true}, path)
+	_, err = audit.VerifyWith(audit.VerifyConfig{InsecureNoKey: true}, path)
 	require.ErrorContains(t, err, "give the keyring")
-	_, err = audit.VerifyWith(audit.VerifyOptions{}, path)
+	_, err = audit.VerifyWith(audit.VerifyConfig{}, path)
 	require.ErrorContains(t, err, "no key given")
 }
 

@@ -77,7 +77,7 @@ func verifyBytes(t *testing.T, path string, data []byte, cps []audit.Checkpoint)
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	res, err := audit.VerifyWith(audit.VerifyOptions{Keys: testKeys, Checkpoints: cps}, path)
+	res, err := audit.VerifyWith(audit.VerifyConfig{Keys: testKeys, Checkpoints: cps}, path)
 	if err != nil {
 		var ve *audit.VerifyError
 		if !errors.As(err, &ve) || ve.Line < 1 || ve.Reason == "" || ve.File != path || ve.Kind == "" {
@@ -202,7 +202,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add([]byte(`{"seq":1,"prev_hash":"`+audit.GenesisHash+`","hash":"`+audit.GenesisHash+`"}`+"\n"), uint8(opDropLine), uint16(2), byte(0))
 	f.Add(lines[0], uint8(opDropLine), uint16(len(lines)-1), byte(0))
 
-	want, err := audit.VerifyWith(audit.VerifyOptions{Keys: testKeys, Checkpoints: cps}, writeTemp(f, genuine))
+	want, err := audit.VerifyWith(audit.VerifyConfig{Keys: testKeys, Checkpoints: cps}, writeTemp(f, genuine))
 	if err != nil || want.Records != len(lines) || want.FirstSeq != 1 || want.Checkpoints != len(cps) || len(cps) < 2 {
 		f.Fatalf("the genuine log does not verify: %+v %v", want, err)
 	}

@@ -95,7 +95,7 @@ func TestWitnessedLogDetectsHeadTailAndGaps(t *testing.T) {
 		assert.Equal(t, "k1", c.Kid)
 	}
 	require.Equal(t, []uint64{2, 8, 14, 17}, seqs)
-	opts := audit.VerifyOptions{Keys: testKeys, Checkpoints: cps}
+	opts := audit.VerifyConfig{Keys: testKeys, Checkpoints: cps}
 	res, err := audit.VerifyWith(opts, path)
 	require.NoError(t, err)
 	assert.Equal(t, 4, res.Checkpoints)
@@ -126,13 +126,13 @@ func TestWitnessedLogDetectsHeadTailAndGaps(t *testing.T) {
 	// A checkpoint forged into the witness (without the key) is refused.
 	forged := cps[len(cps)-1]
 	forged.Seq += 100
-	res, err = audit.VerifyWith(audit.VerifyOptions{Keys: testKeys, Checkpoints: append(cps, forged)}, path)
+	res, err = audit.VerifyWith(audit.VerifyConfig{Keys: testKeys, Checkpoints: append(cps, forged)}, path)
 	require.ErrorContains(t, err, "witness checkpoint 5 (seq 117): the checkpoint's MAC does not verify")
 	assert.Len(t, res.Problems, 1)
 	// Another log's checkpoints are ignored.
 	other := cps[0]
 	other.Log = "another-log"
-	_, err = audit.VerifyWith(audit.VerifyOptions{Keys: testKeys, Checkpoints: append(cps, other)}, path)
+	_, err = audit.VerifyWith(audit.VerifyConfig{Keys: testKeys, Checkpoints: append(cps, other)}, path)
 	require.NoError(t, err)
 }
 
@@ -160,7 +160,7 @@ func TestIntervalCheckpointsReachTheWitness(t *testing.T) {
 	assert.Len(t, got, 2, "no checkpoint while nothing is written")
 	mu.Unlock()
 	require.NoError(t, s.Close(context.Background()))
-	res, err := audit.VerifyWith(audit.VerifyOptions{Keys: testKeys, Checkpoints: got}, path)
+	res, err := audit.VerifyWith(audit.VerifyConfig{Keys: testKeys, Checkpoints: got}, path)
 	require.NoError(t, err)
 	assert.Equal(t, 3, res.Checkpoints)
 }

@@ -80,8 +80,8 @@ type VerifyResult struct {
 	Problems []VerifyError
 }
 
-// VerifyOptions says how to verify a log.
-type VerifyOptions struct {
+// VerifyConfig says how to verify a log.
+type VerifyConfig struct {
 	// Keys verifies the records' MACs and the checkpoints' signatures.
 	// Required unless InsecureNoKey.
 	Keys *Keyring
@@ -102,9 +102,9 @@ const maxLine = 64 << 20
 
 // Verify checks, with keys, that the files in the order given (oldest
 // rotated file first, the active file last) hold one intact log from its
-// genesis. It is VerifyWith(VerifyOptions{Keys: keys}, paths...).
+// genesis. It is VerifyWith(VerifyConfig{Keys: keys}, paths...).
 func Verify(keys *Keyring, paths ...string) (VerifyResult, error) {
-	return VerifyWith(VerifyOptions{Keys: keys}, paths...)
+	return VerifyWith(VerifyConfig{Keys: keys}, paths...)
 }
 
 // VerifyWith checks that the files, in the order given (oldest rotated
@@ -114,12 +114,12 @@ func Verify(keys *Keyring, paths ...string) (VerifyResult, error) {
 // witness's checkpoints — reaching every checkpoint with the witnessed
 // hash (tail truncation). It returns every problem in VerifyResult.Problems
 // and the first as a *VerifyError.
-func VerifyWith(opts VerifyOptions, paths ...string) (VerifyResult, error) {
+func VerifyWith(opts VerifyConfig, paths ...string) (VerifyResult, error) {
 	if len(paths) == 0 {
 		return VerifyResult{}, errors.New("audit: verify: no files given")
 	}
 	if opts.Keys == nil && !opts.InsecureNoKey {
-		return VerifyResult{}, errors.New("audit: verify: no key given: a keyed log is verified with its keyring (VerifyOptions.Keys); an unkeyed one only with InsecureNoKey")
+		return VerifyResult{}, errors.New("audit: verify: no key given: a keyed log is verified with its keyring (VerifyConfig.Keys); an unkeyed one only with InsecureNoKey")
 	}
 	v := &verifier{opts: opts, partial: opts.Partial, checkpoints: map[uint64]string{}}
 	v.res.Keyed = opts.Keys != nil
@@ -145,7 +145,7 @@ func VerifyWith(opts VerifyOptions, paths ...string) (VerifyResult, error) {
 // problem it goes on: every record carries its own MAC, so the records
 // after a gap or an altered one are still checked and named.
 type verifier struct {
-	opts VerifyOptions
+	opts VerifyConfig
 	res  VerifyResult
 	// The chain so far.
 	seq     uint64

@@ -36,7 +36,7 @@ func walServer(t *testing.T, sink audit.Sink) (*mcpkit.Server, *atomic.Int64) {
 	_, _ = rand.Read(secret)
 	kr, err := approval.NewKeyring(approval.Key{ID: "k1", Secret: secret})
 	require.NoError(t, err)
-	elicit, err := approval.Elicit(approval.ElicitOptions{Keys: kr})
+	elicit, err := approval.Elicit(approval.ElicitConfig{Keys: kr})
 	require.NoError(t, err)
 	flag := mcpkit.GateFunc(func(_ context.Context, c *mcpkit.Call) error {
 		if c.Tool.Name == "update_flagged" {
@@ -105,7 +105,7 @@ func TestApprovedCallIsWrittenAheadAfterApprovalAndInputRoundsAreNotOK(t *testin
 		t.Run(p.name, func(t *testing.T) {
 			sink := &memSink{}
 			srv, ran := walServer(t, sink)
-			cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithProtocolVersion(p.version), mcpkittest.ElicitApprove("")).Session
+			cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithProtocolVersion(p.version), mcpkittest.WithElicitApprove("")).Session
 			res, err := callTool(t, cs, "delete_thing", map[string]any{"name": "a"})
 			require.NoError(t, err)
 			require.False(t, res.IsError, mcpkittest.Text(res))
@@ -118,7 +118,7 @@ func TestApprovedCallIsWrittenAheadAfterApprovalAndInputRoundsAreNotOK(t *testin
 			assert.EqualValues(t, 1, ran.Load())
 
 			// Declined: the asking round and the refusal, nothing written ahead.
-			cs = mcpkittest.NewHarness(t, srv, mcpkittest.WithProtocolVersion(p.version), mcpkittest.ElicitDecline()).Session
+			cs = mcpkittest.NewHarness(t, srv, mcpkittest.WithProtocolVersion(p.version), mcpkittest.WithElicitDecline()).Session
 			before := len(sink.all())
 			res, err = callTool(t, cs, "delete_thing", map[string]any{"name": "b"})
 			require.NoError(t, err)
@@ -132,7 +132,7 @@ func TestApprovedCallIsWrittenAheadAfterApprovalAndInputRoundsAreNotOK(t *testin
 func TestWriteAheadFailureAfterApprovalRefusesTheCall(t *testing.T) {
 	sink := &memSink{}
 	srv, ran := walServer(t, startFailing{sink})
-	cs := mcpkittest.NewHarness(t, srv, mcpkittest.ElicitApprove("")).Session
+	cs := mcpkittest.NewHarness(t, srv, mcpkittest.WithElicitApprove("")).Session
 	res, err := callTool(t, cs, "delete_thing", map[string]any{"name": "a"})
 	require.NoError(t, err)
 	assert.True(t, res.IsError)

@@ -27,7 +27,7 @@ type probe struct {
 func invalidCalls(t testing.TB, e *env, gen func(s *jsonschema.Schema) []probe) {
 	o := newObserver()
 	srv := e.build(t, o.options(false)...)
-	h := NewHarness(t, srv, AsIdentity(superuser(srv.Tools())))
+	h := NewHarness(t, srv, WithIdentity(superuser(srv.Tools())))
 	probed := 0
 	for _, info := range srv.Tools() {
 		var s jsonschema.Schema
@@ -133,7 +133,7 @@ func sortedProps(s *jsonschema.Schema) []string {
 func checkUnknownTool(t testing.TB, e *env) {
 	o := newObserver()
 	srv := e.build(t, o.options(false)...)
-	h := NewHarness(t, srv, AsIdentity(superuser(srv.Tools())))
+	h := NewHarness(t, srv, WithIdentity(superuser(srv.Tools())))
 	const name = "get_mcpkittest_no_such_tool"
 	res, err := h.Call(name, map[string]any{})
 	var we *jsonrpc.Error
@@ -164,7 +164,7 @@ func checkPanicContained(t testing.TB, e *env) {
 	if len(tools) == 0 {
 		t.Skip("the server has no tools")
 	}
-	h := NewHarness(t, srv, AsIdentity(superuser(tools)))
+	h := NewHarness(t, srv, WithIdentity(superuser(tools)))
 	res, err := h.Call(tools[0].Name, map[string]any{"mcpkittest_panic": true})
 	if err != nil {
 		t.Fatalf("a panic in the chain became a protocol error (%v); want an isError result", err)

@@ -53,8 +53,8 @@ func checkAuditRecords(t testing.TB, e *env) {
 	}
 	all := superuser(tools)
 	none := mcpkit.Identity{Subject: "mcpkittest-no-scopes", AuthMethod: "test", Transport: "memory"}
-	hAll := NewHarness(t, srv, AsIdentity(all))
-	hNone := NewHarness(t, srv, AsIdentity(none))
+	hAll := NewHarness(t, srv, WithIdentity(all))
+	hNone := NewHarness(t, srv, WithIdentity(none))
 	cans := canaries()
 	var plan []plannedCall
 	for i, info := range tools {
@@ -150,7 +150,7 @@ func checkFlags(t testing.TB, e *env) {
 			}
 			o := newObserver()
 			srv := e.build(t, append([]mcpkit.Option{e.flagsOption(client)}, o.options(true)...)...)
-			h := NewHarness(t, srv, AsIdentity(all))
+			h := NewHarness(t, srv, WithIdentity(all))
 			listed := slices.Contains(h.Names(), info.Name)
 			res, err := h.Call(info.Name, map[string]any{})
 			closeAPI()
@@ -179,7 +179,7 @@ func checkApproval(t testing.TB, e *env) {
 	// The server's approval gate goes first so that the observer's handler
 	// stage sits behind it.
 	srv := e.build(t, append([]mcpkit.Option{e.approvalOption(approval.AlwaysDeny("mcpkittest: denied"))}, o.options(false)...)...)
-	h := NewHarness(t, srv, AsIdentity(superuser(srv.Tools())))
+	h := NewHarness(t, srv, WithIdentity(superuser(srv.Tools())))
 	checked := 0
 	for _, info := range srv.Tools() {
 		if !info.Policy.Approval.Always() {
@@ -187,7 +187,7 @@ func checkApproval(t testing.TB, e *env) {
 		}
 		args, ok := e.validArgs(info)
 		if !ok {
-			t.Errorf("%s requires approval, but the suite cannot build valid arguments for it: add them to Options.ValidArgs[%q]", info.Name, info.Name)
+			t.Errorf("%s requires approval, but the suite cannot build valid arguments for it: add them to Config.ValidArgs[%q]", info.Name, info.Name)
 			continue
 		}
 		checked++
@@ -206,7 +206,7 @@ func checkApproval(t testing.TB, e *env) {
 }
 
 // validArgs returns arguments for info that pass validation: the ones in
-// Options.ValidArgs, else ones generated from the schema (examples,
+// Config.ValidArgs, else ones generated from the schema (examples,
 // defaults, enums, bounds).
 func (e *env) validArgs(info *mcpkit.ToolInfo) (map[string]any, bool) {
 	if a, ok := e.opts.ValidArgs[info.Name]; ok {

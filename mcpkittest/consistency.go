@@ -14,7 +14,7 @@ func checkConsistency(t testing.TB, e *env) {
 	for _, id := range e.identities(e.server(t).Tools()) {
 		o := newObserver()
 		srv := e.build(t, o.options(true)...)
-		h := NewHarness(t, srv, AsIdentity(id))
+		h := NewHarness(t, srv, WithIdentity(id))
 		visible := h.Names()
 		var callable []string
 		for _, info := range srv.Tools() {

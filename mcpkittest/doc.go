@@ -12,7 +12,7 @@
 //	func TestConformance(t *testing.T) {
 //		mcpkittest.Run(t, func(opts ...mcpkit.Option) (*mcpkit.Server, error) {
 //			return newServer(opts...)
-//		}, mcpkittest.Options{
+//		}, mcpkittest.Config{
 //			SurfaceFile: "testdata/surface.json",
 //			PolicyFile:  "POLICY.md",
 //			Update:      *update,
@@ -35,7 +35,7 @@
 // one line per change, most severe first ("delete_incident: approval
 // loosened from always to never (security review)"). -update writes
 // additive changes; a breaking or security-review change is written only
-// when Options.Accept (or MCPKIT_ACCEPT) names its category, and an update
+// when Config.Accept (or MCPKIT_ACCEPT) names its category, and an update
 // that lacks the acknowledgement fails and leaves every golden file as it
 // was. Accepted changes are recorded in a change log
 // (testdata/surface.changes.json by default), whose latest entry POLICY.md
@@ -44,5 +44,5 @@
 // The suite never runs a tool's handler: it observes calls from inside the
 // chain and stops them before they reach the handler, so it is safe against a
 // server wired to a real system. Each check can be skipped by name
-// (Options.Skip) with a reason the report prints.
+// (Config.Skip) with a reason the report prints.
 package mcpkittest

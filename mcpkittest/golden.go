@@ -24,7 +24,7 @@ func Surface(srv *mcpkit.Server) ([]byte, error) {
 
 func checkPolicyGolden(t testing.TB, e *env) {
 	if e.opts.PolicyFile == "" {
-		t.Skip("Options.PolicyFile is not set")
+		t.Skip("Config.PolicyFile is not set")
 	}
 	md := PolicyMarkdown(e.server(t))
 	if len(e.opts.PolicyNotes) > 0 {

@@ -57,10 +57,10 @@ func WithClientOptions(o *mcp.ClientOptions) HarnessOption {
 	}
 }
 
-// AsIdentity connects as id. The identity travels on the connection's
+// WithIdentity connects as id. The identity travels on the connection's
 // context, which the server consults before its default identity; a server
 // built with WithIdentityResolver decides for itself.
-func AsIdentity(id mcpkit.Identity) HarnessOption {
+func WithIdentity(id mcpkit.Identity) HarnessOption {
 	return func(c *harnessConfig) { c.identity = &id }
 }
 
@@ -72,14 +72,14 @@ func WithClientInfo(name, version string) HarnessOption {
 	return func(c *harnessConfig) { c.client = &mcp.Implementation{Name: name, Version: version} }
 }
 
-// Elicit answers every elicitation (approval prompts) with f.
-func Elicit(f func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error)) HarnessOption {
+// WithElicitHandler answers every elicitation (approval prompts) with f.
+func WithElicitHandler(f func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error)) HarnessOption {
 	return func(c *harnessConfig) { c.elicit = f }
 }
 
-// ElicitApprove answers every elicitation by accepting with confirm: true.
-func ElicitApprove(reason string) HarnessOption {
-	return Elicit(func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+// WithElicitApprove answers every elicitation by accepting with confirm: true.
+func WithElicitApprove(reason string) HarnessOption {
+	return WithElicitHandler(func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
 		content := map[string]any{"confirm": true}
 		if reason != "" {
 			content["reason"] = reason
@@ -88,16 +88,16 @@ func ElicitApprove(reason string) HarnessOption {
 	})
 }
 
-// ElicitDecline answers every elicitation with "decline".
-func ElicitDecline() HarnessOption {
-	return Elicit(func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+// WithElicitDecline answers every elicitation with "decline".
+func WithElicitDecline() HarnessOption {
+	return WithElicitHandler(func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
 		return &mcp.ElicitResult{Action: "decline"}, nil
 	})
 }
 
-// ElicitCancel answers every elicitation with "cancel".
-func ElicitCancel() HarnessOption {
-	return Elicit(func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+// WithElicitCancel answers every elicitation with "cancel".
+func WithElicitCancel() HarnessOption {
+	return WithElicitHandler(func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
 		return &mcp.ElicitResult{Action: "cancel"}, nil
 	})
 }

@@ -23,7 +23,7 @@ func checkScopesEnforced(t testing.TB, e *env) {
 			id.Scopes = slices.DeleteFunc(slices.Clone(all.Scopes), func(s string) bool { return s == scope })
 			o := newObserver()
 			srv := e.build(t, o.options(true)...)
-			h := NewHarness(t, srv, AsIdentity(id))
+			h := NewHarness(t, srv, WithIdentity(id))
 			if slices.Contains(h.Names(), info.Name) {
 				t.Errorf("%s requires scope %s, but tools/list shows it to a caller without it (scopes %s): declared scopes are not enforced",
 					info.Name, scope, strings.Join(id.Scopes, " "))

@@ -22,8 +22,8 @@ import (
 // on, approval answered by the suite.
 type Factory func(opts ...mcpkit.Option) (*mcpkit.Server, error)
 
-// Options tune Run.
-type Options struct {
+// Config tunes Run.
+type Config struct {
 	// Identities whose tools/list must match exactly what they may call.
 	// The default is derived from the policies: no scopes, each scope
 	// alone, and every scope.
@@ -104,14 +104,14 @@ func (r tRunner) Run(name string, f func(testing.TB)) bool {
 // approval"). Call it from one test in your module:
 //
 //	func TestConformance(t *testing.T) {
-//		mcpkittest.Run(t, newServer, mcpkittest.Options{PolicyFile: "POLICY.md"})
+//		mcpkittest.Run(t, newServer, mcpkittest.Config{PolicyFile: "POLICY.md"})
 //	}
-func Run(t *testing.T, f Factory, opts Options) {
+func Run(t *testing.T, f Factory, opts Config) {
 	t.Helper()
 	run(tRunner{t}, t, f, opts)
 }
 
-func run(r runner, tb testing.TB, f Factory, opts Options) {
+func run(r runner, tb testing.TB, f Factory, opts Config) {
 	if opts.MaxDescription == 0 {
 		opts.MaxDescription = 1024
 	}
@@ -127,7 +127,7 @@ func run(r runner, tb testing.TB, f Factory, opts Options) {
 	}
 	for name := range opts.Skip {
 		if !slices.ContainsFunc(checks(), func(c check) bool { return c.name == name }) {
-			tb.Errorf("mcpkittest: Options.Skip names %q, which is not a check; the checks are:\n%s", name, strings.Join(CheckNames(), "\n"))
+			tb.Errorf("mcpkittest: Config.Skip names %q, which is not a check; the checks are:\n%s", name, strings.Join(CheckNames(), "\n"))
 		}
 	}
 	if len(skipped) > 0 {
@@ -135,7 +135,7 @@ func run(r runner, tb testing.TB, f Factory, opts Options) {
 	}
 }
 
-// CheckNames lists every check Run performs, for Options.Skip.
+// CheckNames lists every check Run performs, for Config.Skip.
 func CheckNames() []string {
 	var names []string
 	for _, c := range checks() {
@@ -171,7 +171,7 @@ func checks() []check {
 // env is shared by the checks of one Run.
 type env struct {
 	factory Factory
-	opts    Options
+	opts    Config
 
 	once sync.Once
 	base *mcpkit.Server

@@ -91,7 +91,7 @@ func (r *fakeRunner) Run(name string, fn func(testing.TB)) bool {
 	return !tb.failed
 }
 
-func runFake(t *testing.T, f Factory, opts Options) *fakeRunner {
+func runFake(t *testing.T, f Factory, opts Config) *fakeRunner {
 	t.Helper()
 	r := &fakeRunner{results: map[string]*fakeTB{}}
 	outer := &fakeTB{name: "outer"}
@@ -170,9 +170,9 @@ func hidingScopeCheck() variant {
 		}))}}
 }
 
-func goldenOpts(t *testing.T) Options {
+func goldenOpts(t *testing.T) Config {
 	dir := t.TempDir()
-	return Options{SurfaceFile: filepath.Join(dir, "surface.json"), PolicyFile: filepath.Join(dir, "POLICY.md")}
+	return Config{SurfaceFile: filepath.Join(dir, "surface.json"), PolicyFile: filepath.Join(dir, "POLICY.md")}
 }
 
 func TestGoodServerPassesEveryCheck(t *testing.T) {
@@ -197,7 +197,7 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 		mutate variant
 		check  string
 		says   string
-		opts   *Options
+		opts   *Config
 	}{
 		{"tool with no description", rawTool(`{"type":"object"}`, ""),
 			"surface/descriptions are one bounded paragraph", "get_raw has no description", nil},
@@ -240,7 +240,7 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 			}))),
 			"behaviour/wrong types are refused naming the field", "want invalid_input", nil},
 		{"audit sink that drops a record", variant{}, "audit/exactly one record per call, with the principal, and no planted secret", "want exactly one per call",
-			&Options{Audit: func(sink audit.Sink) mcpkit.Option {
+			&Config{Audit: func(sink audit.Sink) mcpkit.Option {
 				n := 0
 				dropping := audit.SinkFunc(func(ctx context.Context, r *audit.Record) error {
 					if n++; n == 5 {
@@ -251,7 +251,7 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 				return mcpkit.WithMiddleware(audit.Middleware(dropping))
 			}}},
 		{"redactor that misses a secret", variant{}, "audit/exactly one record per call, with the principal, and no planted secret", "contains the planted secret",
-			&Options{Audit: func(sink audit.Sink) mcpkit.Option {
+			&Config{Audit: func(sink audit.Sink) mcpkit.Option {
 				// A hand-written audit middleware that logs raw arguments.
 				return mcpkit.WithMiddleware(func(next mcpkit.Handler) mcpkit.Handler {
 					return func(ctx context.Context, c *mcpkit.Call) (*mcp.CallToolResult, error) {
@@ -263,7 +263,7 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 				})
 			}}},
 		{"approval not wired", variant{}, "approval/with a denying approver, tools that need approval never reach the handler", "reached its handler",
-			&Options{Approval: func(approval.Approver) mcpkit.Option {
+			&Config{Approval: func(approval.Approver) mcpkit.Option {
 				return mcpkit.WithInnerMiddleware(func(next mcpkit.Handler) mcpkit.Handler { return next })
 			}}},
 		{"scopes declared but not enforced", withOption(mcpkit.WithoutScopeEnforcement()),
@@ -271,12 +271,12 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 		{"scope check that hides but does not refuse", hidingScopeCheck(),
 			"scopes/a caller without a tool's scopes can neither list nor call it", "delete_thing requires scope things:admin, but a call from a caller without it got past every gate", nil},
 		{"flag gate not wired", variant{}, "flags/a tool whose flag is off is hidden and refused, and back when on", "is listed while its flag",
-			&Options{Flags: func(flags.Client) mcpkit.Option { return mcpkit.WithGates() }}},
+			&Config{Flags: func(flags.Client) mcpkit.Option { return mcpkit.WithGates() }}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var ran int
-			var opts Options
+			var opts Config
 			if tc.opts != nil {
 				opts = *tc.opts
 			}
@@ -310,7 +310,7 @@ func TestSkipPrintsTheReasonAndRejectsUnknownNames(t *testing.T) {
 	var ran int
 	r := &fakeRunner{results: map[string]*fakeTB{}}
 	outer := &fakeTB{name: "outer"}
-	run(r, outer, goodServer(&ran, variant{approval: mcpkit.ApprovalNever()}), Options{Skip: map[string]string{
+	run(r, outer, goodServer(&ran, variant{approval: mcpkit.ApprovalNever()}), Config{Skip: map[string]string{
 		"surface/destructive tools require approval": "reviewed: delete_thing only removes test fixtures",
 		"no such check": "x",
 	}})

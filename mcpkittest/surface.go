@@ -19,7 +19,7 @@ var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 func (e *env) wireTools(t testing.TB) []*mcp.Tool {
 	t.Helper()
 	srv := e.server(t)
-	return NewHarness(t, srv, AsIdentity(superuser(srv.Tools()))).List()
+	return NewHarness(t, srv, WithIdentity(superuser(srv.Tools()))).List()
 }
 
 func checkNames(t testing.TB, e *env) {
@@ -36,7 +36,7 @@ func checkNames(t testing.TB, e *env) {
 		}
 		verb, _, _ := strings.Cut(tool.Name, "_")
 		if !slices.Contains(verbs, verb) {
-			t.Errorf("tool %q: name must start with a verb; %q is not one (Options.ExtraVerbs adds verbs)", tool.Name, verb)
+			t.Errorf("tool %q: name must start with a verb; %q is not one (Config.ExtraVerbs adds verbs)", tool.Name, verb)
 		}
 	}
 }

@@ -18,16 +18,16 @@ import (
 )
 
 // AcceptEnv names the environment variable that acknowledges surface
-// changes for an update when Options.Accept is empty:
+// changes for an update when Config.Accept is empty:
 // MCPKIT_ACCEPT=breaking,security-review.
 const AcceptEnv = "MCPKIT_ACCEPT"
 
-// accepted resolves the acknowledged categories: Options.Accept, else the
+// accepted resolves the acknowledged categories: Config.Accept, else the
 // environment. An acknowledgement without Update is a mistake in the
 // command, reported rather than ignored.
-func accepted(o Options) ([]surfacediff.Category, error) {
+func accepted(o Config) ([]surfacediff.Category, error) {
 	if o.Accept != "" && !o.Update {
-		return nil, fmt.Errorf("mcpkittest: Options.Accept (%q) is set without Update: an acknowledgement only applies to an update", o.Accept)
+		return nil, fmt.Errorf("mcpkittest: Config.Accept (%q) is set without Update: an acknowledgement only applies to an update", o.Accept)
 	}
 	list := o.Accept
 	if list == "" {
@@ -35,14 +35,14 @@ func accepted(o Options) ([]surfacediff.Category, error) {
 	}
 	cats, err := surfacediff.ParseCategories(list)
 	if err != nil {
-		return nil, fmt.Errorf("mcpkittest: Options.Accept or %s: %w", AcceptEnv, err)
+		return nil, fmt.Errorf("mcpkittest: Config.Accept or %s: %w", AcceptEnv, err)
 	}
 	return cats, nil
 }
 
-// changeLogPath is Options.ChangeLog, or the surface file's name with
+// changeLogPath is Config.ChangeLog, or the surface file's name with
 // .changes.json.
-func changeLogPath(o Options) string {
+func changeLogPath(o Config) string {
 	if o.ChangeLog != "" || o.SurfaceFile == "" {
 		return o.ChangeLog
 	}
@@ -55,7 +55,7 @@ func changeLogPath(o Options) string {
 // acknowledged, and records the accepted changes in the change log.
 func checkSurfaceGolden(t testing.TB, e *env) {
 	if e.opts.SurfaceFile == "" {
-		t.Skip("Options.SurfaceFile is not set")
+		t.Skip("Config.SurfaceFile is not set")
 	}
 	path := e.opts.SurfaceFile
 	acc, err := accepted(e.opts)
@@ -242,7 +242,7 @@ func appendChangeLog(path string, from, to []byte, rep *surfacediff.Report) erro
 
 // changesSection renders the latest accepted review for POLICY.md; empty
 // when none was recorded.
-func changesSection(o Options) ([]byte, error) {
+func changesSection(o Config) ([]byte, error) {
 	path := changeLogPath(o)
 	if path == "" {
 		return nil, nil

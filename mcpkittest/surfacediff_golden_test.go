@@ -98,7 +98,7 @@ func reviewServer(k knobs) Factory {
 }
 
 // goldenOnly skips every check but the two golden ones.
-func goldenOnly(t *testing.T) Options {
+func goldenOnly(t *testing.T) Config {
 	opts := goldenOpts(t)
 	opts.Skip = map[string]string{}
 	for _, name := range CheckNames() {
@@ -111,7 +111,7 @@ func goldenOnly(t *testing.T) Options {
 
 // reviewed writes the golden files of the reviewed version and returns
 // their contents.
-func reviewed(t *testing.T, opts Options) (surface, policy []byte) {
+func reviewed(t *testing.T, opts Config) (surface, policy []byte) {
 	t.Helper()
 	opts.Update = true
 	r := runFake(t, reviewServer(knobs{}), opts)
@@ -273,7 +273,7 @@ func TestUnreadableReviewedSurfaceIsAClearError(t *testing.T) {
 }
 
 func TestChangeLogDefaultsNextToTheSurfaceFile(t *testing.T) {
-	assert.Equal(t, filepath.Join("testdata", "surface.changes.json"), changeLogPath(Options{SurfaceFile: filepath.Join("testdata", "surface.json")}))
-	assert.Equal(t, "x.json", changeLogPath(Options{SurfaceFile: "s.json", ChangeLog: "x.json"}))
-	assert.Empty(t, changeLogPath(Options{}))
+	assert.Equal(t, filepath.Join("testdata", "surface.changes.json"), changeLogPath(Config{SurfaceFile: filepath.Join("testdata", "surface.json")}))
+	assert.Equal(t, "x.json", changeLogPath(Config{SurfaceFile: "s.json", ChangeLog: "x.json"}))
+	assert.Empty(t, changeLogPath(Config{}))
 }

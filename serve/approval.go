@@ -124,7 +124,7 @@ func elicitApprover(cfg Config, e *env, console *approval.Console) (approval.App
 	if console != nil {
 		hint = console.Hint()
 	}
-	return approval.Elicit(approval.ElicitOptions{Keys: kr, Hint: hint})
+	return approval.Elicit(approval.ElicitConfig{Keys: kr, Hint: hint})
 }
 
 // startConsole serves the approval console on addr until cleanup. With
@@ -135,7 +135,7 @@ func startConsole(ctx context.Context, cfg Config, e *env, addr string) (*approv
 	if err := checkApprovers(cfg); err != nil {
 		return nil, nil, err
 	}
-	authenticate := approval.Authenticator(e.authenticate)
+	authenticate := approval.ReviewerResolver(e.authenticate)
 	if e.authenticate == nil {
 		name := cfg.ApproverTokensEnv()
 		reviewers, err := parseReviewers(name, e.io.Getenv(name))
@@ -161,7 +161,7 @@ func startConsole(ctx context.Context, cfg Config, e *env, addr string) (*approv
 		return nil, nil, fmt.Errorf("approval console: %w", err)
 	}
 	url := "http://" + ln.Addr().String() + "/"
-	console, err := approval.NewConsole(ctx, approval.ConsoleOptions{
+	console, err := approval.NewConsole(ctx, approval.ConsoleConfig{
 		Authenticate: authenticate,
 		Reviewers:    cfg.Approvers,
 		OnReview:     onReview,
@@ -215,7 +215,7 @@ func parseReviewers(env, s string) ([]reviewer, error) {
 
 // reviewerAuthenticator accepts "Authorization: Bearer <token>" for the
 // configured reviewers.
-func reviewerAuthenticator(reviewers []reviewer) approval.Authenticator {
+func reviewerAuthenticator(reviewers []reviewer) approval.ReviewerResolver {
 	return func(r *http.Request) (mcpkit.Identity, error) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if ok {

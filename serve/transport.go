@@ -176,7 +176,7 @@ func (c *transportConfig) authenticator(ctx context.Context, e *env) (transport.
 	if len(auths) == 1 {
 		return auths[0], nil
 	}
-	return transport.Chain(auths...), nil
+	return transport.AnyOf(auths...), nil
 }
 
 func httpHandler(srv *mcpkit.Server, cfg Config, tc *transportConfig, e *env) (*transport.Handler, error) {

@@ -49,19 +49,19 @@ type expiredError struct{}
 func (*expiredError) Error() string        { return "token expired" }
 func (*expiredError) Is(target error) bool { return target == ErrInvalidToken }
 
-// Chain tries each authenticator in turn until one accepts the token; a
+// AnyOf tries each authenticator in turn until one accepts the token; a
 // token every one rejects is invalid. Use it to accept JWTs and, say,
-// introspected opaque tokens on one endpoint. A Chain of nothing, or one
+// introspected opaque tokens on one endpoint. An AnyOf of nothing, or one
 // holding a nil authenticator, is refused by NewHandler and refuses every
 // token.
-func Chain(auths ...Authenticator) Authenticator {
+func AnyOf(auths ...Authenticator) Authenticator {
 	c := &chain{auths: auths}
 	if len(auths) == 0 {
-		c.err = errors.New("a Chain of no authenticators accepts no token")
+		c.err = errors.New("AnyOf of no authenticators accepts no token")
 	}
 	for i, a := range auths {
 		if err := checkAuthenticator(a); err != nil {
-			c.err = fmt.Errorf("Chain member %d: %w", i+1, err)
+			c.err = fmt.Errorf("AnyOf member %d: %w", i+1, err)
 			break
 		}
 	}
@@ -104,7 +104,7 @@ func (c *chain) Authenticate(ctx context.Context, token string) (mcpkit.Identity
 
 // checkAuthenticator refuses an authenticator that would fail at the first
 // request: nil, a typed nil (a nil *StaticTokens is a non-nil interface
-// value whose methods dereference nil), or a Chain holding one.
+// value whose methods dereference nil), or an AnyOf holding one.
 func checkAuthenticator(a Authenticator) error {
 	if a == nil {
 		return errors.New("the authenticator is nil")

@@ -97,11 +97,11 @@ func TestChainFallsThroughAndNeverTurnsUnavailableIntoInvalid(t *testing.T) {
 	require.NoError(t, err)
 	ctx := loopbackCtx()
 
-	id, err := transport.Chain(down, st).Authenticate(ctx, aliceToken)
+	id, err := transport.AnyOf(down, st).Authenticate(ctx, aliceToken)
 	require.NoError(t, err)
 	assert.Equal(t, "alice", id.Subject)
 
-	_, err = transport.Chain(st, down).Authenticate(ctx, "unknown-unknown-unknown")
+	_, err = transport.AnyOf(st, down).Authenticate(ctx, "unknown-unknown-unknown")
 	assert.ErrorIs(t, err, transport.ErrUnavailable)
 	assert.NotErrorIs(t, err, transport.ErrInvalidToken)
 }

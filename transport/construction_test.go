@@ -16,8 +16,8 @@ import (
 // TestTypedNilAuthenticatorIsRefusedAtConstruction: a nil pointer inside
 // the Authenticator interface is not a nil interface, so it used to pass
 // NewHandler and panic at the first request or in ListenAndServe. Each
-// form is now a construction error, and so is a Chain holding one or an
-// empty Chain (which accepted every token as an empty identity).
+// form is now a construction error, and so is an AnyOf holding one or an
+// empty AnyOf (which accepted every token as an empty identity).
 func TestTypedNilAuthenticatorIsRefusedAtConstruction(t *testing.T) {
 	st := staticTokens(t)
 	for _, tc := range []struct {
@@ -29,8 +29,8 @@ func TestTypedNilAuthenticatorIsRefusedAtConstruction(t *testing.T) {
 		{"nil *JWTAuthenticator", (*transport.JWTAuthenticator)(nil), "*transport.JWTAuthenticator is nil"},
 		{"nil *Introspector", (*transport.Introspector)(nil), "*transport.Introspector is nil"},
 		{"nil AuthenticatorFunc", transport.AuthenticatorFunc(nil), "transport.AuthenticatorFunc is nil"},
-		{"Chain with a nil member", transport.Chain(st, (*transport.StaticTokens)(nil)), "Chain member 2"},
-		{"empty Chain", transport.Chain(), "Chain of no authenticators"},
+		{"AnyOf with a nil member", transport.AnyOf(st, (*transport.StaticTokens)(nil)), "AnyOf member 2"},
+		{"empty AnyOf", transport.AnyOf(), "AnyOf of no authenticators"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, _ := newTestServer(t)
@@ -42,7 +42,7 @@ func TestTypedNilAuthenticatorIsRefusedAtConstruction(t *testing.T) {
 	}
 
 	// The usable forms still construct and serve on loopback.
-	ts, calls := serveHTTP(t, transport.WithAuthenticator(transport.Chain(st)))
+	ts, calls := serveHTTP(t, transport.WithAuthenticator(transport.AnyOf(st)))
 	cs := connectHTTP(t, ts.URL, aliceToken)
 	res, err := cs.CallTool(context.Background(), nil2call("get_note"))
 	require.NoError(t, err)
@@ -51,14 +51,14 @@ func TestTypedNilAuthenticatorIsRefusedAtConstruction(t *testing.T) {
 }
 
 // TestEmptyChainAcceptsNoToken: used directly (not through a Handler),
-// an empty or broken Chain refuses every token instead of returning an
+// an empty or broken AnyOf refuses every token instead of returning an
 // empty identity with no error, and RequestAuthenticator over a typed nil
 // refuses instead of panicking.
 func TestEmptyChainAcceptsNoToken(t *testing.T) {
 	ctx := loopbackCtx()
-	_, err := transport.Chain().Authenticate(ctx, aliceToken)
+	_, err := transport.AnyOf().Authenticate(ctx, aliceToken)
 	assert.ErrorIs(t, err, transport.ErrInvalidToken)
-	_, err = transport.Chain(staticTokens(t), (*transport.StaticTokens)(nil)).Authenticate(ctx, aliceToken)
+	_, err = transport.AnyOf(staticTokens(t), (*transport.StaticTokens)(nil)).Authenticate(ctx, aliceToken)
 	assert.Error(t, err)
 	assert.NotPanics(t, func() {
 		r, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1/", nil)

@@ -31,7 +31,7 @@ func (s *Service) mountMCP(mux *http.ServeMux) error {
 	s.auditor = audit.New(s.sink, audit.WithLogger(s.log),
 		audit.WithTracerProvider(s.cfg.Telemetry.Traces), audit.WithMeterProvider(s.cfg.Telemetry.Metrics))
 
-	elicit, err := approval.Elicit(approval.ElicitOptions{Keys: s.cfg.ApprovalKeys,
+	elicit, err := approval.Elicit(approval.ElicitConfig{Keys: s.cfg.ApprovalKeys,
 		Hint: "Cancel it in the orders admin UI instead, or use an MCP client that supports elicitation."})
 	if err != nil {
 		return err

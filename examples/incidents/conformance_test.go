@@ -23,7 +23,7 @@ func TestConformance(t *testing.T) {
 			return nil, err
 		}
 		return newServer(store, opts...)
-	}, mcpkittest.Options{
+	}, mcpkittest.Config{
 		SurfaceFile: "testdata/surface.json",
 		PolicyFile:  "POLICY.md",
 		PolicyNotes: []string{

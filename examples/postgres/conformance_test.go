@@ -31,7 +31,7 @@ func TestConformance(t *testing.T) {
 	db := &DB{pool: pool, cfg: cfg, begin: beginQuery(cfg.statementTimeout)}
 	mcpkittest.Run(t, func(opts ...mcpkit.Option) (*mcpkit.Server, error) {
 		return newServer(db, opts...)
-	}, mcpkittest.Options{
+	}, mcpkittest.Config{
 		SurfaceFile: "testdata/surface.json",
 		PolicyFile:  "POLICY.md",
 		Update:      *update,

@@ -68,7 +68,7 @@ type DeleteOut struct {
 func newConsoleRig(t *testing.T) *rig {
 	t.Helper()
 	r := &rig{pending: make(notified, 4), items: map[string]bool{"a": true}}
-	c, err := approval.NewConsole(context.Background(), approval.ConsoleOptions{
+	c, err := approval.NewConsole(context.Background(), approval.ConsoleConfig{
 		Authenticate: bearer,
 		Store:        approval.NewMemoryStore(),
 		Notifiers:    []approval.Notifier{r.pending},

@@ -375,7 +375,7 @@ func (s *flakyStore) Remove(ctx context.Context, id string) error {
 func TestApprovalStoreFailingDenies(t *testing.T) {
 	const reviewerToken = "reviewer-reliability-0123456789"
 	store := &flakyStore{MemoryStore: approval.NewMemoryStore()}
-	console, err := approval.NewConsole(context.Background(), approval.ConsoleOptions{Store: store,
+	console, err := approval.NewConsole(context.Background(), approval.ConsoleConfig{Store: store,
 		Reviewers: approval.ReviewerRule{Scopes: []string{"payments:approve"}},
 		Authenticate: func(r *http.Request) (mcpkit.Identity, error) {
 			if r.Header.Get("Authorization") != "Bearer "+reviewerToken {

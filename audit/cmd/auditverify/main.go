@@ -49,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	opts := audit.VerifyOptions{InsecureNoKey: *noKey, Partial: *partial}
+	opts := audit.VerifyConfig{InsecureNoKey: *noKey, Partial: *partial}
 	if !*noKey {
 		keys, err := loadKeys(*keyFile, *keyEnv)
 		if err != nil {

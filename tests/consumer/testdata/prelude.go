@@ -34,7 +34,7 @@ const version = "0.1.0"
 var (
 	auditor      *audit.Auditor
 	keys         *audit.Keyring
-	authenticate approval.Authenticator
+	authenticate approval.ReviewerResolver
 	secret       []byte
 	approvalGate mcpkit.Middleware
 )
