@@ -128,7 +128,8 @@
 // # Refusals
 //
 // Auditor.Refused records requests a transport refused before the server
-// saw them. Those of an authenticated caller get one record each. Those
+// saw them (serve.AuditRefusals connects it to transport's reject hook in
+// one option; servers run by package serve have it built in). Those of an authenticated caller get one record each. Those
 // without an identity, which anyone can send as fast as they like, are
 // aggregated per source, reason and status: the first of an interval in
 // full, the rest counted into one summary record (Record.Refusals) at the
