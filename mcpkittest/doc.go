@@ -41,6 +41,18 @@
 // (testdata/surface.changes.json by default), whose latest entry POLICY.md
 // shows as "Changes since the last reviewed version".
 //
+// NewHarness connects a real client in memory for unit tests of your own,
+// as a chosen identity (WithIdentity), client (WithClientInfo) and protocol
+// version (WithProtocolVersion), with scripted answers to approval prompts
+// (WithElicitHandler, WithElicitApprove) and any go-sdk client handler
+// (WithClientOptions); Text returns a result's text.
+//
+// TestReplayCache, TestStore, TestSink and TestWitness check an
+// implementation of approval.ReplayCache, approval.Store, audit.Sink or
+// audit.Witness against its documented contract (concurrency, context
+// cancellation, fail-closed errors included), one subtest per property, so
+// that a team's Redis or SQL implementation can prove it conforms.
+//
 // The suite never runs a tool's handler: it observes calls from inside the
 // chain and stops them before they reach the handler, so it is safe against a
 // server wired to a real system. Each check can be skipped by name
