@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -60,6 +61,7 @@ type Server struct {
 	// stops run in reverse order at Close: the features' stop functions,
 	// cleanups, Prepare's close.
 	stops     []func(context.Context) error
+	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -155,8 +157,12 @@ func (s *Server) setUp(ctx context.Context, cfg Config, fts []feature) error {
 func (s *Server) MCP() *mcpkit.Server { return s.srv }
 
 // Serve serves over stdio or HTTP, as the flags said, until ctx ends or,
-// on stdio, the client closes stdin. A clean stop returns nil.
+// on stdio, the client closes stdin. A clean stop returns nil. Call Close
+// after it returns; a closed Server refuses to serve.
 func (s *Server) Serve(ctx context.Context) error {
+	if s.closed.Load() {
+		return errors.New("serve: Serve after Close: the audit file and console are closed; call New again")
+	}
 	if s.env.serve == nil {
 		return errors.New("serve: no transport configured")
 	}
@@ -168,6 +174,7 @@ func (s *Server) Serve(ctx context.Context) error {
 // providers, and Prepare's close. Each gets ctx, bounded to 10 seconds.
 // Errors are logged and returned together; Close is safe to call twice.
 func (s *Server) Close(ctx context.Context) error {
+	s.closed.Store(true)
 	s.closeOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
 		defer cancel()

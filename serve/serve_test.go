@@ -263,3 +263,13 @@ func TestFailedSetupClosesWhatItOpened(t *testing.T) {
 	require.NotEmpty(t, recs)
 	assert.Equal(t, audit.KindCheckpoint, recs[len(recs)-1].Kind, "the audit file was left open")
 }
+
+// A closed Server does not serve again: its audit file is closed.
+func TestServeAfterCloseIsRefused(t *testing.T) {
+	s, err := serve.New(context.Background(), notesConfig(&ran{}), []string{"-audit", filepath.Join(t.TempDir(), "a.jsonl")},
+		serve.IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Getenv: noEnv})
+	require.NoError(t, err)
+	require.NoError(t, s.Close(context.Background()))
+	require.ErrorContains(t, s.Serve(context.Background()), "Serve after Close")
+	require.NoError(t, s.Close(context.Background()), "a second Close")
+}
