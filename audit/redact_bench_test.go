@@ -63,21 +63,13 @@ func BenchmarkRedactResult(b *testing.B) {
 		b.Run(fmt.Sprintf("size=%dKB", kb), func(b *testing.B) {
 			b.SetBytes(int64(len(raw)))
 			b.ReportAllocs()
-			cpuPerOp(b, func() {
-				for b.Loop() {
-					_ = r.JSON(raw, nil)
-				}
-			})
+			cpuPerOp(b, func() { bestPerOp(b, func() { _ = r.JSON(raw, nil) }) })
 		})
 		// The floor for comparison on a shared machine: encoding/json's
 		// validating scanner alone, one pass over the same bytes.
 		b.Run(fmt.Sprintf("size=%dKB/ref=json.Valid", kb), func(b *testing.B) {
 			b.SetBytes(int64(len(raw)))
-			cpuPerOp(b, func() {
-				for b.Loop() {
-					_ = json.Valid(raw)
-				}
-			})
+			cpuPerOp(b, func() { bestPerOp(b, func() { _ = json.Valid(raw) }) })
 		})
 	}
 }
@@ -92,3 +84,31 @@ func cpuPerOp(b *testing.B, f func()) {
 	cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
+
+// bestPerOp runs op in the benchmark loop and reports best-ns/op, the time
+// per op of the fastest batch of bestBatch ops: on a shared machine the
+// median of wall time (and of CPU time, which counts the cache misses
+// other processes cause) measures the load as much as the code, the
+// fastest batch mostly the code.
+func bestPerOp(b *testing.B, op func()) {
+	best := time.Duration(-1)
+	var t0 time.Time
+	n := 0
+	for b.Loop() {
+		if n%bestBatch == 0 {
+			t0 = time.Now()
+		}
+		op()
+		if n++; n%bestBatch == 0 {
+			if d := time.Since(t0); best < 0 || d < best {
+				best = d
+			}
+		}
+	}
+	if best >= 0 {
+		b.ReportMetric(float64(best.Nanoseconds())/bestBatch, "best-ns/op")
+	}
+}
+
+// bestBatch is the ops timed together by bestPerOp.
+const bestBatch = 8
