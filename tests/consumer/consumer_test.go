@@ -98,8 +98,10 @@ func consumerStdio(ctx context.Context, t *testing.T, bin, dir string) []string 
 	client := mcp.NewClient(&mcp.Implementation{Name: "consumer-test", Version: "1"}, nil)
 	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second}, nil)
 	require.NoError(t, err, "stderr:\n%s", stderr)
-	called := callReadOnlyTools(ctx, t, cs, stderr)
-	require.NoError(t, cs.Close())
+	closeOnce := sync.OnceValue(cs.Close)
+	defer closeOnce() // stops the server if the test fails early
+	called, _ := callReadOnlyTools(ctx, t, cs, stderr)
+	require.NoError(t, closeOnce())
 	require.True(t, cmd.ProcessState != nil && cmd.ProcessState.Success(),
 		"the server did not exit cleanly when stdin closed (%v); stderr:\n%s", cmd.ProcessState, stderr)
 	return called
@@ -107,12 +109,14 @@ func consumerStdio(ctx context.Context, t *testing.T, bin, dir string) []string 
 
 // callReadOnlyTools lists the server's tools and calls every read-only one
 // with arguments built from its input schema; it fails unless at least one
-// was called and answered without error.
-func callReadOnlyTools(ctx context.Context, t *testing.T, cs *mcp.ClientSession, stderr fmt.Stringer) []string {
+// was called and answered without error. It returns the tools called and
+// their arguments.
+func callReadOnlyTools(ctx context.Context, t *testing.T, cs *mcp.ClientSession, stderr fmt.Stringer) ([]string, map[string]map[string]any) {
 	t.Helper()
 	list, err := cs.ListTools(ctx, nil)
 	require.NoError(t, err, "stderr:\n%s", stderr)
 	var called []string
+	argsOf := map[string]map[string]any{}
 	for _, tool := range list.Tools {
 		if tool.Annotations == nil || !tool.Annotations.ReadOnlyHint {
 			continue
@@ -124,9 +128,10 @@ func callReadOnlyTools(ctx context.Context, t *testing.T, cs *mcp.ClientSession,
 		require.True(t, res.StructuredContent != nil || len(res.Content) > 0, "tools/call %s returned nothing", tool.Name)
 		t.Logf("%s(%v) -> %s", tool.Name, args, text(res))
 		called = append(called, tool.Name)
+		argsOf[tool.Name] = args
 	}
 	require.NotEmpty(t, called, "tools/list has no read-only tool to call: %d tools", len(list.Tools))
-	return called
+	return called, argsOf
 }
 
 func text(res *mcp.CallToolResult) string {
@@ -288,7 +293,9 @@ func consumerHTTP(ctx context.Context, t *testing.T, bin, dir string, scopes []s
 		go func() { <-copied; done <- cmd.Wait() }()
 		select {
 		case err := <-done:
-			require.NoError(t, err, "the server did not stop cleanly on SIGTERM; stderr:\n%s", stderr)
+			if err != nil {
+				t.Errorf("the server did not stop cleanly on SIGTERM: %v; stderr:\n%s", err, stderr)
+			}
 		case <-time.After(20 * time.Second):
 			_ = cmd.Process.Kill()
 			t.Errorf("the server did not stop within 20s of SIGTERM; stderr:\n%s", stderr)
@@ -319,7 +326,7 @@ func consumerHTTP(ctx context.Context, t *testing.T, bin, dir string, scopes []s
 
 	cs, err := connect(full)
 	require.NoError(t, err, "stderr:\n%s", stderr)
-	called := callReadOnlyTools(ctx, t, cs, stderr)
+	called, argsOf := callReadOnlyTools(ctx, t, cs, stderr)
 	require.NoError(t, cs.Close())
 
 	// A token without the tools' scopes: they are neither listed nor run.
@@ -331,10 +338,16 @@ func consumerHTTP(ctx context.Context, t *testing.T, bin, dir string, scopes []s
 		require.NotContains(t, called, tool.Name, "a caller without scopes sees %s", tool.Name)
 	}
 	for _, name := range called {
-		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: map[string]any{}})
-		if err == nil {
+		// The arguments that worked for alice: only the scope is missing.
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: argsOf[name]})
+		refusal := ""
+		if err != nil {
+			refusal = err.Error()
+		} else {
 			require.True(t, res.IsError, "a caller without scopes called %s: %s", name, text(res))
+			refusal = text(res)
 		}
+		require.Contains(t, refusal, "scope", "the refusal of %s to a caller without scopes does not say why", name)
 	}
 	require.NoError(t, cs.Close())
 	stop()
