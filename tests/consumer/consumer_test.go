@@ -46,8 +46,7 @@ func TestConsumerServer(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, files, "%s has no ```go block marked <!-- consumer: FILE -->", readme)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := context.Background() // each go command is bounded by GoTimeout
 	dir := t.TempDir()
 	m, err := NewModule(ctx, filepath.Join(dir, "src"), root, "example.com/consumer")
 	require.NoError(t, err)
@@ -65,6 +64,9 @@ func TestConsumerServer(t *testing.T) {
 		t.Fatalf("the README's second server (%s) does not build: %v", strings.Join(names, ", "), err)
 	}
 
+	// Running it is bounded as a whole.
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
 	t.Run("stdio", func(t *testing.T) {
 		run := t.TempDir()
 		called := consumerStdio(ctx, t, bin, run)

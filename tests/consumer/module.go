@@ -34,11 +34,16 @@ func CheckoutRoot(dir string) (string, error) {
 	}
 }
 
+// GoTimeout bounds one go command. A build with a cold build cache on a
+// loaded two-core machine can take minutes; on CI, after go vet compiled
+// the dependencies, it takes seconds.
+const GoTimeout = 8 * time.Minute
+
 // Module is a Go module in a temporary directory, outside the workspace,
 // that requires this checkout through replace directives.
 type Module struct {
 	Dir, Root string
-	// Timeout bounds each go command.
+	// Timeout bounds each go command (default GoTimeout).
 	Timeout time.Duration
 }
 
@@ -47,7 +52,7 @@ type Module struct {
 // resolving needs no checksum database: the module cache (filled by go mod
 // download in CI) is enough.
 func NewModule(ctx context.Context, dir, root, path string) (*Module, error) {
-	m := &Module{Dir: dir, Root: root, Timeout: 2 * time.Minute}
+	m := &Module{Dir: dir, Root: root, Timeout: GoTimeout}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
