@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 	"github.com/mcpkit-go/mcpkit/serve"
 )
 
@@ -27,25 +28,6 @@ func approvalServer(t *testing.T, args ...string) (*mcpkit.Server, *Store) {
 	}
 	srv, _ := setUp(t, store, mcpkit.Identity{Subject: "alice", Scopes: AllScopes, AuthMethod: "local"}, args...)
 	return srv, store
-}
-
-func connectClient(t *testing.T, srv *mcpkit.Server, version string, opts *mcp.ClientOptions) *mcp.ClientSession {
-	t.Helper()
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := srv.MCPServer().Connect(context.Background(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, opts).Connect(context.Background(), ct, &mcp.ClientSessionOptions{ProtocolVersion: version})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.Close(); _ = ss.Wait() })
-	return cs
-}
-
-func answer(res *mcp.ElicitResult) *mcp.ClientOptions {
-	return &mcp.ClientOptions{ElicitationHandler: func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) { return res, nil }}
 }
 
 func firstID(t *testing.T, store *Store, f Filter, exclude func(Incident) bool) string {
@@ -67,7 +49,7 @@ func TestApprovalDeleteIncidentInClient(t *testing.T) {
 			id := firstID(t, store, Filter{}, nil)
 			args := map[string]any{"id": id, "reason": "duplicate of another"}
 
-			declining := connectClient(t, srv, version, answer(&mcp.ElicitResult{Action: "decline"}))
+			declining := mcpkittest.NewHarness(t, srv, mcpkittest.WithProtocolVersion(version), mcpkittest.WithElicitDecline()).Session
 			res, err := declining.CallTool(context.Background(), &mcp.CallToolParams{Name: "delete_incident", Arguments: args})
 			if err != nil || !res.IsError {
 				t.Fatalf("declined delete: %v %+v", err, res)
@@ -76,7 +58,7 @@ func TestApprovalDeleteIncidentInClient(t *testing.T) {
 				t.Fatal("a declined delete removed the incident")
 			}
 
-			confirming := connectClient(t, srv, version, answer(&mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": true}}))
+			confirming := mcpkittest.NewHarness(t, srv, mcpkittest.WithProtocolVersion(version), mcpkittest.WithElicitApprove("")).Session
 			res, err = confirming.CallTool(context.Background(), &mcp.CallToolParams{Name: "delete_incident", Arguments: args})
 			if err != nil || res.IsError {
 				t.Fatalf("confirmed delete: %v %+v", err, res)
@@ -93,7 +75,7 @@ func TestApprovalResolveSeverityOne(t *testing.T) {
 	open := func(inc Incident) bool { return inc.Status == "resolved" }
 	sev1 := firstID(t, store, Filter{MaxSeverity: 1}, open)
 	minor := firstID(t, store, Filter{}, func(inc Incident) bool { return open(inc) || inc.Severity == 1 })
-	cs := connectClient(t, srv, "", nil)
+	cs := mcpkittest.NewHarness(t, srv).Session
 	call := func(id string) *mcp.CallToolResult {
 		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "resolve_incident", Arguments: map[string]any{"id": id, "resolution": "rolled back the deploy"}})
 		if err != nil {
@@ -123,7 +105,7 @@ func TestApprovalConsoleFlag(t *testing.T) {
 	t.Setenv(serverConfig().ApproverTokensEnv(), "bob=bob-token-0123456789 incidents:approve incidents:admin, eve=eve-token-0123456789 incidents:admin")
 	srv, store := approvalServer(t, "-approver", "console", "-console", addr)
 	id := firstID(t, store, Filter{}, nil)
-	cs := connectClient(t, srv, "", nil)
+	cs := mcpkittest.NewHarness(t, srv).Session
 	done := make(chan *mcp.CallToolResult, 1)
 	go func() {
 		res, _ := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "delete_incident", Arguments: map[string]any{"id": id, "reason": "test data"}})

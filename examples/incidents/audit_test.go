@@ -24,6 +24,7 @@ import (
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/examples/internal/servertest"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // otlpReceiver is an OTLP/HTTP endpoint that decodes what it receives.
@@ -112,18 +113,6 @@ func auditServer(t *testing.T, args ...string) (*mcpkit.Server, func(context.Con
 	return setUp(t, store, mcpkit.Identity{Subject: "tester", Scopes: AllScopes, AuthMethod: "local", Transport: "stdio"}, args...)
 }
 
-func auditConnect(t *testing.T, srv *mcpkit.Server) *mcp.ClientSession {
-	t.Helper()
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := srv.MCPServer().Connect(context.Background(), st, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "audit-test", Version: "1"}, nil).Connect(context.Background(), ct, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cs.Close() })
-	return cs
-}
-
 func TestAuditExportsSpansMetricAndLogsOverOTLP(t *testing.T) {
 	recv := &otlpReceiver{spans: map[string]map[string]string{}, metrics: map[string]bool{}}
 	collector := httptest.NewServer(recv)
@@ -132,7 +121,7 @@ func TestAuditExportsSpansMetricAndLogsOverOTLP(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 
 	srv, cleanup := auditServer(t, "-audit", path)
-	cs := auditConnect(t, srv)
+	cs := mcpkittest.NewHarness(t, srv).Session
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "list_incidents", Arguments: map[string]any{"limit": 2}})
 	require.NoError(t, err)
 	require.False(t, res.IsError)
@@ -183,7 +172,7 @@ func recvOutcome(o *otlpReceiver, tool string) string {
 func TestAuditFileOfTheExampleVerifies(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "incidents-audit.jsonl")
 	srv, cleanup := auditServer(t, "-audit", path)
-	cs := auditConnect(t, srv)
+	cs := mcpkittest.NewHarness(t, srv).Session
 	for range 3 {
 		_, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "list_incidents", Arguments: map[string]any{}})
 		require.NoError(t, err)

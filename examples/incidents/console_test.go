@@ -17,6 +17,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/examples/internal/servertest"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // Tokens in testdata/tokens.json for the approval console: carol and erin
@@ -138,13 +139,13 @@ func TestConsoleOnlyApproversSeeAndDecide(t *testing.T) {
 
 	select {
 	case res := <-done:
-		t.Fatalf("the call ended before an approver decided: %s", textOf(res))
+		t.Fatalf("the call ended before an approver decided: %s", mcpkittest.Text(res))
 	default:
 	}
 	alice := connectWithToken(t, base, aliceDevToken)
 	res, err := alice.CallTool(context.Background(), &mcp.CallToolParams{Name: "get_incident", Arguments: map[string]any{"id": "INC-1001"}})
 	require.NoError(t, err)
-	require.False(t, res.IsError, "INC-1001 is still there after the refused approvals: %s", textOf(res))
+	require.False(t, res.IsError, "INC-1001 is still there after the refused approvals: %s", mcpkittest.Text(res))
 
 	assert.NotContains(t, string(shown), pastedToken)
 	assert.Contains(t, string(shown), "[REDACTED:github_token]")
@@ -152,7 +153,7 @@ func TestConsoleOnlyApproversSeeAndDecide(t *testing.T) {
 	code, body = console.do("POST", "/api/pending/"+id+"/approve", erinDevToken, `{"reason":"confirmed duplicate"}`)
 	require.Equal(t, http.StatusOK, code, body)
 	res = <-done
-	require.False(t, res.IsError, textOf(res))
+	require.False(t, res.IsError, mcpkittest.Text(res))
 
 	var records []audit.Record
 	require.Eventually(t, func() bool {

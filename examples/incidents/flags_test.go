@@ -1,39 +1,25 @@
 package main
 
 import (
-	"context"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // visibleTools sets the server up with args, as main does, and returns the
 // tools id sees.
 func visibleTools(t *testing.T, args []string, id mcpkit.Identity) []string {
 	t.Helper()
-	ctx := context.Background()
 	store, err := NewStore(func() time.Time { return time.Unix(0, 0) })
 	require.NoError(t, err)
 	srv, _ := setUp(t, store, id, args...)
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := srv.MCPServer().Connect(ctx, st, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, ct, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cs.Close() })
-	res, err := cs.ListTools(ctx, nil)
-	require.NoError(t, err)
-	var names []string
-	for _, tool := range res.Tools {
-		names = append(names, tool.Name)
-	}
+	names := mcpkittest.NewHarness(t, srv).Names()
 	slices.Sort(names)
 	return names
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // The attack: with a token file holding the subjects "Alice" and "alice",
@@ -58,12 +60,12 @@ func TestFourEyesComparesSubjectsCaseInsensitively(t *testing.T) {
 	assert.Contains(t, body, "four eyes")
 	select {
 	case res := <-done:
-		t.Fatalf("the call ended after a self-approval: %s", textOf(res))
+		t.Fatalf("the call ended after a self-approval: %s", mcpkittest.Text(res))
 	case <-time.After(200 * time.Millisecond):
 	}
 	cancel()
 	<-done
 	res, err := caller.CallTool(context.Background(), &mcp.CallToolParams{Name: "get_incident", Arguments: map[string]any{"id": "INC-1001"}})
 	require.NoError(t, err)
-	assert.False(t, res.IsError, "INC-1001 was not deleted: %s", textOf(res))
+	assert.False(t, res.IsError, "INC-1001 was not deleted: %s", mcpkittest.Text(res))
 }

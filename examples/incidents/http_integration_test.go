@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/examples/internal/servertest"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // TestHTTPRefusalsAreAudited: requests the transport refuses before they
@@ -93,8 +94,8 @@ func TestNoAuthIsExplicitLoopbackOnlyAndAnnounced(t *testing.T) {
 	defer cs.Close()
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "resolve_incident", Arguments: map[string]any{"id": "INC-1002", "resolution": "fixed it"}})
 	require.NoError(t, err)
-	require.False(t, res.IsError, textOf(res))
-	assert.Contains(t, textOf(res), "Resolved by dev-no-auth", "the fixed development identity reaches the handler")
+	require.False(t, res.IsError, mcpkittest.Text(res))
+	assert.Contains(t, mcpkittest.Text(res), "Resolved by dev-no-auth", "the fixed development identity reaches the handler")
 }
 
 // TestConsoleAcceptsTheTransportsCredentials: with -http, reviewers sign in
@@ -131,7 +132,7 @@ func TestAuditRecordsCarryTheRequestID(t *testing.T) {
 	for range 2 {
 		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "get_incident", Arguments: map[string]any{"id": "INC-1001"}})
 		require.NoError(t, err)
-		require.False(t, res.IsError, textOf(res))
+		require.False(t, res.IsError, mcpkittest.Text(res))
 	}
 	var records []audit.Record
 	require.Eventually(t, func() bool {

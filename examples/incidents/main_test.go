@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // buildExample compiles the example into a temporary directory.
@@ -27,16 +28,6 @@ func buildExample(t *testing.T) string {
 	cmd.Stderr = os.Stderr
 	require.NoError(t, cmd.Run(), "build the example")
 	return bin
-}
-
-func textOf(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
 }
 
 // TestStdioExampleWithRealClient runs the built binary as a subprocess and
@@ -98,9 +89,9 @@ func TestStdioExampleWithRealClient(t *testing.T) {
 		t.Helper()
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
 		require.NoError(t, err)
-		require.False(t, res.IsError, "%s: %s", name, textOf(res))
+		require.False(t, res.IsError, "%s: %s", name, mcpkittest.Text(res))
 		var out map[string]any
-		require.NoError(t, json.Unmarshal([]byte(textOf(res)), &out))
+		require.NoError(t, json.Unmarshal([]byte(mcpkittest.Text(res)), &out))
 		return out
 	}
 	page := callOK("list_incidents", map[string]any{"status": "open", "limit": 5})
@@ -137,7 +128,7 @@ func TestStdioExampleWithRealClient(t *testing.T) {
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: b.tool, Arguments: b.args})
 		require.NoError(t, err)
 		assert.True(t, res.IsError, b.want)
-		assert.Contains(t, textOf(res), b.want)
+		assert.Contains(t, mcpkittest.Text(res), b.want)
 	}
 
 	// Close shuts stdin and waits for the process; it reports a non-zero exit
@@ -154,21 +145,11 @@ func TestScopesAreEnforcedForTheLocalUser(t *testing.T) {
 	require.NoError(t, err)
 	readOnly, err := newServer(store, mcpkit.WithDefaultIdentity(mcpkit.Identity{Subject: "dev", Scopes: []string{ScopeRead}}))
 	require.NoError(t, err)
-	ctx := context.Background()
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := readOnly.MCPServer().Connect(ctx, st, nil)
-	require.NoError(t, err)
-	defer ss.Close()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, nil).Connect(ctx, ct, nil)
-	require.NoError(t, err)
-	defer cs.Close()
-	lr, err := cs.ListTools(ctx, nil)
-	require.NoError(t, err)
-	assert.Len(t, lr.Tools, 3, "only the read tools are visible")
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "delete_incident", Arguments: map[string]any{"id": "INC-1001", "reason": "dup"}})
-	require.NoError(t, err)
+	h := mcpkittest.NewHarness(t, readOnly)
+	assert.Len(t, h.List(), 3, "only the read tools are visible")
+	res := h.MustCall("delete_incident", map[string]any{"id": "INC-1001", "reason": "dup"})
 	assert.True(t, res.IsError)
-	assert.Contains(t, textOf(res), "requires scope incidents:admin")
+	assert.Contains(t, mcpkittest.Text(res), "requires scope incidents:admin")
 	_, ok := store.Get("INC-1001")
 	assert.True(t, ok, "the incident still exists")
 }

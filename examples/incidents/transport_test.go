@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/examples/internal/servertest"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 const (
@@ -81,7 +82,7 @@ func TestStdioExitsCleanlyOnSIGTERM(t *testing.T) {
 	require.NoError(t, err)
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_incident", Arguments: map[string]any{"id": "INC-1001"}})
 	require.NoError(t, err)
-	require.False(t, res.IsError, textOf(res))
+	require.False(t, res.IsError, mcpkittest.Text(res))
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	_ = cs.Close()
 	assert.Equal(t, 0, cmd.ProcessState.ExitCode(), stderr.String())
@@ -96,8 +97,8 @@ func TestHTTPWithStaticTokens(t *testing.T) {
 			assert.ElementsMatch(t, []string{"list_incidents", "get_incident", "search_incidents", "resolve_incident"}, toolNames(t, alice))
 			res, err := alice.CallTool(context.Background(), &mcp.CallToolParams{Name: "resolve_incident", Arguments: map[string]any{"id": "INC-1005", "resolution": "restarted the pod"}})
 			require.NoError(t, err)
-			require.False(t, res.IsError, textOf(res))
-			assert.Contains(t, textOf(res), "alice", "the token's subject reached the handler")
+			require.False(t, res.IsError, mcpkittest.Text(res))
+			assert.Contains(t, mcpkittest.Text(res), "alice", "the token's subject reached the handler")
 
 			bob := connectWithToken(t, base, bobDevToken)
 			assert.ElementsMatch(t, []string{"list_incidents", "get_incident", "search_incidents"}, toolNames(t, bob))
@@ -138,8 +139,8 @@ func TestHTTPWithJWT(t *testing.T) {
 	cs := connectWithToken(t, base, string(signed))
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "resolve_incident", Arguments: map[string]any{"id": "INC-1004", "resolution": "rotated the certificate"}})
 	require.NoError(t, err)
-	require.False(t, res.IsError, textOf(res))
-	assert.Contains(t, textOf(res), "erin")
+	require.False(t, res.IsError, mcpkittest.Text(res))
+	assert.Contains(t, mcpkittest.Text(res), "erin")
 
 	resp, err := http.Get(base + "/.well-known/oauth-protected-resource/mcp")
 	require.NoError(t, err)

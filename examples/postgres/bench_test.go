@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 	"github.com/mcpkit-go/mcpkit/transport"
 )
 
@@ -77,7 +78,7 @@ func BenchmarkQuery(b *testing.B) {
 		for b.Loop() {
 			res, err := cs.CallTool(ctx, params)
 			if err != nil || res.IsError {
-				b.Fatal(err, textOf(res))
+				b.Fatal(err, mcpkittest.Text(res))
 			}
 		}
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // recorder keeps what an audit middleware would see of each call: the
@@ -98,13 +99,7 @@ func newHarnessURL(t *testing.T, databaseURL string, mod func(*config), opts ...
 	}
 	srv, err := newServer(db, append(base, opts...)...)
 	require.NoError(t, err)
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := srv.MCPServer().Connect(ctx, st, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(ctx, ct, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cs.Close() })
+	cs := mcpkittest.NewHarness(t, srv).Session
 	return &harness{cs: cs, db: db, rec: rec, log: log}
 }
 
@@ -122,20 +117,10 @@ func (h *harness) call(t *testing.T, name string, args map[string]any) *mcp.Call
 func (h *harness) ok(t *testing.T, name string, args map[string]any, out any) {
 	t.Helper()
 	res := h.call(t, name, args)
-	require.False(t, res.IsError, "%s(%v): %s", name, args, textOf(res))
+	require.False(t, res.IsError, "%s(%v): %s", name, args, mcpkittest.Text(res))
 	b, err := json.Marshal(res.StructuredContent)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, out))
-}
-
-func textOf(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
 }
 
 type lockedWriter struct {

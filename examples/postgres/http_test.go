@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/examples/internal/servertest"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // The static development tokens in testdata/tokens.json: alice may browse
@@ -55,13 +56,13 @@ func TestHTTPWithStaticTokens(t *testing.T) {
 	assert.Equal(t, []string{"describe_table", "explain_query", "list_schemas", "list_tables", "query"}, servertest.ToolNames(t, alice))
 	res, err := alice.CallTool(ctx, &mcp.CallToolParams{Name: "query", Arguments: map[string]any{"sql": "SELECT name FROM shop.customers ORDER BY id"}})
 	require.NoError(t, err)
-	require.False(t, res.IsError, textOf(res))
-	assert.Contains(t, textOf(res), `["Ada"],["Grace"],["Linus"]`)
+	require.False(t, res.IsError, mcpkittest.Text(res))
+	assert.Contains(t, mcpkittest.Text(res), `["Ada"],["Grace"],["Linus"]`)
 	// Past the friendly statement check: the database refuses it.
 	res, err = alice.CallTool(ctx, &mcp.CallToolParams{Name: "query", Arguments: map[string]any{"sql": "SELECT nextval('shop.orders_id_seq')"}})
 	require.NoError(t, err)
 	require.True(t, res.IsError)
-	assert.True(t, strings.HasPrefix(textOf(res), "refused: "), textOf(res))
+	assert.True(t, strings.HasPrefix(mcpkittest.Text(res), "refused: "), mcpkittest.Text(res))
 
 	bob := servertest.Connect(t, base, bobDevToken)
 	assert.Equal(t, []string{"describe_table", "list_schemas", "list_tables"}, servertest.ToolNames(t, bob), "db:read alone hides the SQL tools")
@@ -86,7 +87,7 @@ func TestHTTPWithStaticTokens(t *testing.T) {
 	}
 	assert.Equal(t, []string{"alice query ok", "alice query tool_error", "bob query denied_scope", "  unauthenticated"}, got)
 	assert.Contains(t, recs[1].Error, "permission denied for sequence orders_id_seq (SQLSTATE 42501)", "the database's own error is the audited cause")
-	assert.NotContains(t, textOf(res), "SQLSTATE", "the client sees the refusal, not the database error")
+	assert.NotContains(t, mcpkittest.Text(res), "SQLSTATE", "the client sees the refusal, not the database error")
 	raw, err := os.ReadFile(auditFile)
 	require.NoError(t, err)
 	assert.NotContains(t, string(raw), c.password)

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 func pgCode(err error) string {
@@ -99,11 +101,11 @@ func TestReadOnlyTransactionAloneRefusesWrites(t *testing.T) {
 		"SELECT * INTO shop.orders_copy FROM shop.orders",
 	} {
 		res := h.call(t, "query", map[string]any{"sql": sql})
-		assert.Equal(t, msgReadOnly, textOf(res), sql)
+		assert.Equal(t, msgReadOnly, mcpkittest.Text(res), sql)
 		assert.Equal(t, "25006", pgCode(h.rec.last(t).err), sql)
 	}
 	res := h.call(t, "query", map[string]any{"sql": "SELECT 1; DELETE FROM shop.orders"})
-	assert.Equal(t, msgMultiple, textOf(res), "the extended protocol refuses a second statement")
+	assert.Equal(t, msgMultiple, mcpkittest.Text(res), "the extended protocol refuses a second statement")
 	assert.Equal(t, before, c.fingerprint(t))
 }
 
@@ -123,7 +125,7 @@ func TestSessionStateDoesNotOutliveACall(t *testing.T) {
 	require.NoError(t, err)
 
 	res := h.call(t, "query", map[string]any{"sql": "PREPARE sneaky AS SELECT 1"})
-	require.False(t, res.IsError, textOf(res))
+	require.False(t, res.IsError, mcpkittest.Text(res))
 	res = h.call(t, "query", map[string]any{"sql": "EXECUTE sneaky"})
-	assert.Contains(t, textOf(res), `prepared statement "sneaky" does not exist`)
+	assert.Contains(t, mcpkittest.Text(res), `prepared statement "sneaky" does not exist`)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // TestRowLimitTruncates checks max_rows, its default, and that a huge
@@ -75,7 +76,7 @@ func TestStatementTimeoutFires(t *testing.T) {
 	res := h.call(t, "query", map[string]any{"sql": "SELECT pg_sleep(10)"})
 	elapsed := time.Since(start)
 	require.True(t, res.IsError)
-	assert.Contains(t, textOf(res), "refused: the statement ran longer than the 200ms statement timeout")
+	assert.Contains(t, mcpkittest.Text(res), "refused: the statement ran longer than the 200ms statement timeout")
 	assert.Less(t, elapsed, 2*time.Second)
 	rec := h.rec.last(t)
 	assert.Equal(t, mcpkit.OutcomeToolError, rec.outcome)
@@ -91,9 +92,9 @@ func TestStatementTimeoutFires(t *testing.T) {
 		cfg.precheck = false
 	})
 	res = h2.call(t, "query", map[string]any{"sql": "SET statement_timeout = 0"})
-	require.False(t, res.IsError, textOf(res))
+	require.False(t, res.IsError, mcpkittest.Text(res))
 	res = h2.call(t, "query", map[string]any{"sql": "SELECT pg_sleep(10)"})
-	assert.Contains(t, textOf(res), "statement timeout", "same pooled connection, timeout still applies")
+	assert.Contains(t, mcpkittest.Text(res), "statement timeout", "same pooled connection, timeout still applies")
 
 	var out QueryOut
 	h.ok(t, "query", map[string]any{"sql": "SELECT pg_sleep(0.01)"}, &out)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // writeAttempt is a statement that would change something, and the
@@ -80,8 +81,8 @@ func TestWritesAreRefusedByTheDatabase(t *testing.T) {
 		for _, w := range writeAttempts(victimPID, marker) {
 			t.Run(fmt.Sprintf("precheck=%v/%s", checks, w.name), func(t *testing.T) {
 				res := h.call(t, "query", map[string]any{"sql": w.sql})
-				require.True(t, res.IsError, "%q must be refused; got %s", w.sql, textOf(res))
-				msg := textOf(res)
+				require.True(t, res.IsError, "%q must be refused; got %s", w.sql, mcpkittest.Text(res))
+				msg := mcpkittest.Text(res)
 				assert.True(t, strings.HasPrefix(msg, "refused: "), "a refusal says so: %q", msg)
 				rec := h.rec.last(t)
 				assert.Equal(t, mcpkit.OutcomeToolError, rec.outcome)
@@ -98,7 +99,7 @@ func TestWritesAreRefusedByTheDatabase(t *testing.T) {
 		// The explain tool refuses the same way.
 		res := h.call(t, "explain_query", map[string]any{"sql": "WITH gone AS (DELETE FROM shop.orders RETURNING *) SELECT * FROM gone"})
 		assert.True(t, res.IsError)
-		assert.True(t, strings.HasPrefix(textOf(res), "refused: "), textOf(res))
+		assert.True(t, strings.HasPrefix(mcpkittest.Text(res), "refused: "), mcpkittest.Text(res))
 	}
 
 	assert.Equal(t, before, c.fingerprint(t), "nothing changed in the database")
@@ -121,7 +122,7 @@ func TestRefusalMessages(t *testing.T) {
 	} {
 		res := h.call(t, "query", map[string]any{"sql": sql})
 		assert.True(t, res.IsError, sql)
-		assert.Equal(t, want, textOf(res), sql)
+		assert.Equal(t, want, mcpkittest.Text(res), sql)
 	}
 }
 
@@ -146,6 +147,6 @@ func TestSecretSchemaIsInvisible(t *testing.T) {
 	} {
 		res := h.call(t, call.tool, call.args)
 		assert.True(t, res.IsError, "%s %v", call.tool, call.args)
-		assert.NotContains(t, textOf(res), "sk-live")
+		assert.NotContains(t, mcpkittest.Text(res), "sk-live")
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // TestStdioBinaryWithRealClient builds the example, runs it as a
@@ -48,13 +50,13 @@ func TestStdioBinaryWithRealClient(t *testing.T) {
 
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "query", Arguments: map[string]any{"sql": "SELECT name FROM shop.customers ORDER BY id"}})
 	require.NoError(t, err)
-	require.False(t, res.IsError, textOf(res))
-	assert.Contains(t, textOf(res), `["Ada"],["Grace"],["Linus"]`)
+	require.False(t, res.IsError, mcpkittest.Text(res))
+	assert.Contains(t, mcpkittest.Text(res), `["Ada"],["Grace"],["Linus"]`)
 
 	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "query", Arguments: map[string]any{"sql": "WITH x AS (DELETE FROM shop.orders RETURNING *) SELECT * FROM x"}})
 	require.NoError(t, err)
 	assert.True(t, res.IsError)
-	assert.True(t, strings.HasPrefix(textOf(res), "refused: "), textOf(res))
+	assert.True(t, strings.HasPrefix(mcpkittest.Text(res), "refused: "), mcpkittest.Text(res))
 
 	require.NoError(t, cs.Close(), "the server exits cleanly when stdin closes; stderr:\n%s", stderr.String())
 	assert.Equal(t, 0, cmd.ProcessState.ExitCode())

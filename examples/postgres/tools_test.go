@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // TestToolsListAndValidCalls lists the five tools with a real client and
@@ -125,7 +126,7 @@ func TestScopesSplitBrowsingFromQuerying(t *testing.T) {
 	assert.Equal(t, []string{"describe_table", "list_schemas", "list_tables"}, names)
 	res := h.call(t, "query", map[string]any{"sql": "SELECT 1"})
 	assert.True(t, res.IsError)
-	assert.Contains(t, textOf(res), "requires scope db:query")
+	assert.Contains(t, mcpkittest.Text(res), "requires scope db:query")
 	assert.Equal(t, mcpkit.OutcomeDeniedScope, h.rec.last(t).outcome)
 }
 
@@ -159,7 +160,7 @@ func TestBadInputIsExplained(t *testing.T) {
 	for _, c := range cases {
 		res := h.call(t, c.tool, c.args)
 		assert.True(t, res.IsError, "%s %v", c.tool, c.args)
-		assert.Contains(t, textOf(res), c.want, "%s %v", c.tool, c.args)
+		assert.Contains(t, mcpkittest.Text(res), c.want, "%s %v", c.tool, c.args)
 		assert.Equal(t, c.outcome, h.rec.last(t).outcome, "%s %v", c.tool, c.args)
 	}
 	assert.Equal(t, before, needPG(t).fingerprint(t))
