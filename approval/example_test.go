@@ -124,9 +124,13 @@ func approvals(ctx context.Context, mux *http.ServeMux, impl *mcp.Implementation
 
 // A console needs a rule saying who may approve: signing in is not enough.
 func ExampleNewConsole() {
-	auditor := audit.New(audit.SinkFunc(func(context.Context, *audit.Record) error { return nil }))
+	auditor, err := audit.New(audit.SinkFunc(func(context.Context, *audit.Record) error { return nil }))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	sso := func(*http.Request) (mcpkit.Identity, error) { return mcpkit.Identity{Subject: "bob"}, nil }
-	_, err := approval.NewConsole(context.Background(), approval.ConsoleConfig{Authenticate: sso})
+	_, err = approval.NewConsole(context.Background(), approval.ConsoleConfig{Authenticate: sso})
 	fmt.Println(err != nil)
 	_, console, err := approvals(context.Background(), http.NewServeMux(), &mcp.Implementation{Name: "incidents", Version: "1.0.0"},
 		auditor, sso, []byte("0123456789abcdef0123456789abcdef"))

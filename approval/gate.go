@@ -58,17 +58,24 @@ func New(a Approver, opts ...Option) (mcpkit.Middleware, error) {
 		summaries: map[string]*template.Template{},
 	}}
 	for _, o := range opts {
-		if err := o(&g.cfg); err != nil {
+		o(&g.cfg)
+	}
+	if err := errors.Join(g.cfg.errs...); err != nil {
+		return nil, err
+	}
+	g.cfg.errs = nil
+	if g.cfg.redactor == nil {
+		r, err := audit.NewRedactor()
+		if err != nil {
 			return nil, err
 		}
-	}
-	if g.cfg.redactor == nil {
-		g.cfg.redactor = audit.NewRedactor()
+		g.cfg.redactor = r
 	}
 	return g.wrap, nil
 }
 
-// MustNew is New for start-up code; it panics on a configuration error.
+// MustNew is New for tests and examples; it panics on a configuration
+// error.
 func MustNew(a Approver, opts ...Option) mcpkit.Middleware {
 	mw, err := New(a, opts...)
 	if err != nil {

@@ -90,6 +90,13 @@ func TestConstructionErrors(t *testing.T) {
 	if _, err := approval.New(nil); err == nil {
 		t.Error("New(nil) accepted")
 	}
+	// Every invalid option is reported, each by name.
+	_, err := approval.New(approval.AlwaysDeny("no"), approval.WithTimeout(0), approval.WithRedactor(nil), approval.WithProgressInterval(-1))
+	for _, want := range []string{"timeout must be positive", "WithRedactor needs a redactor", "progress interval must be positive"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("New with invalid options: err = %v, want it to say %q", err, want)
+		}
+	}
 	if _, err := approval.NewKeyring(approval.Key{ID: "k", Secret: []byte("short")}); err == nil {
 		t.Error("short key accepted")
 	}

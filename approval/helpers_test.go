@@ -204,3 +204,12 @@ func callDelete(t testing.TB, cs *mcp.ClientSession, id string) (*mcp.CallToolRe
 	t.Helper()
 	return cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "delete_item", Arguments: map[string]any{"id": id}})
 }
+
+// must returns v, panicking on err: for building values from options a
+// test knows to be valid (constructors return their errors).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -54,7 +54,7 @@ func (l *auditLog) setFail(v bool) {
 func auditedRig(t *testing.T, opts approval.ConsoleConfig) (*consoleRig, *auditLog) {
 	t.Helper()
 	log := &auditLog{}
-	opts.OnReview = approval.AuditReviews(audit.New(log), &mcp.Implementation{Name: "items", Version: "1.0.0"})
+	opts.OnReview = approval.AuditReviews(must(audit.New(log)), &mcp.Implementation{Name: "items", Version: "1.0.0"})
 	return newConsoleRigWith(t, opts), log
 }
 
@@ -307,7 +307,7 @@ func TestConsolePendingArgumentsRedactedLikeTheAuditRecord(t *testing.T) {
 			paths = tool.Redact
 		}
 	}
-	want := audit.NewRedactor().JSON(raw, paths)
+	want := must(audit.NewRedactor()).JSON(raw, paths)
 	if got := string(list.Pending[0].Arguments); got != string(want) {
 		t.Errorf("console arguments = %s\naudit arguments   = %s", got, want)
 	}

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 )
@@ -21,10 +22,20 @@ type asyncConfig struct {
 	size    int
 	drop    bool
 	onError func(*Record, error)
+	errs    []error
 }
 
-// WithQueueSize sets the queue's capacity in records (default 4096).
-func WithQueueSize(n int) AsyncOption { return func(c *asyncConfig) { c.size = n } }
+// WithQueueSize sets the queue's capacity in records (default 4096); less
+// than one is an error.
+func WithQueueSize(n int) AsyncOption {
+	return func(c *asyncConfig) {
+		if n < 1 {
+			c.errs = append(c.errs, fmt.Errorf("audit: WithQueueSize needs at least 1, got %d", n))
+			return
+		}
+		c.size = n
+	}
+}
 
 // WithDropWhenFull makes Write drop and count a record when the queue is
 // full instead of waiting for room (the default is to wait).
@@ -58,18 +69,22 @@ type asyncItem struct {
 	flushed chan struct{}
 }
 
-// NewAsync starts the queue's goroutine. Close stops it.
-func NewAsync(next Sink, opts ...AsyncOption) *Async {
+// NewAsync starts the queue's goroutine in front of next. Close stops it.
+func NewAsync(next Sink, opts ...AsyncOption) (*Async, error) {
 	cfg := asyncConfig{size: 4096}
+	if next == nil {
+		cfg.errs = append(cfg.errs, errors.New("audit: NewAsync needs a sink, got nil"))
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.size < 1 {
-		cfg.size = 1
+	if err := errors.Join(cfg.errs...); err != nil {
+		return nil, err
 	}
+	cfg.errs = nil
 	a := &Async{next: next, cfg: cfg, queue: make(chan asyncItem, cfg.size), done: make(chan struct{})}
 	go a.run()
-	return a
+	return a, nil
 }
 
 func (a *Async) run() {

@@ -13,7 +13,7 @@ import (
 
 func TestAsyncDrainsOnFlushAndClose(t *testing.T) {
 	mem := &memSink{}
-	a := audit.NewAsync(mem, audit.WithQueueSize(4))
+	a := must(audit.NewAsync(mem, audit.WithQueueSize(4)))
 	for i := range 100 {
 		require.NoError(t, a.Write(context.Background(), rec(i)))
 	}
@@ -28,7 +28,7 @@ func TestAsyncDrainsOnFlushAndClose(t *testing.T) {
 func TestAsyncDropModeCountsDrops(t *testing.T) {
 	release := make(chan struct{})
 	blocked := audit.SinkFunc(func(context.Context, *audit.Record) error { <-release; return nil })
-	a := audit.NewAsync(blocked, audit.WithQueueSize(2), audit.WithDropWhenFull())
+	a := must(audit.NewAsync(blocked, audit.WithQueueSize(2), audit.WithDropWhenFull()))
 	var dropped int
 	for i := range 10 {
 		if err := a.Write(context.Background(), rec(i)); errors.Is(err, audit.ErrQueueFull) {
@@ -45,7 +45,7 @@ func TestAsyncDropModeCountsDrops(t *testing.T) {
 func TestAsyncBlockModeHonoursContext(t *testing.T) {
 	release := make(chan struct{})
 	blocked := audit.SinkFunc(func(context.Context, *audit.Record) error { <-release; return nil })
-	a := audit.NewAsync(blocked, audit.WithQueueSize(1))
+	a := must(audit.NewAsync(blocked, audit.WithQueueSize(1)))
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, a.Write(ctx, rec(1)))
 	require.NoError(t, a.Write(ctx, rec(2)))

@@ -73,6 +73,6 @@ func BenchmarkCall(b *testing.B) {
 		s, err := openFile(filepath.Join(b.TempDir(), "audit.jsonl"))
 		require.NoError(b, err)
 		defer s.Close(context.Background())
-		run(b, benchServer(b, mcpkit.WithMiddleware(audit.Middleware(s))))
+		run(b, benchServer(b, mcpkit.WithMiddleware(must(audit.Middleware(s)))))
 	})
 }

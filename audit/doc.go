@@ -18,9 +18,16 @@
 //		return err
 //	}
 //	defer file.Close(context.Background())
-//	sink := audit.Fanout(file, audit.NewAsync(audit.OTelLogSink(nil)))
+//	logs, err := audit.NewAsync(audit.OTelLogSink(nil)) // behind a queue
+//	if err != nil {
+//		return err
+//	}
+//	auditor, err := audit.New(audit.Fanout(file, logs))
+//	if err != nil {
+//		return err
+//	}
 //	srv, err := mcpkit.NewServer(impl,
-//		mcpkit.WithMiddleware(audit.Middleware(sink)),
+//		mcpkit.WithMiddleware(auditor.Middleware()),
 //		mcpkit.WithGates(mcpkit.ScopeGate()))
 //
 // Verify a log with Verify / VerifyWith or with

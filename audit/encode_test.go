@@ -85,7 +85,8 @@ func TestResultDigestPolicy(t *testing.T) {
 	assert.NotContains(t, string(recs[0].Result), "digest-only-text")
 	assert.Contains(t, string(recs[0].Arguments), "digest-only-text")
 	assert.Contains(t, string(recs[1].Result), "kept-in-full")
-	assert.Panics(t, func() { audit.New(mem, audit.WithResultDigest("")) })
+	_, err = audit.New(mem, audit.WithResultDigest(""))
+	assert.ErrorContains(t, err, "WithResultDigest needs tool names")
 }
 
 // fill sets every exported field of v to a non-zero value.

@@ -16,8 +16,12 @@ func ExampleMiddleware() {
 		fmt.Printf("%s phase=%q outcome=%q arguments=%s\n", r.Tool, r.Phase, r.Outcome, r.Arguments)
 		return nil
 	})
-	srv := mcpkit.MustNewServer(&mcp.Implementation{Name: "demo", Version: "1.0.0"},
-		mcpkit.WithMiddleware(audit.Middleware(print)))
+	mw, err := audit.Middleware(print)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := mcpkit.MustNewServer(&mcp.Implementation{Name: "demo", Version: "1.0.0"}, mcpkit.WithMiddleware(mw))
 	type in struct {
 		Name     string `json:"name" jsonschema:"description=Who to greet"`
 		Password string `json:"password,omitempty" jsonschema:"description=Never logged"`
@@ -40,7 +44,11 @@ func ExampleMiddleware() {
 }
 
 func ExampleRedactor() {
-	r := audit.NewRedactor()
+	r, err := audit.NewRedactor()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println(r.String("curl -H 'Authorization: Bearer abc.def' https://bob:pw@example.com"))
 	fmt.Println(string(r.JSON([]byte(`{"user":"bob","api_key":"k-123","pin":"0000"}`), []string{"pin"})))
 	// Output:

@@ -328,7 +328,7 @@ func FuzzRedactor(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	r := audit.NewRedactor()
+	r := must(audit.NewRedactor())
 	paths := []string{"a.b"}
 	f.Fuzz(func(t *testing.T, s string) {
 		// An input this slow is a hang: crash the worker so that the

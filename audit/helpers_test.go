@@ -91,7 +91,7 @@ func newFixture(t *testing.T, sink audit.Sink, opts ...audit.Option) *fixture {
 	if ms, ok := sink.(*memSink); ok {
 		f.sink = ms
 	}
-	f.auditor = audit.New(sink, opts...)
+	f.auditor = must(audit.New(sink, opts...))
 	flagGate := mcpkit.GateFunc(func(_ context.Context, c *mcpkit.Call) error {
 		if c.Tool.Name == "get_flagged" {
 			return mcpkit.NewError(mcpkit.CodeDeniedFlag, "tool get_flagged is turned off", nil)
@@ -174,4 +174,13 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+b.token)
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// must returns v, panicking on err: for building values from options a
+// test knows to be valid (constructors return their errors).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -47,7 +47,7 @@ func TestAuditFileRemovedUnderTheServerRefusesTheNextWriteCall(t *testing.T) {
 			defer file.Close(context.Background())
 			var logged syncBuffer
 			srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "things", Version: "1"},
-				mcpkit.WithMiddleware(audit.Middleware(file, audit.WithLogger(newJSONLogger(&logged)))))
+				mcpkit.WithMiddleware(must(audit.Middleware(file, audit.WithLogger(newJSONLogger(&logged))))))
 			require.NoError(t, err)
 			var runs atomic.Int32
 			mcpkit.MustAddTool(srv, mcpkit.Tool{Name: "update_thing", Description: "Update a thing.", Policy: mcpkit.Policy{Risk: mcpkit.Write, Public: true}},

@@ -31,16 +31,20 @@ type Auditor struct {
 }
 
 // New returns an Auditor writing to sink.
-func New(sink Sink, opts ...Option) *Auditor {
-	if sink == nil {
-		panic("audit: New needs a sink")
-	}
+func New(sink Sink, opts ...Option) (*Auditor, error) {
 	var cfg config
+	if sink == nil {
+		cfg.errs = append(cfg.errs, errors.New("audit: New needs a sink, got nil"))
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if err := errors.Join(cfg.errs...); err != nil {
+		return nil, err
+	}
+	cfg.errs = nil
 	if cfg.redactor == nil {
-		cfg.redactor = NewRedactor()
+		cfg.redactor = defaultRedactor()
 	}
 	if cfg.tp == nil {
 		cfg.tp = otel.GetTracerProvider()
@@ -53,12 +57,17 @@ func New(sink Sink, opts ...Option) *Auditor {
 	}
 	a := &Auditor{sink: sink, cfg: cfg, tel: newTelemetry(cfg.tp, cfg.mp, cfg.redactor)}
 	a.refusals = newRefusalAggregator(cfg.refusals, a.writeRefusal)
-	return a
+	return a, nil
 }
 
-// Middleware is New(sink, opts...).Middleware().
-func Middleware(sink Sink, opts ...Option) mcpkit.Middleware {
-	return New(sink, opts...).Middleware()
+// Middleware is New(sink, opts...).Middleware(), for a server that needs
+// nothing else from the Auditor.
+func Middleware(sink Sink, opts ...Option) (mcpkit.Middleware, error) {
+	a, err := New(sink, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return a.Middleware(), nil
 }
 
 // Unwritten returns how many records the sink did not take.

@@ -1,13 +1,15 @@
 package audit
 
 import (
+	"errors"
 	"log/slog"
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Option configures the audit middleware. Options are resolved once, in New.
+// Option configures the audit middleware. Options are resolved once, in
+// New, which returns an error for any option given an invalid value.
 type Option func(*config)
 
 type config struct {
@@ -20,10 +22,21 @@ type config struct {
 	// digestOnly names the tools whose result is recorded as its size
 	// and SHA-256 instead of in full.
 	digestOnly map[string]bool
+	// errs are the invalid values options were given; New returns them.
+	errs []error
 }
 
-// WithRedactor replaces the default redactor (NewRedactor()).
-func WithRedactor(r *Redactor) Option { return func(c *config) { c.redactor = r } }
+// WithRedactor replaces the default redactor (NewRedactor()). A nil
+// redactor is an error.
+func WithRedactor(r *Redactor) Option {
+	return func(c *config) {
+		if r == nil {
+			c.errs = append(c.errs, errors.New("audit: WithRedactor needs a redactor, got nil"))
+			return
+		}
+		c.redactor = r
+	}
+}
 
 // WithFailOpenReadOnly lets read-only calls (and calls to unknown tools)
 // return their result when the sink cannot take their record. Each such
@@ -48,8 +61,7 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // whose results are large and whose content the record need not hold (a
 // reviewer holding the result can still match it). Arguments and errors
 // are recorded and redacted as usual. Recording the full, redacted result
-// stays the default. An empty tool name is a programming mistake and makes
-// New panic.
+// stays the default. An empty tool name is an error from New.
 func WithResultDigest(tools ...string) Option {
 	return func(c *config) {
 		if c.digestOnly == nil {
@@ -57,7 +69,8 @@ func WithResultDigest(tools ...string) Option {
 		}
 		for _, t := range tools {
 			if t == "" {
-				panic("audit: WithResultDigest needs tool names, got an empty one")
+				c.errs = append(c.errs, errors.New("audit: WithResultDigest needs tool names, got an empty one"))
+				continue
 			}
 			c.digestOnly[t] = true
 		}

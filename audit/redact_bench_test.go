@@ -59,7 +59,7 @@ func payloadOf(size int) []byte {
 func BenchmarkRedactResult(b *testing.B) {
 	for _, kb := range []int{1, 6, 64} {
 		raw := payloadOf(kb << 10)
-		r := audit.NewRedactor(audit.WithMaxPayload(1 << 20))
+		r := must(audit.NewRedactor(audit.WithMaxPayload(1 << 20)))
 		b.Run(fmt.Sprintf("size=%dKB", kb), func(b *testing.B) {
 			b.SetBytes(int64(len(raw)))
 			b.ReportAllocs()

@@ -41,7 +41,7 @@ func TestRefusalLimitsOutOfRangeAreErrors(t *testing.T) {
 // source; a refusal with an identity always has its own record.
 func TestRefusalsAggregatePerSourceReasonAndStatus(t *testing.T) {
 	sink := &memSink{}
-	a := audit.New(sink)
+	a := must(audit.New(sink))
 	ctx := context.Background()
 	bob := mcpkit.Identity{Subject: "bob", AuthMethod: "jwt"}
 	refuse := func(src string, port int, reason string, status int, id *mcpkit.Identity) {
@@ -88,7 +88,7 @@ func TestRefusalSummaryArrivesWithoutClose(t *testing.T) {
 	sink := &memSink{}
 	lim, err := audit.NewRefusalLimits(audit.RefusalInterval(100 * time.Millisecond))
 	require.NoError(t, err)
-	a := audit.New(sink, audit.WithRefusalLimits(lim))
+	a := must(audit.New(sink, audit.WithRefusalLimits(lim)))
 	for range 3 {
 		require.NoError(t, a.Refused(context.Background(), audit.Refusal{Status: http.StatusUnauthorized, Reason: "no access token", Network: mcpkit.Network{ClientAddress: "198.51.100.1"}}))
 	}
@@ -107,7 +107,7 @@ func TestRefusalBudgetCarriesCountsForward(t *testing.T) {
 	sink := &memSink{}
 	lim, err := audit.NewRefusalLimits(audit.RefusalBytesPerSecond(1), audit.RefusalBurstBytes(4<<10), audit.RefusalMaxSources(100))
 	require.NoError(t, err)
-	a := audit.New(sink, audit.WithRefusalLimits(lim))
+	a := must(audit.New(sink, audit.WithRefusalLimits(lim)))
 	total := 0
 	for ip := range 50 {
 		for range 3 {

@@ -42,7 +42,7 @@ func floodServer(t *testing.T, path string, opts ...audit.Option) (url string, a
 	t.Helper()
 	file, err := openFile(path)
 	require.NoError(t, err)
-	a = audit.New(file, opts...)
+	a = must(audit.New(file, opts...))
 	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "notes", Version: "1.0.0"},
 		mcpkit.WithMiddleware(a.Middleware()), mcpkit.WithGates(mcpkit.ScopeGate()))
 	require.NoError(t, err)

@@ -21,7 +21,7 @@ func TestRefusedRecordsTransportRefusals(t *testing.T) {
 		got = append(got, *r)
 		return nil
 	})
-	a := audit.New(sink)
+	a := must(audit.New(sink))
 	srv := &mcp.Implementation{Name: "incidents", Version: "1.0.0"}
 	bob := mcpkit.Identity{Subject: "bob", AuthMethod: "static"}
 	token := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJl"

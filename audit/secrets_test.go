@@ -74,7 +74,7 @@ func TestPlantedSecretsReachNoSink(t *testing.T) {
 	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(capture)))
 	var failLog syncBuffer
 	mem := &memSink{}
-	sink := audit.Fanout(file, audit.SlogSink(newJSONLogger(&slogBuf)), audit.NewAsync(audit.OTelLogSink(lp)), mem)
+	sink := audit.Fanout(file, audit.SlogSink(newJSONLogger(&slogBuf)), must(audit.NewAsync(audit.OTelLogSink(lp))), mem)
 	f := newFixture(t, sink, audit.WithLogger(newJSONLogger(&failLog)))
 	cs := mcpkittest.NewHarness(t, f.srv).Session
 
@@ -125,7 +125,7 @@ func TestPlantedSecretsReachNoSink(t *testing.T) {
 }
 
 func TestRedactorIsDeterministicAndTruncates(t *testing.T) {
-	r := audit.NewRedactor(audit.WithMaxString(64), audit.WithMaxPayload(512))
+	r := must(audit.NewRedactor(audit.WithMaxString(64), audit.WithMaxPayload(512)))
 	long := strings.Repeat("a", 100) + " AKIAIOSFODNN7EXAMPLE"
 	in := []byte(`{"b":{"api_key":"k","items":[{"token":"t1","v":"` + long + `"}]},"a":1}`)
 	out1 := r.JSON(in, nil)
@@ -143,13 +143,13 @@ func TestRedactorIsDeterministicAndTruncates(t *testing.T) {
 	out := r.JSON(big, nil)
 	assert.Regexp(t, `^\{"length":\d+,"sha256":"[0-9a-f]{64}","truncated":true\}$|^\{"truncated":true,"length":\d+,"sha256":"[0-9a-f]{64}"\}$`, string(out))
 
-	paths := audit.NewRedactor().JSON([]byte(`{"account":{"user":"u","pin":"1234"},"list":[{"pin":"5"}]}`), []string{"account.pin", "list.pin"})
+	paths := must(audit.NewRedactor()).JSON([]byte(`{"account":{"user":"u","pin":"1234"},"list":[{"pin":"5"}]}`), []string{"account.pin", "list.pin"})
 	assert.JSONEq(t, `{"account":{"user":"u","pin":"[REDACTED]"},"list":[{"pin":"[REDACTED]"}]}`, string(paths))
-	assert.Equal(t, `"not json: password=[REDACTED:secret_assignment]"`, string(audit.NewRedactor().JSON([]byte("not json: password=abc"), nil)))
+	assert.Equal(t, `"not json: password=[REDACTED:secret_assignment]"`, string(must(audit.NewRedactor()).JSON([]byte("not json: password=abc"), nil)))
 }
 
 func TestRedactorMasksCredentialsInKeys(t *testing.T) {
-	r := audit.NewRedactor()
+	r := must(audit.NewRedactor())
 	token := "ghp_" + strings.Repeat("a1B2", 9)
 	out := string(r.JSON([]byte(`{"`+token+`":1,"ok":"fine","nested":{"`+token+`":2}}`), nil))
 	assert.NotContains(t, out, token)

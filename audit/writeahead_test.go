@@ -45,7 +45,7 @@ func walServer(t *testing.T, sink audit.Sink) (*mcpkit.Server, *atomic.Int64) {
 		return nil
 	})
 	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "things", Version: "1.0.0"},
-		mcpkit.WithMiddleware(audit.Middleware(sink)),
+		mcpkit.WithMiddleware(must(audit.Middleware(sink))),
 		mcpkit.WithGates(flag),
 		mcpkit.WithInnerMiddleware(approval.MustNew(elicit)),
 		mcpkit.WithDefaultIdentity(mcpkit.Identity{Subject: "alice", Scopes: []string{"things:write"}, AuthMethod: "local", Transport: "memory"}))

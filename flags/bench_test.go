@@ -30,7 +30,7 @@ func benchServer(b *testing.B, n int, gated bool) *mcp.ClientSession {
 		rules += `}}`
 		env := newFileEnv(b, rules)
 		require.NoError(b, env.initErr)
-		gate = flags.NewGate(env.client)
+		gate = must(flags.NewGate(env.client))
 	}
 	names := make([]string, n)
 	for i := range names {
@@ -78,7 +78,7 @@ func BenchmarkCheck(b *testing.B) {
 	env := newFileEnv(b, `{"flags": {"tool.get_echo": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off",
 		"targeting": {"if": [{"in": ["sre", {"var": "groups"}]}, "on", "off"]}}}}`)
 	require.NoError(b, env.initErr)
-	gate := flags.NewGate(env.client)
+	gate := must(flags.NewGate(env.client))
 	c := &mcpkit.Call{Tool: &mcpkit.ToolInfo{Name: "get_echo", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly}},
 		Identity: mcpkit.Identity{Subject: "alice", Groups: []string{"sre"}}}
 	b.ReportAllocs()

@@ -12,7 +12,10 @@
 //	api := isolated.NewAPI()
 //	provider := flags.NewFileProvider("flags.json")
 //	_ = api.SetProviderAndWait(ctx, provider) // an invalid file denies, see below
-//	gate := flags.NewGate(api.NewClient())
+//	gate, err := flags.NewGate(api.NewClient()) // an invalid option is an error
+//	if err != nil {
+//		return err
+//	}
 //	srv, _ := mcpkit.NewServer(impl, mcpkit.WithGates(gate, mcpkit.ScopeGate()))
 //	// ... register tools ...
 //	defer gate.NotifyChanges(srv)() // push tools/list_changed on reload

@@ -32,7 +32,11 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	gate := flags.NewGate(api.NewClient())
+	gate, err := flags.NewGate(api.NewClient())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 
 	for _, id := range []mcpkit.Identity{{Subject: "dana", Groups: []string{"sre"}}, {Subject: "eve"}} {
 		srv := mcpkit.MustNewServer(&mcp.Implementation{Name: "notes", Version: "1.0.0"},

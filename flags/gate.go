@@ -33,6 +33,9 @@ type Gate struct {
 	// more, so a hung provider cannot pile up goroutines.
 	overdue    atomic.Int64
 	maxOverdue int64
+	// errs are the invalid values options were given; NewGate returns
+	// them.
+	errs []error
 }
 
 // FlagKey is the flag that gates tool t: its policy's FlagKey, else
@@ -47,16 +50,21 @@ func FlagKey(t *mcpkit.ToolInfo) string {
 // NewGate returns a gate evaluating flags with client. Pass a client from an
 // API instance you own (isolated.NewAPI), or the global one
 // (openfeature.NewDefaultClient) if the process configures that.
-func NewGate(client Client, opts ...Option) *Gate {
-	if client == nil {
-		panic("flags: NewGate needs an OpenFeature client")
-	}
+// An invalid option or a nil client is an error.
+func NewGate(client Client, opts ...Option) (*Gate, error) {
 	g := &Gate{client: client, timeout: defaultTimeout, maxOverdue: defaultMaxOverdue}
+	if client == nil {
+		g.errs = append(g.errs, errors.New("flags: NewGate needs an OpenFeature client, got nil"))
+	}
 	g.defaults[mcpkit.ReadOnly] = true
 	for _, o := range opts {
 		o(g)
 	}
-	return g
+	if err := errors.Join(g.errs...); err != nil {
+		return nil, err
+	}
+	g.errs = nil
+	return g, nil
 }
 
 // Check implements mcpkit.Gate. It evaluates the server-wide flag, if one

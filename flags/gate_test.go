@@ -22,7 +22,7 @@ func TestMissingFlagUsesRiskDefault(t *testing.T) {
 	env := newFileEnv(t, `{"flags": {}}`)
 	require.NoError(t, env.initErr)
 
-	srv, rec := newServer(t, flags.NewGate(env.client), mcpkit.Identity{Subject: "alice"})
+	srv, rec := newServer(t, must(flags.NewGate(env.client)), mcpkit.Identity{Subject: "alice"})
 	cs := mcpkittest.NewHarness(t, srv).Session
 	assert.Equal(t, []string{"get_echo"}, toolNames(t, cs))
 	res := callTool(t, cs, "delete_echo")
@@ -32,7 +32,7 @@ func TestMissingFlagUsesRiskDefault(t *testing.T) {
 	assert.Equal(t, flags.ReasonMissing, den.Reason)
 	assert.Equal(t, "tool.delete_echo", den.FlagKey)
 
-	gate := flags.NewGate(env.client, flags.WithDefault(mcpkit.ReadOnly, false), flags.WithDefault(mcpkit.Write, true))
+	gate := must(flags.NewGate(env.client, flags.WithDefault(mcpkit.ReadOnly, false), flags.WithDefault(mcpkit.Write, true)))
 	srv2, _ := newServer(t, gate, mcpkit.Identity{Subject: "alice"})
 	assert.Equal(t, []string{"create_echo"}, toolNames(t, mcpkittest.NewHarness(t, srv2).Session))
 }
@@ -45,7 +45,7 @@ func TestPolicyFlagKeyAndServerFlag(t *testing.T) {
 
 	env := newFileEnv(t, boolFlags(map[string]bool{"server": false, "tool.create_echo": true}))
 	require.NoError(t, env.initErr)
-	srv, rec := newServer(t, flags.NewGate(env.client, flags.WithServerFlag("server")), mcpkit.Identity{Subject: "alice"})
+	srv, rec := newServer(t, must(flags.NewGate(env.client, flags.WithServerFlag("server"))), mcpkit.Identity{Subject: "alice"})
 	cs := mcpkittest.NewHarness(t, srv).Session
 	assert.Empty(t, toolNames(t, cs))
 	assert.True(t, callTool(t, cs, "get_echo").IsError)
@@ -54,7 +54,7 @@ func TestPolicyFlagKeyAndServerFlag(t *testing.T) {
 	assert.Equal(t, "server", den.FlagKey)
 
 	// A configured server flag that is missing is off.
-	srv2, _ := newServer(t, flags.NewGate(env.client, flags.WithServerFlag("absent")), mcpkit.Identity{Subject: "alice"})
+	srv2, _ := newServer(t, must(flags.NewGate(env.client, flags.WithServerFlag("absent"))), mcpkit.Identity{Subject: "alice"})
 	assert.Empty(t, toolNames(t, mcpkittest.NewHarness(t, srv2).Session))
 }
 
@@ -70,7 +70,7 @@ func TestEvaluationContextTargeting(t *testing.T) {
 		"tool.delete_echo": `+rule(`{"==": [{"var": "risk"}, "write"]}`)+`
 	}}`)
 	require.NoError(t, env.initErr)
-	gate := flags.NewGate(env.client)
+	gate := must(flags.NewGate(env.client))
 
 	client := mcpkittest.WithClientInfo("flags-test-client", "2.0.0")
 	alice := mcpkit.Identity{Subject: "alice", Email: "alice@example.com", Groups: []string{"dev", "sre"}, Transport: "memory"}
@@ -121,25 +121,25 @@ func denialOf(t *testing.T, err error) *flags.Denial {
 
 func TestFaultyProvidersFailClosed(t *testing.T) {
 	t.Run("panics", func(t *testing.T) {
-		gate := flags.NewGate(clientFor(t, &funcProvider{eval: func(context.Context) openfeature.BoolResolutionDetail { panic("provider bug") }}))
+		gate := must(flags.NewGate(clientFor(t, &funcProvider{eval: func(context.Context) openfeature.BoolResolutionDetail { panic("provider bug") }})))
 		den := denialOf(t, check(gate, mcpkit.ReadOnly))
 		assert.Equal(t, flags.ReasonPanic, den.Reason)
 		assert.Contains(t, den.Error(), "provider bug")
 	})
 	t.Run("errors", func(t *testing.T) {
-		gate := flags.NewGate(clientFor(t, &funcProvider{eval: func(context.Context) openfeature.BoolResolutionDetail {
+		gate := must(flags.NewGate(clientFor(t, &funcProvider{eval: func(context.Context) openfeature.BoolResolutionDetail {
 			return openfeature.BoolResolutionDetail{ProviderResolutionDetail: openfeature.ProviderResolutionDetail{
 				ResolutionError: openfeature.NewGeneralResolutionError("backend down"), Reason: openfeature.ErrorReason}}
-		}}))
+		}})))
 		den := denialOf(t, check(gate, mcpkit.ReadOnly))
 		assert.Equal(t, flags.ReasonError, den.Reason)
 		assert.Contains(t, den.Error(), "backend down")
 	})
 	t.Run("true with an error is still off", func(t *testing.T) {
-		gate := flags.NewGate(clientFor(t, &funcProvider{eval: func(context.Context) openfeature.BoolResolutionDetail {
+		gate := must(flags.NewGate(clientFor(t, &funcProvider{eval: func(context.Context) openfeature.BoolResolutionDetail {
 			return openfeature.BoolResolutionDetail{Value: true, ProviderResolutionDetail: openfeature.ProviderResolutionDetail{
 				ResolutionError: openfeature.NewParseErrorResolutionError("bad rule")}}
-		}}))
+		}})))
 		assert.Error(t, check(gate, mcpkit.ReadOnly))
 	})
 	t.Run("not ready", func(t *testing.T) {
@@ -150,7 +150,7 @@ func TestFaultyProvidersFailClosed(t *testing.T) {
 		// SetProvider returns at once; Init is still running, so the
 		// provider is NOT_READY.
 		require.NoError(t, api.SetProvider(context.Background(), &slowInit{wait: blocked}))
-		den := denialOf(t, check(flags.NewGate(api.NewClient()), mcpkit.ReadOnly))
+		den := denialOf(t, check(must(flags.NewGate(api.NewClient())), mcpkit.ReadOnly))
 		assert.Equal(t, flags.ReasonNotReady, den.Reason)
 	})
 }
@@ -175,7 +175,7 @@ func TestHangingProviderIsBounded(t *testing.T) {
 		}}
 		api := isolated.NewAPI()
 		require.NoError(t, api.SetProviderAndWait(context.Background(), p))
-		gate := flags.NewGate(api.NewClient(), flags.WithTimeout(50*time.Millisecond))
+		gate := must(flags.NewGate(api.NewClient(), flags.WithTimeout(50*time.Millisecond)))
 
 		start := time.Now()
 		den := denialOf(t, check(gate, mcpkit.ReadOnly))
@@ -199,10 +199,10 @@ func TestHangingProviderIsBounded(t *testing.T) {
 }
 
 func TestDenialMessageIsClientSafe(t *testing.T) {
-	gate := flags.NewGate(clientFor(t, &funcProvider{eval: func(context.Context) openfeature.BoolResolutionDetail {
+	gate := must(flags.NewGate(clientFor(t, &funcProvider{eval: func(context.Context) openfeature.BoolResolutionDetail {
 		return openfeature.BoolResolutionDetail{ProviderResolutionDetail: openfeature.ProviderResolutionDetail{
 			ResolutionError: openfeature.NewGeneralResolutionError("dial tcp 10.0.0.7:8013: secret-host")}}
-	}}))
+	}})))
 	err := check(gate, mcpkit.ReadOnly)
 	assert.NotContains(t, err.Error(), "secret-host")
 	assert.Equal(t, "tool get_echo is unavailable: feature flag tool.get_echo could not be evaluated, so the call was refused", err.Error())

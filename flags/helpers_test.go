@@ -208,3 +208,12 @@ func callTool(t testing.TB, cs *mcp.ClientSession, name string) *mcp.CallToolRes
 func writeInPlace(path, content string) error {
 	return os.WriteFile(path, []byte(content), 0o600)
 }
+
+// must returns v, panicking on err: for building values from options a
+// test knows to be valid (constructors return their errors).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -45,7 +45,7 @@ type plannedCall struct {
 func checkAuditRecords(t testing.TB, e *env) {
 	capt := &capture{}
 	o := newObserver()
-	opts := append(o.options(false), e.auditOption(capt), mcpkit.WithMiddleware(panicOnMarker))
+	opts := append(o.options(false), e.auditOption(t, capt), mcpkit.WithMiddleware(panicOnMarker))
 	srv := e.build(t, opts...)
 	tools := srv.Tools()
 	if len(tools) == 0 {
@@ -149,7 +149,7 @@ func checkFlags(t testing.TB, e *env) {
 				t.Fatalf("in-memory flag provider: %v", err)
 			}
 			o := newObserver()
-			srv := e.build(t, append([]mcpkit.Option{e.flagsOption(client)}, o.options(true)...)...)
+			srv := e.build(t, append([]mcpkit.Option{e.flagsOption(t, client)}, o.options(true)...)...)
 			h := NewHarness(t, srv, WithIdentity(all))
 			listed := slices.Contains(h.Names(), info.Name)
 			res, err := h.Call(info.Name, map[string]any{})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"testing"
 
 	"github.com/open-feature/go-sdk/openfeature/isolated"
 	"github.com/open-feature/go-sdk/openfeature/memprovider"
@@ -15,19 +16,27 @@ import (
 )
 
 // auditOption installs the server's audit pipeline on sink.
-func (e *env) auditOption(sink audit.Sink) mcpkit.Option {
+func (e *env) auditOption(t testing.TB, sink audit.Sink) mcpkit.Option {
 	if e.opts.Audit != nil {
 		return e.opts.Audit(sink)
 	}
-	return mcpkit.WithMiddleware(audit.Middleware(sink))
+	mw, err := audit.Middleware(sink)
+	if err != nil {
+		t.Fatalf("mcpkittest: audit middleware: %v", err)
+	}
+	return mcpkit.WithMiddleware(mw)
 }
 
 // flagsOption installs the server's flag gate on client.
-func (e *env) flagsOption(client flags.Client) mcpkit.Option {
+func (e *env) flagsOption(t testing.TB, client flags.Client) mcpkit.Option {
 	if e.opts.Flags != nil {
 		return e.opts.Flags(client)
 	}
-	return mcpkit.WithGates(flags.NewGate(client))
+	g, err := flags.NewGate(client)
+	if err != nil {
+		t.Fatalf("mcpkittest: flag gate: %v", err)
+	}
+	return mcpkit.WithGates(g)
 }
 
 // approvalOption installs the server's approval gate around a.

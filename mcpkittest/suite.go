@@ -67,10 +67,10 @@ type Config struct {
 	ValidArgs map[string]map[string]any
 	// Audit installs the server's audit middleware writing to sink, so the
 	// suite can capture the records (and check the server's own redaction
-	// settings). Default: mcpkit.WithMiddleware(audit.Middleware(sink)).
+	// settings). Default: audit.Middleware(sink) in mcpkit.WithMiddleware.
 	Audit func(sink audit.Sink) mcpkit.Option
 	// Flags installs the server's flag gate on an OpenFeature client the
-	// suite controls. Default: mcpkit.WithGates(flags.NewGate(client)).
+	// suite controls. Default: flags.NewGate(client) in mcpkit.WithGates.
 	Flags func(client flags.Client) mcpkit.Option
 	// Approval installs the server's approval gate around an approver the
 	// suite controls. Default:

@@ -248,7 +248,7 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 					}
 					return sink.Write(ctx, r)
 				})
-				return mcpkit.WithMiddleware(audit.Middleware(dropping))
+				return mcpkit.WithMiddleware(must(audit.Middleware(dropping)))
 			}}},
 		{"redactor that misses a secret", variant{}, "audit/exactly one record per call, with the principal, and no planted secret", "contains the planted secret",
 			&Config{Audit: func(sink audit.Sink) mcpkit.Option {
@@ -320,4 +320,13 @@ func TestSkipPrintsTheReasonAndRejectsUnknownNames(t *testing.T) {
 	assert.Contains(t, strings.Join(res.messages, ""), "reviewed: delete_thing only removes test fixtures")
 	assert.True(t, outer.failed, "an unknown check name in Skip is an error")
 	assert.Contains(t, strings.Join(outer.messages, "\n"), `"no such check"`)
+}
+
+// must returns v, panicking on err: for building values from options a
+// test knows to be valid (constructors return their errors).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

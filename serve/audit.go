@@ -90,7 +90,11 @@ func auditFeature(cfg Config) feature {
 				if tel.LoggerProvider != nil {
 					// Behind a queue: the file is the write-ahead record;
 					// the collector copy must not slow calls.
-					sinks = append(sinks, audit.NewAsync(audit.OTelLogSink(tel.LoggerProvider)))
+					async, err := audit.NewAsync(audit.OTelLogSink(tel.LoggerProvider))
+					if err != nil {
+						return nil, cleanup, err
+					}
+					sinks = append(sinks, async)
 				}
 				if tel.TracerProvider != nil {
 					opts = append(opts, audit.WithTracerProvider(tel.TracerProvider))
@@ -101,7 +105,9 @@ func auditFeature(cfg Config) feature {
 				log.Info("audit: exporting telemetry", "traces", tel.TracerProvider != nil, "metrics", tel.MeterProvider != nil, "logs", tel.LoggerProvider != nil)
 			}
 			sink := audit.Fanout(sinks...)
-			auditor = audit.New(sink, opts...)
+			if auditor, err = audit.New(sink, opts...); err != nil {
+				return nil, cleanup, err
+			}
 			// The last refusal summaries first, then the sinks.
 			stops = append(stops, func(ctx context.Context) error { return errors.Join(auditor.Close(ctx), audit.Close(ctx, sink)) })
 			e.auditor, e.telemetry = auditor, tel

@@ -34,7 +34,10 @@ func flagsFeature(Config) feature {
 				// is fixed, and the fix is picked up without a restart.
 				e.logger.Error("flag file invalid; every tool is refused until it is fixed", "error", err)
 			}
-			gate = flags.NewGate(api.NewClient())
+			var err error
+			if gate, err = flags.NewGate(api.NewClient()); err != nil {
+				return nil, nil, err
+			}
 			shutdown := func(ctx context.Context) error {
 				if err := api.Shutdown(ctx); err != nil {
 					return fmt.Errorf("flags: %w", err)

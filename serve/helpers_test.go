@@ -223,3 +223,12 @@ func textOf(res *mcp.CallToolResult) string {
 	}
 	return b.String()
 }
+
+// must returns v, panicking on err: for building values from options a
+// test knows to be valid (constructors return their errors).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -31,7 +31,7 @@ func TestAuditRefusalsOnAHandMountedHandler(t *testing.T) {
 		recs = append(recs, *r)
 		return nil
 	})
-	auditor := audit.New(sink)
+	auditor := must(audit.New(sink))
 	var r ran
 	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "notes", Version: "1.0.0"}, mcpkit.WithMiddleware(auditor.Middleware()))
 	require.NoError(t, err)

@@ -39,12 +39,12 @@ func serveGuarded(t *testing.T, opts ...transport.Option) *guarded {
 	t.Helper()
 	srv, calls := newTestServer(t)
 	g := &guarded{calls: calls}
-	aud := audit.New(audit.SinkFunc(func(_ context.Context, r *audit.Record) error {
+	aud := must(audit.New(audit.SinkFunc(func(_ context.Context, r *audit.Record) error {
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		g.records = append(g.records, r)
 		return nil
-	}))
+	})))
 	opts = append([]transport.Option{transport.WithAuthenticator(staticTokens(t)), transport.WithResource(testAudience),
 		transport.WithRejectHook(func(r *http.Request, rej transport.Rejection) {
 			g.mu.Lock()

@@ -50,3 +50,12 @@ func (c *int64Counter) add()        { c.v.Add(1) }
 func (c *int64Counter) load() int64 { return c.v.Load() }
 
 func ioPipe() (*io.PipeReader, *io.PipeWriter) { return io.Pipe() }
+
+// must returns v, panicking on err: for building values from options a
+// test knows to be valid (constructors return their errors).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

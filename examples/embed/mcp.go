@@ -27,9 +27,16 @@ func (s *Service) mountMCP(mux *http.ServeMux) error {
 	}
 	// The file is the write-ahead record; the OTel log copy sits behind a
 	// queue so that a slow collector never slows a call.
-	s.sink = audit.Fanout(file, audit.NewAsync(audit.OTelLogSink(s.cfg.Telemetry.Logs)))
-	s.auditor = audit.New(s.sink, audit.WithLogger(s.log),
+	logs, err := audit.NewAsync(audit.OTelLogSink(s.cfg.Telemetry.Logs))
+	if err != nil {
+		return err
+	}
+	s.sink = audit.Fanout(file, logs)
+	s.auditor, err = audit.New(s.sink, audit.WithLogger(s.log),
 		audit.WithTracerProvider(s.cfg.Telemetry.Traces), audit.WithMeterProvider(s.cfg.Telemetry.Metrics))
+	if err != nil {
+		return err
+	}
 
 	elicit, err := approval.Elicit(approval.ElicitConfig{Keys: s.cfg.ApprovalKeys,
 		Hint: "Cancel it in the orders admin UI instead, or use an MCP client that supports elicitation."})

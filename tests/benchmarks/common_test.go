@@ -115,8 +115,8 @@ func fullChain(tb testing.TB, n int) []mcpkit.Option {
 	tb.Cleanup(func() { _ = api.Shutdown(ctx) })
 	return []mcpkit.Option{
 		mcpkit.WithDefaultIdentity(identity),
-		mcpkit.WithMiddleware(audit.Middleware(file)),
-		mcpkit.WithGates(flags.NewGate(api.NewClient()), mcpkit.ScopeGate()),
+		mcpkit.WithMiddleware(must(audit.Middleware(file))),
+		mcpkit.WithGates(must(flags.NewGate(api.NewClient())), mcpkit.ScopeGate()),
 		mcpkit.WithInnerMiddleware(approval.MustNew(approval.AlwaysDeny("no approvals in benchmarks"))),
 	}
 }
@@ -181,4 +181,13 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// must returns v, panicking on err: for building values from options a
+// test knows to be valid (constructors return their errors).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

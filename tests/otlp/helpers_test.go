@@ -50,7 +50,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, sink audit.Sink, opts ...audit.Option) *fixture {
 	t.Helper()
-	f := &fixture{auditor: audit.New(sink, opts...)}
+	f := &fixture{auditor: must(audit.New(sink, opts...))}
 	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "things", Version: "1.0.0"},
 		mcpkit.WithMiddleware(f.auditor.Middleware()),
 		mcpkit.WithGates(mcpkit.ScopeGate()),
@@ -68,4 +68,13 @@ func newFixture(t *testing.T, sink audit.Sink, opts ...audit.Option) *fixture {
 		Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Scopes: []string{"things:admin"}}}, handler))
 	f.srv = srv
 	return f
+}
+
+// must returns v, panicking on err: for building values from options a
+// test knows to be valid (constructors return their errors).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

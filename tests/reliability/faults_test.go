@@ -218,7 +218,7 @@ func TestCorruptFlagFileKeepsLastGoodConfig(t *testing.T) {
 	onChange := func(openfeature.EventDetails) { events <- openfeature.ProviderConfigChange }
 	api.AddHandler(openfeature.ProviderError, &onError)
 	api.AddHandler(openfeature.ProviderConfigChange, &onChange)
-	st := newStack(t, stackConfig{gate: flags.NewGate(api.NewClient(), flags.WithTimeout(5*time.Second))})
+	st := newStack(t, stackConfig{gate: must(flags.NewGate(api.NewClient(), flags.WithTimeout(5*time.Second)))})
 	t.Cleanup(st.close)
 	cs := st.session(t, aliceToken)
 	wait := func(want openfeature.EventType) {

@@ -133,7 +133,7 @@ func memoryFlags(tb testing.TB) (mcpkit.Gate, func()) {
 	// hangs. 100 clients on two cores can delay the evaluating goroutine
 	// past it, which fails closed (a refusal, audited); the soak counts
 	// outcomes exactly, so it gives the in-memory provider more time.
-	return flags.NewGate(api.NewClient(), flags.WithTimeout(5*time.Second)), func() { _ = api.Shutdown(ctx) }
+	return must(flags.NewGate(api.NewClient(), flags.WithTimeout(5*time.Second))), func() { _ = api.Shutdown(ctx) }
 }
 
 // newStack builds and serves a stack. Call its close (the soak test needs
@@ -177,7 +177,7 @@ func newStack(tb testing.TB, cfg stackConfig) *stack {
 	if cfg.wrap != nil {
 		sink = cfg.wrap(file)
 	}
-	st.auditor = audit.New(sink, cfg.auditOpts...)
+	st.auditor = must(audit.New(sink, cfg.auditOpts...))
 	closers = append(closers, func() { _ = st.auditor.Close(context.Background()) })
 	if cfg.gate == nil {
 		g, stop := memoryFlags(tb)
@@ -366,4 +366,13 @@ func kind(r audit.Record) string {
 		k += "/" + r.Approval.Decision
 	}
 	return k
+}
+
+// must returns v, panicking on err: for building values from options a
+// test knows to be valid (constructors return their errors).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
