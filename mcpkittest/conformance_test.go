@@ -65,7 +65,7 @@ func TestFileSinkConforms(t *testing.T) {
 func TestAsyncSinkConforms(t *testing.T) {
 	TestSink(t, func(t testing.TB) SinkUnderTest {
 		mem := &memorySink{}
-		a := audit.NewAsync(mem, audit.WithQueueSize(8))
+		a := must(audit.NewAsync(mem, audit.WithQueueSize(8)))
 		t.Cleanup(func() { _ = a.Close(context.Background()) })
 		return SinkUnderTest{Sink: a, Records: mem.records}
 	})
