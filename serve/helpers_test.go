@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -214,15 +213,6 @@ func findRecord(recs []audit.Record, pred func(audit.Record) bool) (audit.Record
 	return audit.Record{}, false
 }
 
-func textOf(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
-}
 
 // must returns v, panicking on err: for building values from options a
 // test knows to be valid (constructors return their errors).

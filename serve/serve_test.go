@@ -19,6 +19,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 	"github.com/mcpkit-go/mcpkit/serve"
 )
 
@@ -50,8 +51,8 @@ func TestHTTPServesAuditsRefusalsAndShutsDownCleanly(t *testing.T) {
 	alice := connectHTTP(t, base, aliceToken)
 	res, err := alice.CallTool(context.Background(), &mcp.CallToolParams{Name: "get_note", Arguments: map[string]any{"id": "n1"}})
 	require.NoError(t, err)
-	require.False(t, res.IsError, textOf(res))
-	assert.Contains(t, textOf(res), "hello n1")
+	require.False(t, res.IsError, mcpkittest.Text(res))
+	assert.Contains(t, mcpkittest.Text(res), "hello n1")
 
 	// A forged token: 401, the tool does not run.
 	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add_note","arguments":{"text":"x"}}}`
@@ -157,7 +158,7 @@ func TestStdioServesTheLocalUserWithItsScopes(t *testing.T) {
 	assert.Equal(t, []string{"get_note"}, names)
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "get_note", Arguments: map[string]any{"id": "n7"}})
 	require.NoError(t, err)
-	require.False(t, res.IsError, textOf(res))
+	require.False(t, res.IsError, mcpkittest.Text(res))
 	res, err = cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "add_note", Arguments: map[string]any{"text": "x"}})
 	assert.True(t, err != nil || res.IsError, "add_note outside -scopes was served")
 	assert.Zero(t, r.get("add_note"))

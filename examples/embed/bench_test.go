@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // BenchmarkGetOrder reads one order from the same running service through
@@ -39,7 +41,7 @@ func BenchmarkGetOrder(b *testing.B) {
 		for b.Loop() {
 			res, err := cs.CallTool(context.Background(), params)
 			if err != nil || res.IsError {
-				b.Fatal(err, text(res))
+				b.Fatal(err, mcpkittest.Text(res))
 			}
 		}
 	})

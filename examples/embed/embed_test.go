@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/examples/internal/servertest"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 func toolNames(t *testing.T, cs *mcp.ClientSession) []string {
@@ -61,7 +62,7 @@ func TestMCPCallersAreTheServicesOwnPrincipals(t *testing.T) {
 	res, err = reader.CallTool(ctx, &mcp.CallToolParams{Name: "get_order", Arguments: map[string]any{"id": "ord_9999"}})
 	require.NoError(t, err)
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "order ord_9999 not found")
+	assert.Contains(t, mcpkittest.Text(res), "order ord_9999 not found")
 
 	// The identity mapped from the API key is who cancels the order.
 	res, err = operator.CallTool(ctx, &mcp.CallToolParams{Name: "cancel_order", Arguments: map[string]any{"id": "ord_1002", "reason": "duplicate order"}})
@@ -103,7 +104,7 @@ func TestCancelOrderNeedsTheCallersApproval(t *testing.T) {
 	res, err := declining.CallTool(context.Background(), &mcp.CallToolParams{Name: "cancel_order", Arguments: map[string]any{"id": "ord_1007", "reason": "customer changed mind"}})
 	require.NoError(t, err)
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "cancel_order was not run")
+	assert.Contains(t, mcpkittest.Text(res), "cancel_order was not run")
 	_, _, body := get(t, st.base+"/api/orders/ord_1007", operatorKey)
 	assert.Contains(t, string(body), `"status":"pending"`)
 
@@ -111,7 +112,7 @@ func TestCancelOrderNeedsTheCallersApproval(t *testing.T) {
 	res, err = noElicitation.CallTool(context.Background(), &mcp.CallToolParams{Name: "cancel_order", Arguments: map[string]any{"id": "ord_1007", "reason": "customer changed mind"}})
 	require.NoError(t, err)
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "orders admin UI", "a client that cannot ask its user is told where else to go")
+	assert.Contains(t, mcpkittest.Text(res), "orders admin UI", "a client that cannot ask its user is told where else to go")
 
 	require.NoError(t, st.stop(t))
 	// The in-client approval is two rounds (ask, then the answer); each
@@ -191,7 +192,7 @@ func TestTelemetryReachesTheServicesProviders(t *testing.T) {
 	cs := connect(t, st.base, operatorKey, nil)
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "get_order", Arguments: map[string]any{"id": "ord_1005"}})
 	require.NoError(t, err)
-	require.False(t, res.IsError, text(res))
+	require.False(t, res.IsError, mcpkittest.Text(res))
 
 	var rm metricdata.ResourceMetrics
 	require.NoError(t, st.metrics.Collect(context.Background(), &rm))
@@ -304,7 +305,7 @@ func TestShutdownIsBounded(t *testing.T) {
 	go func() {
 		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "get_order", Arguments: map[string]any{"id": "ord_1002"}})
 		if err == nil && !res.IsError {
-			t.Errorf("the stuck call succeeded: %s", text(res))
+			t.Errorf("the stuck call succeeded: %s", mcpkittest.Text(res))
 		}
 		callErr <- err
 	}()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // The service's own API keys, in its own format.
@@ -156,20 +157,10 @@ func decline() *mcp.ClientOptions {
 func structured(t *testing.T, res *mcp.CallToolResult, into any) {
 	t.Helper()
 	require.NotNil(t, res)
-	require.False(t, res.IsError, "tool error: %s", text(res))
+	require.False(t, res.IsError, "tool error: %s", mcpkittest.Text(res))
 	b, err := json.Marshal(res.StructuredContent)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, into))
-}
-
-func text(res *mcp.CallToolResult) string {
-	if res == nil || len(res.Content) == 0 {
-		return ""
-	}
-	if tc, ok := res.Content[0].(*mcp.TextContent); ok {
-		return tc.Text
-	}
-	return ""
 }
 
 // finalRecord returns the one final record of a call to tool, failing if

@@ -10,6 +10,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // chromium returns the browser's path, or skips the test when Chromium is
@@ -102,7 +104,7 @@ func TestConsolePageApprovesInBrowser(t *testing.T) {
 	}
 	r := <-done
 	if r.err != nil || r.res.IsError || rig.has("a") {
-		t.Fatalf("call approved in the browser did not run: %v %s", r.err, text(r.res))
+		t.Fatalf("call approved in the browser did not run: %v %s", r.err, mcpkittest.Text(r.res))
 	}
 	if a := rig.lastDecision(); a == nil || a.Approver != "bob" || a.Reason != "looks right" {
 		t.Errorf("record = %+v", a)

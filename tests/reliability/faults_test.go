@@ -33,6 +33,7 @@ import (
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/flags"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 	"github.com/mcpkit-go/mcpkit/transport"
 )
 
@@ -73,10 +74,10 @@ func TestAuditWriteErrorsRefuseRiskyCallsAndRecover(t *testing.T) {
 	}{
 		{"default: read-only results withheld", nil, func(t *testing.T, res *mcp.CallToolResult) {
 			assert.True(t, res.IsError)
-			assert.Contains(t, text(res), "the result was withheld because the audit log cannot record the call")
+			assert.Contains(t, mcpkittest.Text(res), "the result was withheld because the audit log cannot record the call")
 		}},
 		{"fail-open read-only", []audit.Option{audit.WithFailOpenReadOnly()}, func(t *testing.T, res *mcp.CallToolResult) {
-			assert.False(t, res.IsError, text(res))
+			assert.False(t, res.IsError, mcpkittest.Text(res))
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,7 +89,7 @@ func TestAuditWriteErrorsRefuseRiskyCallsAndRecover(t *testing.T) {
 			fs.set(errors.New("write audit.jsonl: input/output error"))
 			res := call(t, cs, "send_payment", map[string]any{"to": "acct", "amount": 50})
 			assert.True(t, res.IsError)
-			assert.Contains(t, text(res), "tool send_payment was not run: the audit log cannot record the call right now")
+			assert.Contains(t, mcpkittest.Text(res), "tool send_payment was not run: the audit log cannot record the call right now")
 			assert.Zero(t, st.runs["send_payment"].Load(), "a write tool never runs unaudited")
 			tc.readOnly(t, call(t, cs, "get_item", map[string]any{"id": "I-001"}))
 			// start + final of the write call, final of the read.
@@ -96,7 +97,7 @@ func TestAuditWriteErrorsRefuseRiskyCallsAndRecover(t *testing.T) {
 
 			fs.set(nil)
 			res = call(t, cs, "send_payment", map[string]any{"to": "acct", "amount": 50})
-			assert.False(t, res.IsError, text(res))
+			assert.False(t, res.IsError, mcpkittest.Text(res))
 			assert.False(t, call(t, cs, "get_item", map[string]any{"id": "I-001"}).IsError)
 			assert.EqualValues(t, 1, st.runs["send_payment"].Load())
 
@@ -140,7 +141,7 @@ func TestHelperProcess(t *testing.T) {
 			continue
 		}
 		out.Refused++
-		out.Message = text(res)
+		out.Message = mcpkittest.Text(res)
 		break
 	}
 	for range 4 { // the disk stays full: every call is refused
@@ -303,7 +304,7 @@ func TestJWKSDownKeepsCachedKeysAndRefusesUnknownKids(t *testing.T) {
 	get := func(cs *mcp.ClientSession) {
 		t.Helper()
 		res := call(t, cs, "get_item", map[string]any{"id": "I-007"})
-		assert.False(t, res.IsError, text(res))
+		assert.False(t, res.IsError, mcpkittest.Text(res))
 	}
 	get(st.session(t, token(priv, "dana")))
 
@@ -423,14 +424,14 @@ func TestApprovalStoreFailingDenies(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	res := <-done
-	require.False(t, res.IsError, text(res))
+	require.False(t, res.IsError, mcpkittest.Text(res))
 
 	// Store down: the call is refused at once, never run; the console
 	// answers 503 rather than an empty list.
 	store.down.Store(true)
 	res = call(t, cs, "send_payment", map[string]any{"to": "acct", "amount": 502})
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "send_payment")
+	assert.Contains(t, mcpkittest.Text(res), "send_payment")
 	assert.EqualValues(t, 1, st.runs["send_payment"].Load())
 	resp, err = reviewer.Get(st.url + "/approvals/api/pending")
 	require.NoError(t, err)

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -297,16 +296,6 @@ func (st *stack) session(t *testing.T, token string) *mcp.ClientSession {
 	st.mu.Unlock()
 	t.Cleanup(closeSession)
 	return cs
-}
-
-func text(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
 }
 
 // records reads the audit chain at path (rotated files first), verifies

@@ -16,6 +16,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"go.uber.org/goleak"
+
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 const soakClients = 100
@@ -263,7 +265,7 @@ func soakClient(ctx context.Context, url string, hc *http.Client, n, c int, made
 		if got != want {
 			detail := fmt.Sprint(err)
 			if res != nil {
-				detail = text(res)
+				detail = mcpkittest.Text(res)
 			}
 			fail("client %d call %d (%s): got %s, want %s: %s", c, i, k, got, want, detail)
 			return
