@@ -213,7 +213,6 @@ func findRecord(recs []audit.Record, pred func(audit.Record) bool) (audit.Record
 	return audit.Record{}, false
 }
 
-
 // must returns v, panicking on err: for building values from options a
 // test knows to be valid (constructors return their errors).
 func must[T any](v T, err error) T {
