@@ -62,17 +62,7 @@ func BenchmarkQuery(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ct, st := mcp.NewInMemoryTransports()
-		ss, err := srv.MCPServer().Connect(ctx, st, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ss.Close()
-		cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).Connect(ctx, ct, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer cs.Close()
+		cs := mcpkittest.NewHarness(b, srv).Session
 		params := &mcp.CallToolParams{Name: "query", Arguments: map[string]any{"sql": benchSQL}}
 		b.ReportAllocs()
 		for b.Loop() {
