@@ -113,6 +113,11 @@
 // is fsynced it goes, signed, to the witnesses (WithWitness): a
 // FileWitness on a path the log's writers cannot rewrite, OTelWitness
 // into the OpenTelemetry log pipeline, or any Witness.
+// A FileWitness checks before each checkpoint that its path still names
+// the file it opened: a witness file removed or replaced under the server
+// (even by a link to /dev/null) fails that checkpoint and every later one;
+// the sink logs each failure at ERROR ("a witness did not take a
+// checkpoint") and goes on serving, as for any witness error.
 //
 // What a verifier detects, with the key:
 //   - an altered, inserted, re-sealed or foreign record (altered,

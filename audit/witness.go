@@ -37,9 +37,16 @@ func (f WitnessFunc) Checkpoint(ctx context.Context, c Checkpoint) error { retur
 // fsyncing each: keep it on a path the audit file's writers cannot write
 // (another volume or host, an append-only file), or it witnesses nothing.
 // auditverify -witness reads it.
+//
+// Before each checkpoint it checks that its path still names the file it
+// opened (the file sink's check on the log): a witness file removed,
+// replaced or linked elsewhere under the running server fails that
+// checkpoint and every later one, rather than feeding a deleted file.
 type FileWitness struct {
-	mu sync.Mutex
-	f  *os.File
+	mu    sync.Mutex
+	path  string
+	f     *os.File
+	ident os.FileInfo
 }
 
 // NewFileWitness opens (or creates) the witness file at path for
@@ -52,7 +59,27 @@ func NewFileWitness(path string) (*FileWitness, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: witness: %w", err)
 	}
-	return &FileWitness{f: f}, nil
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit: witness: %w", err)
+	}
+	return &FileWitness{path: path, f: f, ident: fi}, nil
+}
+
+// Path returns the witness file's path.
+func (w *FileWitness) Path() string { return w.path }
+
+// check reports whether the path still names the file w writes.
+func (w *FileWitness) check() error {
+	onDisk, err := os.Stat(w.path)
+	if err != nil {
+		return fmt.Errorf("audit: witness %s was removed under the server; checkpoints are not kept: %w", w.path, err)
+	}
+	if !os.SameFile(onDisk, w.ident) {
+		return fmt.Errorf("audit: witness %s was replaced under the server; checkpoints are not kept", w.path)
+	}
+	return nil
 }
 
 // Checkpoint appends c and fsyncs.
@@ -65,6 +92,9 @@ func (w *FileWitness) Checkpoint(_ context.Context, c Checkpoint) error {
 	defer w.mu.Unlock()
 	if w.f == nil {
 		return ErrClosed
+	}
+	if err := w.check(); err != nil {
+		return err
 	}
 	if _, err := w.f.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("audit: witness: %w", err)
