@@ -613,3 +613,39 @@ func TestTestWitnessFailsBrokenWitnesses(t *testing.T) {
 		return WitnessUnderTest{Witness: w, Checkpoints: w.checkpoints}
 	}))
 }
+
+// On a testing.TB other than *testing.T the checks run in turn: each
+// failure reaches the parent prefixed with the property's name, a skipped
+// property fails nothing, and every property runs after a failure.
+func TestConformanceOnAnyTB(t *testing.T) {
+	parent := &fakeTB{name: "parent"}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		TestStore(parent, func(testing.TB) approval.Store {
+			s := approval.NewMemoryStore()
+			return &brokenStore{Store: s, list: func(ctx context.Context) ([]approval.Request, error) {
+				l, err := s.List(ctx)
+				slices.Reverse(l)
+				return l, err
+			}}
+		})
+	}()
+	<-done
+	require.True(t, parent.failed)
+	require.Len(t, parent.messages, 1, "%v", parent.messages)
+	assert.Regexp(t, `^List is oldest first, then by id: List order \[.*\], want \[.*\] \(oldest first, ties by id\)$`, parent.messages[0])
+
+	parent = &fakeTB{name: "parent"}
+	done = make(chan struct{})
+	go func() {
+		defer close(done)
+		TestSink(parent, func(testing.TB) SinkUnderTest {
+			mem := &memorySink{}
+			return SinkUnderTest{Sink: mem, Records: mem.records}
+		})
+	}()
+	<-done
+	assert.False(t, parent.failed, "%v", parent.messages)
+	assert.Equal(t, []string{"Close delivers everything and later writes fail: the sink is not an audit.Closer"}, parent.messages)
+}
