@@ -128,7 +128,19 @@
 //     (head_truncated, records 1..n-1), and a rotated file left out (gap);
 //   - with a witness's checkpoints only: records cut from the end up to
 //     the last checkpoint the witness holds (tail_truncated, naming the
-//     seqs), and a witnessed checkpoint rewritten (witness_mismatch).
+//     seqs), and a witnessed checkpoint rewritten (witness_mismatch);
+//   - with a witness only: a whole log deleted or replaced (by a new log
+//     of the restarted server, or another log sealed with the same key):
+//     every log whose checkpoints the witness holds, signed with the
+//     keyring, must be among the files given, else missing_log names it
+//     with its last witnessed seq; and a log none of whose records is
+//     covered by a witness checkpoint (at a seq at or after the first
+//     record given) fails as unwitnessed, also when the witness holds
+//     nothing, or ends before the log began (then verify again with a
+//     newer copy of the witness). Checkpoints signed with another key
+//     (another server's log in a shared pipeline) are ignored. So a
+//     witness vouches for one log: start a new witness file with a new
+//     log.
 //
 // Not detected: without a witness, records cut from the end at a line
 // boundary (the log just looks shorter); with one, records written after

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 )
 
 // Kinds of problem a verification reports (VerifyError.Kind).
@@ -38,6 +39,13 @@ const (
 	ProblemWitnessMismatch = "witness_mismatch"
 	// ProblemBadCheckpoint: a witness checkpoint whose MAC fails.
 	ProblemBadCheckpoint = "bad_checkpoint"
+	// ProblemMissingLog: the witness holds checkpoints, signed with the
+	// keyring, of a log that is not among the files given (deleted or
+	// replaced).
+	ProblemMissingLog = "missing_log"
+	// ProblemUnwitnessed: a witness was given but holds no checkpoint
+	// covering any record of the files given.
+	ProblemUnwitnessed = "unwitnessed"
 )
 
 // VerifyError is one problem found in a log: where, which records, why.
@@ -88,6 +96,9 @@ type VerifyConfig struct {
 	// InsecureNoKey verifies a log written with WithInsecureNoKey: plain
 	// SHA-256, which anyone who can write the file can recompute.
 	InsecureNoKey bool
+	// Witnessed says a witness was given, even one holding no checkpoint:
+	// the log must then be covered by it. Non-empty Checkpoints imply it.
+	Witnessed bool
 	// Checkpoints are a witness's copies (ReadCheckpoints). Without them,
 	// records cut from the end of the log cannot be detected.
 	Checkpoints []Checkpoint
@@ -158,6 +169,8 @@ type verifier struct {
 	checkpoints map[uint64]string
 	// lines of the current file, for the tail_truncated location.
 	lines int
+	// began is the time of the first genesis line.
+	began string
 }
 
 func (v *verifier) problem(p VerifyError) { v.res.Problems = append(v.res.Problems, p) }
@@ -222,6 +235,9 @@ func (v *verifier) line(name string, line int, b []byte) {
 			at(ProblemMalformed, p.Seq, 0, 0, "a %s line without a log id", p.Kind)
 		case v.res.Log == "":
 			v.res.Log = p.Log
+			if p.Kind == KindGenesis {
+				v.began = p.Time
+			}
 		case p.Log != v.res.Log:
 			at(ProblemForeign, p.Seq, 0, 0, "seq %d belongs to log %s, not %s: records of another log were spliced in", p.Seq, p.Log, v.res.Log)
 		}
@@ -259,12 +275,43 @@ func (v *verifier) line(name string, line int, b []byte) {
 	v.res.LastSeq, v.res.LastHash = v.seq, v.hash
 }
 
+// otherLog is what a witness holds of a log other than the one verified.
+type otherLog struct {
+	n    int
+	line int
+	last Checkpoint
+}
+
 // witness checks the log against a witness's checkpoints.
 func (v *verifier) witness(last string) {
 	var beyond *Checkpoint
+	covered := false
+	var others []string
+	other := map[string]*otherLog{}
+	var end time.Time // of the newest checkpoint the keyring signed
 	for i, c := range v.opts.Checkpoints {
 		if v.res.Log != "" && c.Log != v.res.Log {
-			continue // another log's checkpoint
+			// Another log's checkpoint. Signed with this keyring, it
+			// is a log of a server holding this key that the witness
+			// vouches for: it must be among the files given. Others
+			// (another server's key) are not ours to judge.
+			if c.verify(v.opts.Keys) != nil {
+				continue
+			}
+			if c.Time.After(end) {
+				end = c.Time.Time
+			}
+			o := other[c.Log]
+			if o == nil {
+				o = &otherLog{}
+				other[c.Log] = o
+				others = append(others, c.Log)
+			}
+			o.n++
+			if c.Seq >= o.last.Seq {
+				o.last, o.line = c, i+1
+			}
+			continue
 		}
 		if err := c.verify(v.opts.Keys); err != nil {
 			v.problem(VerifyError{File: "witness", Line: i + 1, Kind: ProblemBadCheckpoint, Seq: c.Seq,
@@ -273,6 +320,12 @@ func (v *verifier) witness(last string) {
 		}
 		v.res.Checkpoints++
 		v.res.LastWitnessed = max(v.res.LastWitnessed, c.Seq)
+		if c.Time.After(end) {
+			end = c.Time.Time
+		}
+		if c.Seq >= v.res.FirstSeq {
+			covered = true // it vouches for the records up to its seq
+		}
 		switch {
 		case c.Seq > v.seq:
 			if beyond == nil || c.Seq > beyond.Seq {
@@ -286,11 +339,39 @@ func (v *verifier) witness(last string) {
 					c.Seq, c.Time.UTC().Format(timeLayout), c.Seq)})
 		}
 	}
+	for _, id := range others {
+		o := other[id]
+		v.problem(VerifyError{File: "witness", Line: o.line, Kind: ProblemMissingLog, Seq: o.last.Seq, From: 1, To: o.last.Seq,
+			Reason: fmt.Sprintf("the witness holds %d checkpoints of log %s, up to seq %d (%s), signed with this keyring: records %s of that log are not among the files given (the log was deleted or replaced?)",
+				o.n, id, o.last.Seq, o.last.Time.UTC().Format(timeLayout), seqRange(1, o.last.Seq))})
+	}
+	if (v.opts.Witnessed || len(v.opts.Checkpoints) > 0) && !covered && v.started {
+		v.problem(v.unwitnessed(last, end))
+	}
 	if beyond != nil {
 		v.problem(VerifyError{File: last, Line: v.lines + 1, Kind: ProblemTailTruncated, Seq: beyond.Seq, From: v.seq + 1, To: beyond.Seq,
 			Reason: fmt.Sprintf("the log ends at seq %d but the witness holds a checkpoint at seq %d (%s): records %s were cut from the end",
 				v.seq, beyond.Seq, beyond.Time.UTC().Format(timeLayout), seqRange(v.seq+1, beyond.Seq))})
 	}
+}
+
+// unwitnessed says why no checkpoint of the witness covers the log given.
+// It is a problem whatever the reason: a log the witness does not vouch
+// for could be any log sealed with the key.
+func (v *verifier) unwitnessed(last string, end time.Time) VerifyError {
+	e := VerifyError{File: last, Line: v.lines, Kind: ProblemUnwitnessed, From: v.res.FirstSeq, To: v.seq}
+	began, _ := time.Parse(time.RFC3339Nano, v.began)
+	what := fmt.Sprintf("the witness holds no checkpoint of log %s covering records %s", v.res.Log, seqRange(v.res.FirstSeq, v.seq))
+	switch {
+	case end.IsZero():
+		e.Reason = what + ": the witness holds no checkpoint at all signed with this keyring; nothing vouches for this log"
+	case !began.IsZero() && end.Before(began):
+		e.Reason = fmt.Sprintf("%s: the witness ends at %s, before this log began (%s); if the log is shorter than one checkpoint interval and the witness copy older than it, verify again with a newer copy, else the log is not the one the witness vouches for",
+			what, end.UTC().Format(timeLayout), began.UTC().Format(timeLayout))
+	default:
+		e.Reason = fmt.Sprintf("%s, though it holds checkpoints up to %s: this is not the log the witness vouches for (replaced?)", what, end.UTC().Format(timeLayout))
+	}
+	return e
 }
 
 func seqRange(from, to uint64) string {

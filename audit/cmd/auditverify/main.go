@@ -10,7 +10,10 @@
 // audit.ParseKeyring reads: kid:secret lines, oldest first) comes from
 // -keys, else from the variable named by -key-env (default
 // MCPKIT_AUDIT_KEY). Every problem is printed with its file, line, kind
-// and the seqs of the records concerned.
+// and the seqs of the records concerned. With -witness, every log the
+// witness holds checkpoints of (signed with the keyring) must be among the
+// files given (else missing_log), and the log given must be covered by at
+// least one checkpoint (else unwitnessed): "0 checkpoints" is never OK.
 //
 // Exit codes: 0 the log is intact; 1 a problem was found (or a file could
 // not be read); 2 a usage error or no usable key.
@@ -64,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "auditverify: FAIL:", err)
 			return 1
 		}
-		opts.Checkpoints = cps
+		opts.Checkpoints, opts.Witnessed = cps, true
 	}
 	files := fs.Args()
 	if *rotated {

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mcpkit-go/mcpkit/audit"
+)
+
+// restart runs the server's sink again on path with the same key and
+// witness file, and records n calls.
+func restart(t *testing.T, path, keyFile, witness string, n int, opts ...audit.FileOption) {
+	t.Helper()
+	keys, err := audit.ReadKeyFile(keyFile)
+	require.NoError(t, err)
+	w, err := audit.NewFileWitness(witness)
+	require.NoError(t, err)
+	defer w.Close()
+	s, err := audit.Open(path, append([]audit.FileOption{audit.WithKeyring(keys), audit.WithWitness(w), audit.WithCheckpoints(10, 0)}, opts...)...)
+	require.NoError(t, err)
+	for i := range n {
+		require.NoError(t, s.Write(context.Background(), &audit.Record{ID: fmt.Sprintf("new-%03d", i), Tool: "update_x", Outcome: "ok"}))
+	}
+	require.NoError(t, s.Close(context.Background()))
+}
+
+// The whole log deleted and the server restarted on a new one, with the
+// same key and witness: the witness's checkpoints of the old log are not
+// silently ignored.
+func TestWholeLogReplacedIsReportedByTheWitness(t *testing.T) {
+	path, keys, witness := logFixture(t, 25)
+	old, err := audit.ReadCheckpoints(witness)
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(path))
+	restart(t, path, keys, witness, 1)
+
+	code, out, errOut := verify("-keys", keys, "-witness", witness, "-rotated", path)
+	assert.Equal(t, 1, code, out)
+	assert.NotContains(t, out, "OK")
+	assert.Contains(t, errOut, fmt.Sprintf("[missing_log] the witness holds 4 checkpoints of log %s, up to seq 30", old[0].Log))
+	assert.Contains(t, errOut, "records 1..30 of that log are not among the files given")
+}
+
+// Another log sealed with the same key copied over the log: none of its
+// records is covered by the witness, which is not OK.
+func TestForeignLogUnderTheSameKeyIsNotWitnessed(t *testing.T) {
+	path, keys, witness := logFixture(t, 5)
+	other := filepath.Join(t.TempDir(), "other.jsonl")
+	restart(t, other, keys, filepath.Join(t.TempDir(), "other-witness.jsonl"), 3)
+	b, err := os.ReadFile(other)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+
+	code, out, errOut := verify("-keys", keys, "-witness", witness, path)
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, errOut, "[unwitnessed] the witness holds no checkpoint of log")
+	assert.Contains(t, errOut, "[missing_log]")
+
+	// An empty witness vouches for nothing: a log checked against it is
+	// not OK either, and the message says the witness ends before it.
+	empty := filepath.Join(t.TempDir(), "empty.jsonl")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	code, _, errOut = verify("-keys", keys, "-witness", empty, path)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "[unwitnessed]")
+	assert.Contains(t, errOut, "the witness holds no checkpoint at all")
+}
+
+// -partial: the newest files of a log, the older ones archived, verify
+// against the witness when a checkpoint falls within them; the witness's
+// checkpoints before them are not "missing".
+func TestPartialLogIsCoveredByTheWitness(t *testing.T) {
+	path, keys, witness := logFixture(t, 40, audit.WithMaxBytes(3000))
+	rot, err := audit.RotatedFiles(path)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(rot), 2)
+	code, out, errOut := verify("-keys", keys, "-witness", witness, "-partial", rot[len(rot)-1], path)
+	assert.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "OK")
+}
