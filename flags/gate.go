@@ -33,9 +33,6 @@ type Gate struct {
 	// more, so a hung provider cannot pile up goroutines.
 	overdue    atomic.Int64
 	maxOverdue int64
-	// errs are the invalid values options were given; NewGate returns
-	// them.
-	errs []error
 }
 
 // FlagKey is the flag that gates tool t: its policy's FlagKey, else
@@ -49,22 +46,38 @@ func FlagKey(t *mcpkit.ToolInfo) string {
 
 // NewGate returns a gate evaluating flags with client. Pass a client from an
 // API instance you own (isolated.NewAPI), or the global one
-// (openfeature.NewDefaultClient) if the process configures that.
-// An invalid option or a nil client is an error.
+// (openfeature.NewDefaultClient) if the process configures that. A nil
+// client or an invalid option is an error.
 func NewGate(client Client, opts ...Option) (*Gate, error) {
-	g := &Gate{client: client, timeout: defaultTimeout, maxOverdue: defaultMaxOverdue}
 	if client == nil {
-		g.errs = append(g.errs, errors.New("flags: NewGate needs an OpenFeature client, got nil"))
+		return nil, errors.New("flags: NewGate needs an OpenFeature client")
 	}
-	g.defaults[mcpkit.ReadOnly] = true
-	for _, o := range opts {
-		o(g)
+	if c, ok := client.(*openfeature.Client); ok && c == nil {
+		return nil, errors.New("flags: NewGate needs an OpenFeature client (got a nil *openfeature.Client)")
 	}
-	if err := errors.Join(g.errs...); err != nil {
+	cfg := config{timeout: defaultTimeout}
+	cfg.defaults[mcpkit.ReadOnly] = true
+	for i, o := range opts {
+		if o == nil {
+			cfg.errs = append(cfg.errs, fmt.Errorf("flags: NewGate: option %d is nil", i))
+			continue
+		}
+		o(&cfg)
+	}
+	if err := errors.Join(cfg.errs...); err != nil {
 		return nil, err
 	}
-	g.errs = nil
-	return g, nil
+	return &Gate{client: client, serverKey: cfg.serverKey, defaults: cfg.defaults, timeout: cfg.timeout, maxOverdue: defaultMaxOverdue}, nil
+}
+
+// MustNewGate is NewGate for tests and examples; it panics on a
+// configuration error.
+func MustNewGate(client Client, opts ...Option) *Gate {
+	g, err := NewGate(client, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return g
 }
 
 // Check implements mcpkit.Gate. It evaluates the server-wide flag, if one

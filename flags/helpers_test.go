@@ -2,16 +2,13 @@ package flags_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/open-feature/go-sdk/openfeature"
 	"github.com/open-feature/go-sdk/openfeature/isolated"
+	"github.com/open-feature/go-sdk/openfeature/memprovider"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/flags"
@@ -19,106 +16,38 @@ import (
 	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
-// writeAtomic replaces path the way editors and config management do:
-// write a temporary file beside it, then rename it over the original.
-func writeAtomic(t testing.TB, path, content string) {
+// newGate is flags.NewGate for tests, which must not fail.
+func newGate(t testing.TB, client flags.Client, opts ...flags.Option) *flags.Gate {
 	t.Helper()
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".flags-*.tmp")
+	g, err := flags.NewGate(client, opts...)
 	require.NoError(t, err)
-	_, err = tmp.WriteString(content)
-	require.NoError(t, err)
-	require.NoError(t, tmp.Close())
-	require.NoError(t, os.Rename(tmp.Name(), path))
+	return g
 }
 
-// fileEnv is a flag file served by a FileProvider behind an isolated
-// OpenFeature API, with a gate on its client.
-type fileEnv struct {
-	path     string
-	provider *flags.FileProvider
-	api      *openfeature.EvaluationAPI
-	client   *openfeature.Client
-	initErr  error
-	events   *eventLog
-}
-
-func newFileEnv(t testing.TB, content string, opts ...flags.FileOption) *fileEnv {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "flags.json")
-	if content != "" {
-		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
-	}
-	e := &fileEnv{path: path, events: &eventLog{}}
-	e.provider = flags.NewFileProvider(path, append([]flags.FileOption{flags.WithDebounce(20 * time.Millisecond)}, opts...)...)
-	e.api = isolated.NewAPI()
-	e.client = e.api.NewClient()
-	for _, et := range []openfeature.EventType{openfeature.ProviderReady, openfeature.ProviderConfigChange, openfeature.ProviderError} {
-		fn := func(d openfeature.EventDetails) { e.events.add(et, d) }
-		e.client.AddHandler(et, &fn)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	e.initErr = e.api.SetProviderAndWait(ctx, e.provider)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = e.api.Shutdown(ctx)
-	})
-	return e
-}
-
-type eventLog struct {
-	mu  sync.Mutex
-	evs []string
-}
-
-func (l *eventLog) add(t openfeature.EventType, d openfeature.EventDetails) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.evs = append(l.evs, string(t)+": "+d.Message)
-}
-
-func (l *eventLog) has(prefix, contains string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, e := range l.evs {
-		if strings.HasPrefix(e, prefix) && strings.Contains(e, contains) {
-			return true
-		}
-	}
-	return false
-}
-
-func (l *eventLog) count(prefix string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, e := range l.evs {
-		if strings.HasPrefix(e, prefix) {
-			n++
-		}
-	}
-	return n
-}
-
-// boolFlag is a flag file with one boolean flag per key, on or off.
-func boolFlags(states map[string]bool) string {
-	var b strings.Builder
-	b.WriteString(`{"flags": {`)
-	i := 0
+// boolFlags is an in-memory flag set with one boolean flag per key.
+func boolFlags(states map[string]bool) map[string]memprovider.InMemoryFlag {
+	out := make(map[string]memprovider.InMemoryFlag, len(states))
 	for k, on := range states {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		i++
 		def := "off"
 		if on {
 			def = "on"
 		}
-		b.WriteString(`"` + k + `": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "` + def + `"}`)
+		out[k] = memprovider.InMemoryFlag{Key: k, State: memprovider.Enabled, DefaultVariant: def,
+			Variants: map[string]any{"on": true, "off": false}}
 	}
-	b.WriteString(`}}`)
-	return b.String()
+	return out
+}
+
+// memClient serves defs from an in-memory provider behind an isolated
+// OpenFeature API. The gate works with any provider; these tests need no
+// flag file.
+func memClient(t testing.TB, defs map[string]memprovider.InMemoryFlag) (*openfeature.Client, *memprovider.InMemoryProvider) {
+	t.Helper()
+	p := memprovider.NewInMemoryProvider(defs)
+	api := isolated.NewAPI()
+	require.NoError(t, api.SetProviderAndWait(context.Background(), p))
+	t.Cleanup(func() { _ = api.Shutdown(context.Background()) })
+	return api.NewClient(), p
 }
 
 type echoIn struct {
@@ -154,7 +83,7 @@ func (r *recorder) lastCall() *mcpkit.Call {
 
 // newServer builds a server with read, write and destructive echo tools
 // behind gate, recording every call.
-func newServer(t testing.TB, gate mcpkit.Gate, id mcpkit.Identity, names ...string) (*mcpkit.Server, *recorder) {
+func newServer(t testing.TB, gate mcpkit.Gate, id mcpkit.Identity) (*mcpkit.Server, *recorder) {
 	t.Helper()
 	rec := &recorder{}
 	opts := []mcpkit.Option{mcpkit.WithMiddleware(rec.mw), mcpkit.WithDefaultIdentity(id)}
@@ -163,18 +92,13 @@ func newServer(t testing.TB, gate mcpkit.Gate, id mcpkit.Identity, names ...stri
 	}
 	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "flags-test", Version: "1.0.0"}, opts...)
 	require.NoError(t, err)
-	risks := map[string]mcpkit.Risk{"get_echo": mcpkit.ReadOnly, "create_echo": mcpkit.Write, "delete_echo": mcpkit.Destructive}
-	if len(names) == 0 {
-		names = []string{"get_echo", "create_echo", "delete_echo"}
-	}
-	for _, n := range names {
-		risk, ok := risks[n]
-		if !ok {
-			risk = mcpkit.ReadOnly
-		}
+	for _, tool := range []struct {
+		name string
+		risk mcpkit.Risk
+	}{{"get_echo", mcpkit.ReadOnly}, {"create_echo", mcpkit.Write}, {"delete_echo", mcpkit.Destructive}} {
 		require.NoError(t, mcpkit.AddTool(srv, mcpkit.Tool{
-			Name: n, Description: "Echo the text back.",
-			Policy: mcpkit.Policy{Risk: risk, Public: true, Approval: mcpkit.ApprovalNever()},
+			Name: tool.name, Description: "Echo the text back.",
+			Policy: mcpkit.Policy{Risk: tool.risk, Public: true, Approval: mcpkit.ApprovalNever()},
 		}, func(_ context.Context, in echoIn) (echoOut, error) { return echoOut(in), nil }))
 	}
 	return srv, rec
@@ -185,6 +109,22 @@ func onListChanged(f func()) mcpkittest.HarnessOption {
 	return mcpkittest.WithClientOptions(&mcp.ClientOptions{
 		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { f() },
 	})
+}
+
+// connect connects mcpkittest's harness (a real go-sdk client, in memory)
+// to srv as flags-test-client 2.0.0. version selects the protocol ("" for
+// the newest); listChanged, if not nil, runs on every
+// notifications/tools/list_changed.
+func connect(t testing.TB, srv *mcpkit.Server, version string, listChanged func()) *mcp.ClientSession {
+	t.Helper()
+	opts := []mcpkittest.HarnessOption{mcpkittest.WithClientInfo("flags-test-client", "2.0.0")}
+	if version != "" {
+		opts = append(opts, mcpkittest.WithProtocolVersion(version))
+	}
+	if listChanged != nil {
+		opts = append(opts, onListChanged(listChanged))
+	}
+	return mcpkittest.NewHarness(t, srv, opts...).Session
 }
 
 func toolNames(t testing.TB, cs *mcp.ClientSession) []string {
@@ -203,17 +143,4 @@ func callTool(t testing.TB, cs *mcp.ClientSession, name string) *mcp.CallToolRes
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: map[string]any{"text": "hi"}})
 	require.NoError(t, err)
 	return res
-}
-
-func writeInPlace(path, content string) error {
-	return os.WriteFile(path, []byte(content), 0o600)
-}
-
-// must returns v, panicking on err: for building values from options a
-// test knows to be valid (constructors return their errors).
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/open-feature/go-sdk/openfeature/isolated"
 
 	"github.com/mcpkit-go/mcpkit/flags"
+	"github.com/mcpkit-go/mcpkit/flags/flagdfile"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -28,13 +29,15 @@ func flagsFeature(Config) feature {
 				return nil, nil, nil
 			}
 			api := isolated.NewAPI()
-			provider := flags.NewFileProvider(path, flags.WithProviderLogger(e.logger))
+			provider, err := flagdfile.New(path, flagdfile.WithLogger(e.logger))
+			if err != nil {
+				return nil, nil, fmt.Errorf("flags: %w", err)
+			}
 			if err := api.SetProviderAndWait(ctx, provider); err != nil {
 				// Keep serving: the gate refuses every tool until the file
 				// is fixed, and the fix is picked up without a restart.
 				e.logger.Error("flag file invalid; every tool is refused until it is fixed", "error", err)
 			}
-			var err error
 			if gate, err = flags.NewGate(api.NewClient()); err != nil {
 				return nil, nil, err
 			}

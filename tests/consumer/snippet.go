@@ -45,6 +45,7 @@ var importTable = map[string]string{
 	"approval":    "github.com/mcpkit-go/mcpkit/approval",
 	"audit":       "github.com/mcpkit-go/mcpkit/audit",
 	"flags":       "github.com/mcpkit-go/mcpkit/flags",
+	"flagdfile":   "github.com/mcpkit-go/mcpkit/flags/flagdfile",
 	"mcpkit":      "github.com/mcpkit-go/mcpkit/mcpkit",
 	"mcpkittest":  "github.com/mcpkit-go/mcpkit/mcpkittest",
 	"serve":       "github.com/mcpkit-go/mcpkit/serve",

@@ -32,6 +32,7 @@ import (
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/flags"
+	"github.com/mcpkit-go/mcpkit/flags/flagdfile"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 	"github.com/mcpkit-go/mcpkit/mcpkittest"
 	"github.com/mcpkit-go/mcpkit/transport"
@@ -212,14 +213,20 @@ func TestCorruptFlagFileKeepsLastGoodConfig(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "flags.json")
 	writeFlags(t, path, map[string]string{"get_item": "on", "send_payment": "on", "purge_items": "off"})
 	api := isolated.NewAPI()
-	require.NoError(t, api.SetProviderAndWait(ctx, flags.NewFileProvider(path, flags.WithDebounce(20*time.Millisecond))))
+	require.NoError(t, api.SetProviderAndWait(ctx, flagdfile.MustNew(path, flagdfile.WithDebounce(20*time.Millisecond))))
 	t.Cleanup(func() { _ = api.Shutdown(ctx) })
 	events := make(chan openfeature.EventType, 16)
 	onError := func(openfeature.EventDetails) { events <- openfeature.ProviderError }
 	onChange := func(openfeature.EventDetails) { events <- openfeature.ProviderConfigChange }
 	api.AddHandler(openfeature.ProviderError, &onError)
 	api.AddHandler(openfeature.ProviderConfigChange, &onChange)
-	st := newStack(t, stackConfig{gate: must(flags.NewGate(api.NewClient(), flags.WithTimeout(5*time.Second)))})
+	// Registered while the provider is READY, this handler runs at once;
+	// the recovery below is its second run.
+	ready := make(chan struct{}, 16)
+	onReady := func(openfeature.EventDetails) { ready <- struct{}{} }
+	api.AddHandler(openfeature.ProviderReady, &onReady)
+	client := api.NewClient()
+	st := newStack(t, stackConfig{gate: must(flags.NewGate(client, flags.WithTimeout(5*time.Second)))})
 	t.Cleanup(st.close)
 	cs := st.session(t, aliceToken)
 	wait := func(want openfeature.EventType) {
@@ -254,9 +261,20 @@ func TestCorruptFlagFileKeepsLastGoodConfig(t *testing.T) {
 		assert.False(t, purge, "purge_items stays off after %q", garbage)
 	}
 
-	// A good file applies again: the reload path was live all along.
+	require.Eventually(t, func() bool { return client.State() == openfeature.ErrorState }, 5*time.Second, 10*time.Millisecond)
+
+	// A good file applies again: the reload path was live all along, and
+	// the provider reports that it recovered.
+	for len(ready) > 0 {
+		<-ready
+	}
 	writeFlags(t, path, map[string]string{"get_item": "on", "send_payment": "off", "purge_items": "off"})
-	wait(openfeature.ProviderConfigChange)
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no PROVIDER_READY event after the file was fixed")
+	}
+	require.Eventually(t, func() bool { return client.State() == openfeature.ReadyState }, 5*time.Second, 10*time.Millisecond)
 	v, pay, _ := state()
 	assert.ElementsMatch(t, []string{"get_item"}, v)
 	assert.False(t, pay)

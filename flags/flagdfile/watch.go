@@ -1,4 +1,4 @@
-package flags
+package flagdfile
 
 import (
 	"path/filepath"
@@ -9,7 +9,7 @@ import (
 
 // watch reloads the file a debounce interval after the last event that
 // may have changed it, until stop is closed.
-func (p *FileProvider) watch(w *fsnotify.Watcher, stop <-chan struct{}, done chan<- struct{}) {
+func (p *Provider) watch(w *fsnotify.Watcher, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	defer w.Close()
 	timer := time.NewTimer(time.Hour)

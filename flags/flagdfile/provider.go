@@ -1,14 +1,16 @@
-package flags
+package flagdfile
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,10 +19,16 @@ import (
 	"github.com/open-feature/go-sdk/openfeature"
 )
 
-// ProviderName is the OpenFeature metadata name of FileProvider.
+// ProviderName is the OpenFeature metadata name of Provider.
 const ProviderName = "mcpkit-flagd-file"
 
-// FileProvider is an OpenFeature provider that serves flags from a file in
+const (
+	defaultDebounce = 200 * time.Millisecond
+	// maxDebounce keeps the promise that a change applies within a second.
+	maxDebounce = 900 * time.Millisecond
+)
+
+// Provider is an OpenFeature provider that serves flags from a file in
 // flagd's flag-definition format and reloads it when it changes.
 //
 // A file that cannot be read or is invalid at start leaves the provider
@@ -28,14 +36,14 @@ const ProviderName = "mcpkit-flagd-file"
 // ERROR) and every evaluation fails with PROVIDER_NOT_READY, so a gate
 // denies. An invalid change later keeps the last good configuration and
 // emits PROVIDER_ERROR; a file is applied whole or not at all. Fixing the
-// file recovers without a restart.
-type FileProvider struct {
+// file recovers without a restart and emits PROVIDER_READY.
+type Provider struct {
 	path     string
 	debounce time.Duration
 	logger   *slog.Logger
 	now      func() time.Time
 
-	cfg    atomic.Pointer[config]
+	cfg    atomic.Pointer[flagFile]
 	events chan openfeature.Event
 
 	mu      sync.Mutex
@@ -46,63 +54,110 @@ type FileProvider struct {
 	lastErr string
 }
 
-// FileOption configures a FileProvider.
-type FileOption func(*FileProvider)
+// Option configures a Provider. Options are resolved once, in New; an
+// invalid one makes New return an error.
+type Option func(*config)
 
-// WithDebounce sets how long the provider waits after the last change to
-// the file before reloading it. The default is 200ms; values above 900ms are
-// capped so that a change applies within a second.
-func WithDebounce(d time.Duration) FileOption {
-	return func(p *FileProvider) { p.debounce = d }
+// config is what the options set; New copies it into the Provider.
+type config struct {
+	debounce time.Duration
+	logger   *slog.Logger
+	now      func() time.Time
+	errs     []error
 }
 
-// WithProviderLogger sets where the provider reports reloads and rejected
-// files. The default discards them; events carry the same information.
-func WithProviderLogger(l *slog.Logger) FileOption {
-	return func(p *FileProvider) { p.logger = l }
+// WithDebounce sets how long the provider waits after the last change to
+// the file before reloading it (default 200ms). d must be positive and at
+// most 900ms, so that a change applies within a second.
+func WithDebounce(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 || d > maxDebounce {
+			c.errs = append(c.errs, fmt.Errorf("flagdfile: WithDebounce needs a duration above 0 and at most %v (got %v)", maxDebounce, d))
+			return
+		}
+		c.debounce = d
+	}
+}
+
+// WithLogger sets where the provider reports reloads and rejected files.
+// The default discards them; events carry the same information.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l == nil {
+			c.errs = append(c.errs, errors.New("flagdfile: WithLogger needs a logger (omit the option to discard the messages)"))
+			return
+		}
+		c.logger = l
+	}
 }
 
 // WithClock sets the clock behind $flagd.timestamp, for tests.
-func WithClock(now func() time.Time) FileOption {
-	return func(p *FileProvider) { p.now = now }
+func WithClock(now func() time.Time) Option {
+	return func(c *config) {
+		if now == nil {
+			c.errs = append(c.errs, errors.New("flagdfile: WithClock needs a clock function"))
+			return
+		}
+		c.now = now
+	}
 }
 
-// NewFileProvider returns a provider for the flag file at path. Nothing is
-// read until the OpenFeature API initialises it (SetProviderAndWait).
-func NewFileProvider(path string, opts ...FileOption) *FileProvider {
-	p := &FileProvider{
+// New returns a provider for the flag file at path. Nothing is read until
+// the OpenFeature API initialises it (SetProviderAndWait), so the file may
+// not exist yet; an empty path or an invalid option is an error.
+func New(path string, opts ...Option) (*Provider, error) {
+	if strings.TrimSpace(path) == "" {
+		return nil, errors.New("flagdfile: New needs the path of a flag file")
+	}
+	cfg := config{debounce: defaultDebounce, logger: slog.New(slog.DiscardHandler), now: time.Now}
+	for i, o := range opts {
+		if o == nil {
+			cfg.errs = append(cfg.errs, fmt.Errorf("flagdfile: New: option %d is nil", i))
+			continue
+		}
+		o(&cfg)
+	}
+	if err := errors.Join(cfg.errs...); err != nil {
+		return nil, err
+	}
+	return &Provider{
 		path:     filepath.Clean(path),
-		debounce: 200 * time.Millisecond,
-		logger:   slog.New(slog.DiscardHandler),
-		now:      time.Now,
+		debounce: cfg.debounce,
+		logger:   cfg.logger,
+		now:      cfg.now,
 		events:   make(chan openfeature.Event, 16),
+	}, nil
+}
+
+// MustNew is New for tests and examples; it panics on a configuration
+// error.
+func MustNew(path string, opts ...Option) *Provider {
+	p, err := New(path, opts...)
+	if err != nil {
+		panic(err)
 	}
-	for _, o := range opts {
-		o(p)
-	}
-	p.debounce = min(max(p.debounce, time.Millisecond), 900*time.Millisecond)
 	return p
 }
 
 // Metadata names the provider.
-func (p *FileProvider) Metadata() openfeature.Metadata {
+func (p *Provider) Metadata() openfeature.Metadata {
 	return openfeature.Metadata{Name: ProviderName}
 }
 
 // Hooks returns no hooks.
-func (p *FileProvider) Hooks() []openfeature.Hook { return nil }
+func (p *Provider) Hooks() []openfeature.Hook { return nil }
 
 // EventChannel is where the provider reports reloads and rejected files.
-func (p *FileProvider) EventChannel() <-chan openfeature.Event { return p.events }
+func (p *Provider) EventChannel() <-chan openfeature.Event { return p.events }
 
 // Init loads the file and starts watching it.
-func (p *FileProvider) Init(evalCtx openfeature.EvaluationContext) error {
+func (p *Provider) Init(evalCtx openfeature.EvaluationContext) error {
 	return p.InitWithContext(context.Background(), evalCtx)
 }
 
 // InitWithContext loads the file and starts watching it. The watch starts
 // even when the first load fails, so that a corrected file is picked up.
-func (p *FileProvider) InitWithContext(ctx context.Context, _ openfeature.EvaluationContext) error {
+func (p *Provider) InitWithContext(ctx context.Context, _ openfeature.EvaluationContext) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.started {
@@ -110,13 +165,13 @@ func (p *FileProvider) InitWithContext(ctx context.Context, _ openfeature.Evalua
 	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("flags: watch %s: %w", p.path, err)
+		return fmt.Errorf("flagdfile: watch %s: %w", p.path, err)
 	}
 	// The directory, not the file: editors and config management replace
 	// the file by renaming a new one over it, which a file watch loses.
 	if err := w.Add(filepath.Dir(p.path)); err != nil {
 		_ = w.Close()
-		return fmt.Errorf("flags: watch directory of %s: %w", p.path, err)
+		return fmt.Errorf("flagdfile: watch directory of %s: %w", p.path, err)
 	}
 	p.started = true
 	p.stop = make(chan struct{})
@@ -136,11 +191,11 @@ func (p *FileProvider) InitWithContext(ctx context.Context, _ openfeature.Evalua
 }
 
 // Shutdown stops watching the file.
-func (p *FileProvider) Shutdown() { _ = p.ShutdownWithContext(context.Background()) }
+func (p *Provider) Shutdown() { _ = p.ShutdownWithContext(context.Background()) }
 
 // ShutdownWithContext stops watching the file and waits for the watcher to
 // exit.
-func (p *FileProvider) ShutdownWithContext(ctx context.Context) error {
+func (p *Provider) ShutdownWithContext(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.started {
 		p.mu.Unlock()
@@ -159,21 +214,21 @@ func (p *FileProvider) ShutdownWithContext(ctx context.Context) error {
 }
 
 // load reads and validates the whole file.
-func (p *FileProvider) load() (*config, error) {
+func (p *Provider) load() (*flagFile, error) {
 	data, err := os.ReadFile(p.path)
 	if err != nil {
-		return nil, fmt.Errorf("flags: read %s: %w", p.path, err)
+		return nil, fmt.Errorf("flagdfile: read %s: %w", p.path, err)
 	}
 	cfg, err := parseConfig(data)
 	if err != nil {
-		return nil, fmt.Errorf("flags: %s: %w", p.path, err)
+		return nil, fmt.Errorf("flagdfile: %s: %w", p.path, err)
 	}
 	return cfg, nil
 }
 
 // reload applies the file if it changed and is valid, and reports the
 // result as an event.
-func (p *FileProvider) reload(stop <-chan struct{}) {
+func (p *Provider) reload(stop <-chan struct{}) {
 	p.reloads.Lock()
 	defer p.reloads.Unlock()
 	old := p.cfg.Load()
@@ -195,8 +250,20 @@ func (p *FileProvider) reload(stop <-chan struct{}) {
 		})
 		return
 	}
+	// A configuration change leaves the provider's state as it was, so
+	// after an error (a bad start or a rejected edit) only PROVIDER_READY
+	// brings the clients back to READY.
+	recovered := p.lastErr != ""
 	p.lastErr = ""
 	if old != nil && old.digest == cfg.digest {
+		if recovered {
+			p.logger.Info("flag file valid again, unchanged", "path", p.path)
+			p.emit(stop, openfeature.Event{
+				ProviderName:         ProviderName,
+				EventType:            openfeature.ProviderReady,
+				ProviderEventDetails: openfeature.ProviderEventDetails{Message: "flag file valid again; configuration unchanged"},
+			})
+		}
 		return
 	}
 	p.cfg.Store(cfg)
@@ -210,14 +277,13 @@ func (p *FileProvider) reload(stop <-chan struct{}) {
 			FlagChanges: changed,
 		},
 	}
-	if old == nil {
-		// First good configuration after a bad start.
+	if old == nil || recovered {
 		ev.EventType = openfeature.ProviderReady
 	}
 	p.emit(stop, ev)
 }
 
-func (p *FileProvider) emit(stop <-chan struct{}, ev openfeature.Event) {
+func (p *Provider) emit(stop <-chan struct{}, ev openfeature.Event) {
 	select {
 	case p.events <- ev:
 	case <-stop:
@@ -225,7 +291,7 @@ func (p *FileProvider) emit(stop <-chan struct{}, ev openfeature.Event) {
 }
 
 // changedFlags lists the keys added, removed or redefined.
-func changedFlags(old, cfg *config) []string {
+func changedFlags(old, cfg *flagFile) []string {
 	var out []string
 	if old == nil {
 		return sortedKeys(cfg.flags)
@@ -254,7 +320,7 @@ func sameFlag(a, b *flagDef) bool {
 }
 
 // evaluate resolves flag for the context with the current configuration.
-func (p *FileProvider) evaluate(flag string, evalCtx openfeature.FlattenedContext) resolution {
+func (p *Provider) evaluate(flag string, evalCtx openfeature.FlattenedContext) resolution {
 	cfg := p.cfg.Load()
 	if cfg == nil {
 		msg := "flag file not loaded"
@@ -270,7 +336,7 @@ func (p *FileProvider) evaluate(flag string, evalCtx openfeature.FlattenedContex
 	return f.resolve(evalCtx, p.now())
 }
 
-func (p *FileProvider) currentErr() string {
+func (p *Provider) currentErr() string {
 	p.reloads.Lock()
 	defer p.reloads.Unlock()
 	return p.lastErr
@@ -289,7 +355,7 @@ func detail(r resolution) openfeature.ProviderResolutionDetail {
 }
 
 // BooleanEvaluation resolves a boolean flag.
-func (p *FileProvider) BooleanEvaluation(_ context.Context, flag string, def bool, evalCtx openfeature.FlattenedContext) openfeature.BoolResolutionDetail {
+func (p *Provider) BooleanEvaluation(_ context.Context, flag string, def bool, evalCtx openfeature.FlattenedContext) openfeature.BoolResolutionDetail {
 	r := p.evaluate(flag, evalCtx)
 	if r.err == nil && !r.useDefault {
 		v, ok := r.value.(bool)
@@ -303,7 +369,7 @@ func (p *FileProvider) BooleanEvaluation(_ context.Context, flag string, def boo
 }
 
 // StringEvaluation resolves a string flag.
-func (p *FileProvider) StringEvaluation(_ context.Context, flag string, def string, evalCtx openfeature.FlattenedContext) openfeature.StringResolutionDetail {
+func (p *Provider) StringEvaluation(_ context.Context, flag string, def string, evalCtx openfeature.FlattenedContext) openfeature.StringResolutionDetail {
 	r := p.evaluate(flag, evalCtx)
 	if r.err == nil && !r.useDefault {
 		v, ok := r.value.(string)
@@ -317,7 +383,7 @@ func (p *FileProvider) StringEvaluation(_ context.Context, flag string, def stri
 }
 
 // FloatEvaluation resolves a number flag.
-func (p *FileProvider) FloatEvaluation(_ context.Context, flag string, def float64, evalCtx openfeature.FlattenedContext) openfeature.FloatResolutionDetail {
+func (p *Provider) FloatEvaluation(_ context.Context, flag string, def float64, evalCtx openfeature.FlattenedContext) openfeature.FloatResolutionDetail {
 	r := p.evaluate(flag, evalCtx)
 	if r.err == nil && !r.useDefault {
 		v, ok := r.value.(float64)
@@ -331,7 +397,7 @@ func (p *FileProvider) FloatEvaluation(_ context.Context, flag string, def float
 }
 
 // IntEvaluation resolves a number flag whose value is a whole number.
-func (p *FileProvider) IntEvaluation(_ context.Context, flag string, def int64, evalCtx openfeature.FlattenedContext) openfeature.IntResolutionDetail {
+func (p *Provider) IntEvaluation(_ context.Context, flag string, def int64, evalCtx openfeature.FlattenedContext) openfeature.IntResolutionDetail {
 	r := p.evaluate(flag, evalCtx)
 	if r.err == nil && !r.useDefault {
 		v, ok := r.value.(float64)
@@ -345,7 +411,7 @@ func (p *FileProvider) IntEvaluation(_ context.Context, flag string, def int64, 
 }
 
 // ObjectEvaluation resolves a flag of any type.
-func (p *FileProvider) ObjectEvaluation(_ context.Context, flag string, def any, evalCtx openfeature.FlattenedContext) openfeature.InterfaceResolutionDetail {
+func (p *Provider) ObjectEvaluation(_ context.Context, flag string, def any, evalCtx openfeature.FlattenedContext) openfeature.InterfaceResolutionDetail {
 	r := p.evaluate(flag, evalCtx)
 	if r.err == nil && !r.useDefault {
 		return openfeature.InterfaceResolutionDetail{Value: r.value, ProviderResolutionDetail: detail(r)}

@@ -1,4 +1,4 @@
-package flags_test
+package flagdfile_test
 
 import (
 	"context"

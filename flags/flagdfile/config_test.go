@@ -1,4 +1,4 @@
-package flags_test
+package flagdfile_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mcpkit-go/mcpkit/flags"
+	"github.com/mcpkit-go/mcpkit/flags/flagdfile"
 )
 
 // Every malformed file is refused whole at start, with an error that names
@@ -81,7 +81,7 @@ const opsFile = `{
 
 func TestOperations(t *testing.T) {
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	env := newFileEnv(t, opsFile, flags.WithClock(func() time.Time { return clock }))
+	env := newFileEnv(t, opsFile, flagdfile.WithClock(func() time.Time { return clock }))
 	require.NoError(t, env.initErr)
 	cases := []struct {
 		flag  string

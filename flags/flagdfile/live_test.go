@@ -1,4 +1,4 @@
-package flags_test
+package flagdfile_test
 
 import (
 	"sync/atomic"
@@ -20,7 +20,7 @@ import (
 func TestLiveReloadDrivesClients(t *testing.T) {
 	env := newFileEnv(t, boolFlags(map[string]bool{"tool.create_echo": false}))
 	require.NoError(t, env.initErr)
-	gate := must(flags.NewGate(env.client))
+	gate := newGate(t, env.client)
 	srv, rec := newServer(t, gate, mcpkit.Identity{Subject: "alice"})
 	stop := gate.NotifyChanges(srv)
 	t.Cleanup(stop)

@@ -1,11 +1,12 @@
-package flags
+package flagdfile
 
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/diegoholiveira/jsonlogic/v3"
 	"github.com/open-feature/go-sdk/openfeature"
@@ -44,12 +45,17 @@ func (f *flagDef) resolve(evalCtx openfeature.FlattenedContext, now time.Time) (
 	}()
 	data := normalizeContext(evalCtx)
 	data["$flagd"] = map[string]any{"flagKey": f.key, "timestamp": float64(now.Unix())}
-	rule := f.targeting
-	if f.custom {
-		rule = resolveCustom(rule, data)
+	dataJSON, err := json.Marshal(data)
+	if err != nil {
+		return resolutionError(openfeature.NewParseErrorResolutionError(fmt.Sprintf("flag %s: the evaluation context is not JSON: %v", f.key, err)))
 	}
-	//lint:ignore SA1019 being replaced where the file provider moves to its own package
-	out, err := jsonlogic.ApplyInterface(rule, data)
+	rule := f.targetingJSON
+	if f.custom {
+		if rule, err = json.Marshal(resolveCustom(f.targeting, data, dataJSON)); err != nil {
+			return resolutionError(openfeature.NewGeneralResolutionError(fmt.Sprintf("flag %s: targeting failed: %v", f.key, err)))
+		}
+	}
+	out, err := applyRule(rule, dataJSON)
 	if err != nil {
 		return resolutionError(openfeature.NewParseErrorResolutionError(fmt.Sprintf("flag %s: targeting failed: %v", f.key, err)))
 	}
@@ -80,21 +86,36 @@ func (f *flagDef) variantOrDefault(name string, reason openfeature.Reason) resol
 	return resolution{value: f.variants[name], variant: name, reason: reason}
 }
 
+// applyRule runs the JsonLogic engine on a rule and data, both JSON, and
+// decodes its answer.
+func applyRule(rule, data json.RawMessage) (any, error) {
+	raw, err := jsonlogic.ApplyRaw(rule, data)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // resolveCustom replaces each flagd operation in rule by its result, inner
 // ones first, so that the JsonLogic engine (whose custom operations are
 // process-global) only ever sees its own operations. The rule itself is
-// shared and never modified: changed nodes are copies.
-func resolveCustom(node any, data map[string]any) any {
-	out, _ := resolveNode(node, data)
+// shared and never modified: changed nodes are copies. data and dataJSON
+// are the same context, decoded and encoded.
+func resolveCustom(node any, data map[string]any, dataJSON json.RawMessage) any {
+	out, _ := resolveNode(node, data, dataJSON)
 	return out
 }
 
-func resolveNode(node any, data map[string]any) (any, bool) {
+func resolveNode(node any, data map[string]any, dataJSON json.RawMessage) (any, bool) {
 	switch n := node.(type) {
 	case []any:
 		var out []any
 		for i, e := range n {
-			r, changed := resolveNode(e, data)
+			r, changed := resolveNode(e, data, dataJSON)
 			if changed && out == nil {
 				out = make([]any, len(n))
 				copy(out, n)
@@ -117,9 +138,8 @@ func resolveNode(node any, data map[string]any) (any, bool) {
 				list, _ := args.([]any)
 				vals := make([]any, len(list))
 				for i, a := range list {
-					//lint:ignore SA1019 being replaced where the file provider moves to its own package
-					v, err := jsonlogic.ApplyInterface(resolveCustom(a, data), data)
-					if err != nil {
+					v, ok := argValue(a, data, dataJSON)
+					if !ok {
 						return nil, true
 					}
 					vals[i] = v
@@ -128,7 +148,7 @@ func resolveNode(node any, data map[string]any) (any, bool) {
 			case op == "var":
 				return n, false
 			}
-			r, changed := resolveNode(args, data)
+			r, changed := resolveNode(args, data, dataJSON)
 			if !changed {
 				return n, false
 			}
@@ -136,6 +156,30 @@ func resolveNode(node any, data map[string]any) (any, bool) {
 		}
 	}
 	return node, false
+}
+
+// argValue evaluates one argument of a flagd operation. The two common
+// forms, a literal and {"var": "name"}, are read directly, with the
+// engine's meaning (a literal is itself; a name without dots is that
+// attribute, nil when absent); anything else goes through the engine.
+func argValue(a any, data map[string]any, dataJSON json.RawMessage) (any, bool) {
+	switch x := a.(type) {
+	case nil, bool, float64, string:
+		return x, true
+	case map[string]any:
+		if name, ok := x["var"].(string); ok && len(x) == 1 && name != "" && !strings.Contains(name, ".") {
+			return data[name], true
+		}
+	}
+	rule, err := json.Marshal(resolveCustom(a, data, dataJSON))
+	if err != nil {
+		return nil, false
+	}
+	v, err := applyRule(rule, dataJSON)
+	if err != nil {
+		return nil, false
+	}
+	return v, true
 }
 
 // literal keeps a result the engine reads back as itself: a string,
@@ -149,19 +193,23 @@ func literal(v any) any {
 }
 
 // normalizeContext copies the evaluation context into the plain JSON types
-// the engine understands ([]string becomes []any, integers float64).
+// the engine understands ([]string becomes []any, integers float64, strings
+// valid UTF-8), so that the flagd operations, which read it directly, see
+// what the engine sees once it is encoded as JSON.
 func normalizeContext(in openfeature.FlattenedContext) map[string]any {
 	out := make(map[string]any, len(in)+1)
 	for k, v := range in {
-		out[k] = normalizeValue(v)
+		out[validUTF8(k)] = normalizeValue(v)
 	}
 	return out
 }
 
 func normalizeValue(v any) any {
 	switch x := v.(type) {
-	case nil, string, bool, float64:
+	case nil, bool, float64:
 		return x
+	case string:
+		return validUTF8(x)
 	case int:
 		return float64(x)
 	case int64:
@@ -175,7 +223,7 @@ func normalizeValue(v any) any {
 	case []string:
 		out := make([]any, len(x))
 		for i, s := range x {
-			out[i] = s
+			out[i] = validUTF8(s)
 		}
 		return out
 	case []any:
@@ -185,9 +233,9 @@ func normalizeValue(v any) any {
 		}
 		return out
 	case map[string]any:
-		out := maps.Clone(x)
-		for k, e := range out {
-			out[k] = normalizeValue(e)
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[validUTF8(k)] = normalizeValue(e)
 		}
 		return out
 	case time.Time:
@@ -203,4 +251,24 @@ func normalizeValue(v any) any {
 		return nil
 	}
 	return out
+}
+
+// validUTF8 replaces each byte that is not UTF-8 with U+FFFD, as
+// encoding/json does when it encodes a string.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }

@@ -1,4 +1,4 @@
-package flags_test
+package flagdfile_test
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mcpkit-go/mcpkit/flags"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
@@ -30,7 +29,7 @@ func benchServer(b *testing.B, n int, gated bool) *mcp.ClientSession {
 		rules += `}}`
 		env := newFileEnv(b, rules)
 		require.NoError(b, env.initErr)
-		gate = must(flags.NewGate(env.client))
+		gate = newGate(b, env.client)
 	}
 	names := make([]string, n)
 	for i := range names {
@@ -78,7 +77,7 @@ func BenchmarkCheck(b *testing.B) {
 	env := newFileEnv(b, `{"flags": {"tool.get_echo": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off",
 		"targeting": {"if": [{"in": ["sre", {"var": "groups"}]}, "on", "off"]}}}}`)
 	require.NoError(b, env.initErr)
-	gate := must(flags.NewGate(env.client))
+	gate := newGate(b, env.client)
 	c := &mcpkit.Call{Tool: &mcpkit.ToolInfo{Name: "get_echo", Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly}},
 		Identity: mcpkit.Identity{Subject: "alice", Groups: []string{"sre"}}}
 	b.ReportAllocs()

@@ -1,7 +1,8 @@
-package flags
+package flagdfile
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
@@ -14,15 +15,17 @@ import (
 
 	"github.com/open-feature/go-sdk/openfeature"
 	"github.com/twmb/murmur3"
+
+	"github.com/mcpkit-go/mcpkit/flags"
 )
 
 // fuzzClock pins $flagd.timestamp so that evaluation is repeatable.
 func fuzzClock() time.Time { return time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC) }
 
-// fuzzProvider serves cfg the way a loaded FileProvider does, without a
+// fuzzProvider serves cfg the way a loaded Provider does, without a
 // file or a watcher.
-func fuzzProvider(cfg *config) *FileProvider {
-	p := NewFileProvider("fuzz-flags.json", WithClock(fuzzClock))
+func fuzzProvider(cfg *flagFile) *Provider {
+	p := MustNew("fuzz-flags.json", WithClock(fuzzClock))
 	p.cfg.Store(cfg)
 	return p
 }
@@ -33,12 +36,12 @@ func fuzzContexts() []openfeature.FlattenedContext {
 	return []openfeature.FlattenedContext{
 		{},
 		{
-			openfeature.TargetingKey: "alice", AttrEmail: "alice@example.com", AttrGroups: []any{"ops", "dev"},
-			AttrClientName: "claude", AttrClientVersion: "1.2.3", AttrTool: "delete_db", AttrRisk: "destructive", AttrTransport: "http",
+			openfeature.TargetingKey: "alice", flags.AttrEmail: "alice@example.com", flags.AttrGroups: []any{"ops", "dev"},
+			flags.AttrClientName: "claude", flags.AttrClientVersion: "1.2.3", flags.AttrTool: "delete_db", flags.AttrRisk: "destructive", flags.AttrTransport: "http",
 		},
 		{
-			openfeature.TargetingKey: "bob", AttrEmail: "admin@corp.example", AttrGroups: []any{},
-			AttrClientName: "", AttrClientVersion: "0.9.0-rc.1", AttrTool: "get_x", AttrRisk: "read_only", AttrTransport: "stdio",
+			openfeature.TargetingKey: "bob", flags.AttrEmail: "admin@corp.example", flags.AttrGroups: []any{},
+			flags.AttrClientName: "", flags.AttrClientVersion: "0.9.0-rc.1", flags.AttrTool: "get_x", flags.AttrRisk: "read_only", flags.AttrTransport: "stdio",
 		},
 	}
 }
@@ -52,7 +55,7 @@ type evaluation struct {
 	num    openfeature.FloatResolutionDetail
 }
 
-func evaluateAll(p *FileProvider, key string, fc openfeature.FlattenedContext) evaluation {
+func evaluateAll(p *Provider, key string, fc openfeature.FlattenedContext) evaluation {
 	ctx := context.Background()
 	return evaluation{
 		object: p.ObjectEvaluation(ctx, key, fuzzSentinel, fc),
@@ -274,6 +277,19 @@ func bucket(by string, names []string, weights []uint64) string {
 	return ""
 }
 
+// asJSON is s as a JSON decoder reads it back after encoding/json wrote it.
+func asJSON(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	var out string
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
 // FuzzTargeting evaluates a fixed file for arbitrary callers. Every answer
 // must be deterministic and match flagd's semantics: fractional buckets
 // follow the weights (a zero-weight bucket is never chosen, no targeting
@@ -303,7 +319,7 @@ func FuzzTargeting(f *testing.F) {
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, targetingKey, email, group1, group2, version string) {
 		fc := openfeature.FlattenedContext{
-			AttrEmail: email, AttrGroups: []any{group1, group2}, AttrClientVersion: version,
+			flags.AttrEmail: email, flags.AttrGroups: []any{group1, group2}, flags.AttrClientVersion: version,
 		}
 		if targetingKey != "" {
 			fc[openfeature.TargetingKey] = targetingKey
@@ -319,13 +335,17 @@ func FuzzTargeting(f *testing.F) {
 			return d
 		}
 
+		// The context reaches the rules as JSON: a byte that is not UTF-8
+		// is U+FFFD there, as in flagd.
+		tk, email := asJSON(targetingKey), asJSON(email)
+
 		// rollout: 30/70 on the flag key and the targeting key.
 		d := boolean("rollout")
 		if targetingKey == "" {
 			if d.Variant != "off" || d.Reason != openfeature.DefaultReason {
 				t.Fatalf("rollout without a targeting key: want the default variant, got %+v", d)
 			}
-		} else if want := bucket("rollout"+targetingKey, []string{"on", "off"}, []uint64{30, 70}); d.Variant != want || d.Value != (want == "on") {
+		} else if want := bucket("rollout"+tk, []string{"on", "off"}, []uint64{30, 70}); d.Variant != want || d.Value != (want == "on") {
 			t.Fatalf("rollout for %q: got %+v, flagd buckets it %q", targetingKey, d, want)
 		}
 

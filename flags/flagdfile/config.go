@@ -1,4 +1,4 @@
-package flags
+package flagdfile
 
 import (
 	"bytes"
@@ -32,14 +32,17 @@ type flagDef struct {
 	defaultVariant string
 	// targeting is the JsonLogic rule, nil when the flag has none.
 	targeting any
+	// targetingJSON is targeting encoded once at load, for the engine,
+	// which takes JSON.
+	targetingJSON json.RawMessage
 	// custom reports whether the rule uses a flagd operation, which must be
 	// resolved before the JsonLogic engine runs.
 	custom   bool
 	metadata map[string]any
 }
 
-// config is one whole, valid flag file. A reload swaps it atomically.
-type config struct {
+// flagFile is one whole, valid flag file. A reload swaps it atomically.
+type flagFile struct {
 	flags  map[string]*flagDef
 	digest [sha256.Size]byte
 }
@@ -80,7 +83,7 @@ func isFlagdOp(op string) bool {
 // parseConfig reads a flagd flag-definition file. It either returns a
 // complete configuration or an error naming the first problem: nothing is
 // ever half-applied.
-func parseConfig(data []byte) (*config, error) {
+func parseConfig(data []byte) (*flagFile, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("the file is empty; it must be a JSON object with a \"flags\" object")
 	}
@@ -107,7 +110,7 @@ func parseConfig(data []byte) (*config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := &config{flags: make(map[string]*flagDef, len(flagMap)), digest: sha256.Sum256(data)}
+	cfg := &flagFile{flags: make(map[string]*flagDef, len(flagMap)), digest: sha256.Sum256(data)}
 	for _, key := range sortedKeys(flagMap) {
 		f, err := parseFlag(key, flagMap[key], evaluators)
 		if err != nil {
@@ -292,7 +295,11 @@ func parseFlag(key string, raw json.RawMessage, evaluators map[string]any) (*fla
 			if err := v.check(rule, "targeting", false); err != nil {
 				return nil, err
 			}
-			f.targeting, f.custom = rule, v.custom
+			enc, err := json.Marshal(rule)
+			if err != nil {
+				return nil, fmt.Errorf("targeting: %w", err)
+			}
+			f.targeting, f.targetingJSON, f.custom = rule, enc, v.custom
 		}
 	}
 	return f, nil

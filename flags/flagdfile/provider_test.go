@@ -1,4 +1,4 @@
-package flags_test
+package flagdfile_test
 
 import (
 	"context"
@@ -61,10 +61,38 @@ func TestFileRemovedAndReplaced(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, v)
 
+	eventually(t, func() bool { return env.client.State() == openfeature.ErrorState }, "client in error state")
+
 	require.NoError(t, os.WriteFile(env.path, []byte(boolFlags(map[string]bool{"a": false})), 0o600))
 	eventually(t, func() bool { v, _ := flagValue(t, env, "a"); return !v }, "recreated file applies")
-	// Events are delivered asynchronously, after the new config applies.
-	eventually(t, func() bool { return env.events.has("PROVIDER_CONFIGURATION_CHANGED", "reloaded") }, "reload reported")
+	// Events are delivered asynchronously, after the new config applies. A
+	// configuration change would leave the client in ERROR: recovering is
+	// PROVIDER_READY.
+	eventually(t, func() bool { return env.events.has("PROVIDER_READY", "reloaded") }, "recovery reported")
+	eventually(t, func() bool { return env.client.State() == openfeature.ReadyState }, "client ready again")
+
+	// A later valid edit is a plain configuration change.
+	writeAtomic(t, env.path, boolFlags(map[string]bool{"a": true}))
+	eventually(t, func() bool { return env.events.has("PROVIDER_CONFIGURATION_CHANGED", "reloaded") }, "change reported")
+	assert.Equal(t, openfeature.ReadyState, env.client.State())
+}
+
+// A file that is broken and then put back exactly as it was changes no
+// flag, but the provider must still report that it recovered: otherwise
+// the clients stay in ERROR although the file is fine.
+func TestRestoredUnchangedFileRecovers(t *testing.T) {
+	good := boolFlags(map[string]bool{"a": true})
+	env := newFileEnv(t, good)
+	require.NoError(t, env.initErr)
+	writeAtomic(t, env.path, `{"flags": `)
+	eventually(t, func() bool { return env.client.State() == openfeature.ErrorState }, "client in error state")
+
+	writeAtomic(t, env.path, good)
+	eventually(t, func() bool { return env.events.has("PROVIDER_READY", "configuration unchanged") }, "recovery reported")
+	eventually(t, func() bool { return env.client.State() == openfeature.ReadyState }, "client ready again")
+	v, err := flagValue(t, env, "a")
+	require.NoError(t, err)
+	assert.True(t, v)
 }
 
 // A provider that starts on a bad file denies everything, then recovers
