@@ -30,6 +30,9 @@ const (
 	// OutcomeResultTooLarge: the result was over the tool's size limit
 	// and was replaced by an error (see DefaultMaxResultBytes).
 	OutcomeResultTooLarge Outcome = "result_too_large"
+	// OutcomeDeniedRate: the caller was over a rate limit for the tool
+	// (see package ratelimit); nothing ran.
+	OutcomeDeniedRate Outcome = "denied_rate"
 )
 
 func outcomeFor(c Code) Outcome {
@@ -46,6 +49,8 @@ func outcomeFor(c Code) Outcome {
 		return OutcomeUnavailable
 	case CodeResultTooLarge:
 		return OutcomeResultTooLarge
+	case CodeDeniedRate:
+		return OutcomeDeniedRate
 	}
 	return OutcomeToolError
 }

@@ -31,6 +31,9 @@ const (
 	// CodeResultTooLarge: the result was over the tool's size limit and
 	// was not returned.
 	CodeResultTooLarge
+	// CodeDeniedRate: the caller is over a rate limit for this tool; the
+	// message says when to retry.
+	CodeDeniedRate
 )
 
 // Error is a failure with two faces: Message is safe to send to the client,

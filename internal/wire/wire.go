@@ -24,3 +24,16 @@ const MetaNamespace = "io.mcpkit/"
 // JSON-RPC id of a tools/call to the server: go-sdk keeps the id private
 // to its own context, and the audit record and the trace need it.
 const MetaRequestID = MetaNamespace + "request-id"
+
+// TokenRateAdmittedKey is the auth.TokenInfo.Extra key under which the
+// HTTP transport says that a rate-limit gate already counted and allowed
+// the request's one tools/call (it answers 429 itself otherwise), so that
+// the gate does not count it a second time.
+const TokenRateAdmittedKey = "mcpkit.rate-admitted"
+
+// RateAdmitted is the value under TokenRateAdmittedKey: the gate that
+// decided (compared by identity) and the tool it admitted.
+type RateAdmitted struct {
+	By   any
+	Tool string
+}

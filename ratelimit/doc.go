@@ -1,0 +1,67 @@
+// Package ratelimit limits tool calls per caller and per tool or risk
+// class: 20 read-only calls a second, 2 destructive calls a minute, per
+// subject.
+//
+//	rules, err := ratelimit.ParseRules("read_only=20/s,write=5/m,destructive=2/m,tool:delete_incident=1/m")
+//	if err != nil {
+//		return err
+//	}
+//	limiter, err := ratelimit.NewMemory() // one replica
+//	if err != nil {
+//		return err
+//	}
+//	gate, err := ratelimit.NewGate(limiter, rules)
+//	if err != nil {
+//		return err
+//	}
+//	srv, err := mcpkit.NewServer(impl,
+//		mcpkit.WithMiddleware(auditor.Middleware()),
+//		mcpkit.WithGates(gate, mcpkit.ScopeGate(), flagGate))
+//
+// # Where it sits
+//
+// The Gate is an mcpkit.Gate, so a limited call is refused and reported
+// (outcome denied_rate in the audit record), never silently dropped. Put
+// it first among the gates, before ScopeGate: every call is then counted,
+// including the ones a later gate refuses, so a caller hammering a tool it
+// may not use is limited like any other. Audit stays outside it and
+// records each refusal.
+//
+// On tools/list the gate allows every tool: a limited tool is busy for a
+// while, not forbidden, so it stays listed, and listing costs no budget.
+//
+// Keys: each subject (mcpkit.Identity.Subject) has its own bucket per risk
+// class and per tool with a limit of its own. A class limit is one budget
+// shared by all the class's tools; a tool limit replaces its class's. A
+// tool whose class and name have no limit is not counted. Callers without
+// a subject (a server without authentication) share one bucket.
+//
+// # Decisions and failures
+//
+// A refused call gets an isError result naming the limit and when to retry
+// ("retry in 27 seconds"), and its handler does not run. A refused call
+// takes nothing from the bucket, so a caller that waits as told gets
+// through. A Limiter that errors refuses the call as unavailable (fail
+// closed); the cause is on the audit record, not sent to the caller.
+//
+// Over HTTP the transport can answer before the call: with
+// transport.WithRateLimit(gate) a request carrying one tools/call is
+// decided by the transport, which answers 429 Too Many Requests with
+// Retry-After and marks an admitted call so that the gate does not count
+// it again: one decision per call, whichever layer makes it.
+//
+// # Limiters
+//
+// Limiter is the interface a shared store implements (Allow takes one
+// event from a key's bucket or says how long to wait); Func adapts a
+// function. Memory, on golang.org/x/time/rate, serves one replica: with N
+// replicas behind a load balancer each grants the full limit, so the
+// effective limit is up to N times the spec. It forgets a key once its
+// bucket has refilled (which changes no decision), so memory holds only
+// recently active keys, and it tracks at most WithMaxKeys keys (default
+// DefaultMaxKeys): at the cap a new key is refused (ErrTooManyKeys, the
+// call is unavailable) rather than forgetting a busy one. BenchmarkMemoryAllow measures
+// about 5 million decisions a second on two cores, so the limiter is not
+// what bounds a server's call rate. A limiter shared across replicas
+// (PostgreSQL or Redis) is not provided yet; it plugs in as a Limiter.
+package ratelimit

@@ -1,0 +1,113 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/mcpkit-go/mcpkit/internal/wire"
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+)
+
+// Gate limits calls per caller (Identity.Subject) and per tool or risk
+// class, as its Rules say. It is an mcpkit.Gate: install it first in
+// mcpkit.WithGates, before ScopeGate, so that a call another gate refuses
+// has been counted (a caller hammering refusals is what a limit is for).
+//
+// On tools/list it allows everything: a limited tool is only busy for a
+// while, not forbidden, so it stays listed and listing costs no budget.
+type Gate struct {
+	limiter Limiter
+	rules   Rules
+}
+
+var _ mcpkit.Gate = (*Gate)(nil)
+
+// NewGate returns a gate counting calls in limiter under rules.
+func NewGate(limiter Limiter, rules Rules) (*Gate, error) {
+	var errs []error
+	if limiter == nil {
+		errs = append(errs, errors.New("ratelimit: NewGate needs a limiter, got nil"))
+	}
+	if err := rules.check(); err != nil {
+		errs = append(errs, fmt.Errorf("ratelimit: NewGate: %w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &Gate{limiter: limiter, rules: rules}, nil
+}
+
+// Rules returns the gate's rules.
+func (g *Gate) Rules() Rules { return g.rules }
+
+// LimitedError is the cause of a rate-limit refusal.
+type LimitedError struct {
+	// Tool is the tool called; Bucket the budget it counts against
+	// ("class:write", "tool:delete_incident").
+	Tool, Bucket string
+	Limit        Limit
+	// RetryAfter is how long until one more call would be allowed.
+	RetryAfter time.Duration
+}
+
+func (e *LimitedError) Error() string {
+	return fmt.Sprintf("rate limit %s of %s exceeded; retry after %v", e.Limit, e.Bucket, e.RetryAfter)
+}
+
+// RetrySeconds is RetryAfter in whole seconds, rounded up, at least 1: the
+// value of an HTTP Retry-After header.
+func (e *LimitedError) RetrySeconds() int {
+	return max(1, int(math.Ceil(e.RetryAfter.Seconds())))
+}
+
+// Check implements mcpkit.Gate: nil on tools/list (c.Request is nil
+// there), else Admit's answer, unless the HTTP transport already admitted
+// this very call.
+func (g *Gate) Check(ctx context.Context, c *mcpkit.Call) error {
+	if c.Request == nil || c.Tool == nil || g.admittedByTransport(c) {
+		return nil
+	}
+	return g.Admit(ctx, c.Identity, c.Tool)
+}
+
+// Admit counts one call of tool by id and returns nil when it is within
+// its limit. Over the limit it returns an *mcpkit.Error with code
+// CodeDeniedRate, a message saying when to retry, and a *LimitedError
+// cause. A limiter failure is returned as is: the server refuses the
+// call as unavailable (fail closed). A transport that decides before the
+// server runs (the HTTP transport's 429) calls it once per call, instead
+// of the server, never in addition to it.
+func (g *Gate) Admit(ctx context.Context, id mcpkit.Identity, tool *mcpkit.ToolInfo) error {
+	r, limited := g.rules.ruleFor(tool)
+	if !limited {
+		return nil
+	}
+	// The bucket never holds a NUL, so the key is unambiguous.
+	d, err := g.limiter.Allow(ctx, r.bucket+"\x00"+id.Subject, r.limit)
+	if err != nil {
+		return fmt.Errorf("rate limiter: %w", err)
+	}
+	if d.Allowed {
+		return nil
+	}
+	le := &LimitedError{Tool: tool.Name, Bucket: r.bucket, Limit: r.limit, RetryAfter: d.RetryAfter}
+	return &mcpkit.Error{
+		Code: mcpkit.CodeDeniedRate,
+		Message: fmt.Sprintf("tool %s was not run: you are over the rate limit for %s (%s per caller); retry in %d seconds",
+			tool.Name, r.what, r.limit, le.RetrySeconds()),
+		Cause: le,
+	}
+}
+
+// admittedByTransport reports whether the HTTP transport counted and
+// admitted this call already (see transport.WithRateLimit).
+func (g *Gate) admittedByTransport(c *mcpkit.Call) bool {
+	if c.Request.Extra == nil || c.Request.Extra.TokenInfo == nil {
+		return false
+	}
+	a, ok := c.Request.Extra.TokenInfo.Extra[wire.TokenRateAdmittedKey].(wire.RateAdmitted)
+	return ok && a.By == any(g) && a.Tool == c.Tool.Name
+}
