@@ -46,33 +46,33 @@ type RefusalLimits struct {
 // RefusalOption sets one refusal limit.
 type RefusalOption func(*RefusalLimits)
 
-// RefusalInterval sets the aggregation interval (default 1m, at least
+// WithRefusalInterval sets the aggregation interval (default 1m, at least
 // 100ms, at most 24h): per source, reason and status, the first refusal of
 // an interval is written in full and the others are counted into one
 // summary record at its end.
-func RefusalInterval(d time.Duration) RefusalOption {
+func WithRefusalInterval(d time.Duration) RefusalOption {
 	return func(l *RefusalLimits) { l.interval = d }
 }
 
-// RefusalBytesPerSecond sets the long-run byte budget of refusal records
+// WithRefusalBytesPerSecond sets the long-run byte budget of refusal records
 // without an identity, full and summary alike (default 4 KiB/s, at least
 // 1). What the budget cannot pay for is counted into a later summary.
-func RefusalBytesPerSecond(n int) RefusalOption {
+func WithRefusalBytesPerSecond(n int) RefusalOption {
 	return func(l *RefusalLimits) { l.rate = float64(n) }
 }
 
-// RefusalBurstBytes sets how many bytes of such records may be written at
+// WithRefusalBurstBytes sets how many bytes of such records may be written at
 // once after a quiet period (default 64 KiB, at least 4 KiB so that one
 // record always fits).
-func RefusalBurstBytes(n int) RefusalOption {
+func WithRefusalBurstBytes(n int) RefusalOption {
 	return func(l *RefusalLimits) { l.burst = float64(n) }
 }
 
-// RefusalMaxSources bounds how many (source, reason, status) keys are
+// WithRefusalMaxSources bounds how many (source, reason, status) keys are
 // tracked in an interval (default 10000, at most 1000000). Refusals past
 // it are counted together under source "other", so that a caller rotating
 // addresses cannot grow memory.
-func RefusalMaxSources(n int) RefusalOption {
+func WithRefusalMaxSources(n int) RefusalOption {
 	return func(l *RefusalLimits) { l.maxSources = n }
 }
 
@@ -117,7 +117,7 @@ type RefusalSummary struct {
 }
 
 // SourceOther is the source of a summary that counts refusals from
-// sources past RefusalMaxSources, or summaries the byte budget could not
+// sources past WithRefusalMaxSources, or summaries the byte budget could not
 // pay for one by one.
 const SourceOther = "other"
 

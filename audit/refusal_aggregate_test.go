@@ -19,14 +19,14 @@ func TestRefusalLimitsOutOfRangeAreErrors(t *testing.T) {
 		opt  audit.RefusalOption
 		want string
 	}{
-		{audit.RefusalInterval(0), "interval"},
-		{audit.RefusalInterval(50 * time.Millisecond), "interval"},
-		{audit.RefusalInterval(25 * time.Hour), "interval"},
-		{audit.RefusalBytesPerSecond(0), "budget"},
-		{audit.RefusalBytesPerSecond(-1), "budget"},
-		{audit.RefusalBurstBytes(1000), "burst"},
-		{audit.RefusalMaxSources(0), "sources"},
-		{audit.RefusalMaxSources(2_000_000), "sources"},
+		{audit.WithRefusalInterval(0), "interval"},
+		{audit.WithRefusalInterval(50 * time.Millisecond), "interval"},
+		{audit.WithRefusalInterval(25 * time.Hour), "interval"},
+		{audit.WithRefusalBytesPerSecond(0), "budget"},
+		{audit.WithRefusalBytesPerSecond(-1), "budget"},
+		{audit.WithRefusalBurstBytes(1000), "burst"},
+		{audit.WithRefusalMaxSources(0), "sources"},
+		{audit.WithRefusalMaxSources(2_000_000), "sources"},
 	} {
 		_, err := audit.NewRefusalLimits(tc.opt)
 		assert.ErrorContains(t, err, tc.want)
@@ -86,7 +86,7 @@ func TestRefusalsAggregatePerSourceReasonAndStatus(t *testing.T) {
 // interval ends, not only at Close.
 func TestRefusalSummaryArrivesWithoutClose(t *testing.T) {
 	sink := &memSink{}
-	lim, err := audit.NewRefusalLimits(audit.RefusalInterval(100 * time.Millisecond))
+	lim, err := audit.NewRefusalLimits(audit.WithRefusalInterval(100 * time.Millisecond))
 	require.NoError(t, err)
 	a := must(audit.New(sink, audit.WithRefusalLimits(lim)))
 	for range 3 {
@@ -105,7 +105,7 @@ func TestRefusalSummaryArrivesWithoutClose(t *testing.T) {
 // summary, so the counts still add up.
 func TestRefusalBudgetCarriesCountsForward(t *testing.T) {
 	sink := &memSink{}
-	lim, err := audit.NewRefusalLimits(audit.RefusalBytesPerSecond(1), audit.RefusalBurstBytes(4<<10), audit.RefusalMaxSources(100))
+	lim, err := audit.NewRefusalLimits(audit.WithRefusalBytesPerSecond(1), audit.WithRefusalBurstBytes(4<<10), audit.WithRefusalMaxSources(100))
 	require.NoError(t, err)
 	a := must(audit.New(sink, audit.WithRefusalLimits(lim)))
 	total := 0

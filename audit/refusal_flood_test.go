@@ -132,8 +132,8 @@ func TestUnauthenticatedFloodIsBoundedOnDisk(t *testing.T) {
 		maxSources  = 8
 		floodFor    = 2 * time.Second
 	)
-	lim, err := audit.NewRefusalLimits(audit.RefusalInterval(500*time.Millisecond), audit.RefusalBytesPerSecond(rate),
-		audit.RefusalBurstBytes(burst), audit.RefusalMaxSources(maxSources))
+	lim, err := audit.NewRefusalLimits(audit.WithRefusalInterval(500*time.Millisecond), audit.WithRefusalBytesPerSecond(rate),
+		audit.WithRefusalBurstBytes(burst), audit.WithRefusalMaxSources(maxSources))
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	url, a, file, unauth := floodServer(t, path, audit.WithRefusalLimits(lim))

@@ -161,7 +161,10 @@ func (c *transportConfig) authenticator(ctx context.Context, e *env) (transport.
 		auths = append(auths, st)
 	}
 	if c.jwks != "" {
-		keys := transport.NewRemoteJWKS(c.jwks, transport.WithJWKSLogger(e.logger))
+		keys, err := transport.NewRemoteJWKS(c.jwks, transport.WithJWKSLogger(e.logger))
+		if err != nil {
+			return nil, err
+		}
 		if err := keys.Refresh(ctx); err != nil {
 			// Not fatal: cached-nothing means every token is refused
 			// until the JWKS answers.

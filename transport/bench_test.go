@@ -63,7 +63,7 @@ func BenchmarkHTTPCalls(b *testing.B) {
 func BenchmarkJWTVerify(b *testing.B) {
 	rsaKey, ecKey := newRSASigner(b, "rsa-1"), newECSigner(b, "ec-1")
 	jwks := newJWKSServer(b, rsaKey, ecKey)
-	keys := transport.NewRemoteJWKS(jwks.URL)
+	keys := must(transport.NewRemoteJWKS(jwks.URL))
 	require.NoError(b, keys.Refresh(context.Background()))
 	a := newJWT(b, keys)
 	ctx := context.Background()

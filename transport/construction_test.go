@@ -2,7 +2,9 @@ package transport_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,4 +102,46 @@ func TestIntrospectionRefusesTokenForAnotherAudience(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "frank", echoResult(t, res)["subject"])
 	assert.EqualValues(t, 1, calls.load())
+}
+
+// TestJWKSAndStdioRefuseInvalidOptions: a JWKS URL that is not an absolute
+// http(s) URL, a nil client, a TTL that is not positive, or a stdio line
+// limit that is not positive is an error from the constructor (each used
+// to be kept and fail, or hang, only once tokens or lines arrived).
+func TestJWKSAndStdioRefuseInvalidOptions(t *testing.T) {
+	jwks := []struct {
+		name string
+		url  string
+		opts []transport.JWKSOption
+		want string
+	}{
+		{"relative url", "/jwks.json", nil, "absolute http(s) URL"},
+		{"file url", "file:///etc/jwks.json", nil, "absolute http(s) URL"},
+		{"nil client", "https://idp.example.com/jwks.json", []transport.JWKSOption{transport.WithJWKSClient(nil)}, "WithJWKSClient needs a client"},
+		{"zero ttl", "https://idp.example.com/jwks.json", []transport.JWKSOption{transport.WithJWKSTTL(0)}, "WithJWKSTTL needs a positive duration"},
+		{"negative min refresh", "https://idp.example.com/jwks.json", []transport.JWKSOption{transport.WithJWKSMinRefresh(-time.Second)}, "WithJWKSMinRefresh"},
+	}
+	for _, tc := range jwks {
+		t.Run("jwks/"+tc.name, func(t *testing.T) {
+			k, err := transport.NewRemoteJWKS(tc.url, tc.opts...)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Nil(t, k)
+		})
+	}
+	_, err := transport.NewRemoteJWKS("https://idp.example.com/jwks.json")
+	require.NoError(t, err)
+
+	srv, _ := newTestServer(t)
+	for name, opt := range map[string]transport.StdioOption{
+		"zero line limit": transport.WithMaxLineBytes(0),
+		"negative drain":  transport.WithDrainTimeout(-time.Second),
+		"nil reader":      transport.WithStdio(nil, io.Discard),
+	} {
+		t.Run("stdio/"+name, func(t *testing.T) {
+			err := transport.ServeStdio(context.Background(), srv, transport.WithStdio(strings.NewReader(""), io.Discard), opt)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "transport: With")
+		})
+	}
 }

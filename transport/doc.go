@@ -33,7 +33,7 @@
 //
 // # Streamable HTTP
 //
-//	keys := transport.NewRemoteJWKS("https://idp.example.com/jwks.json")
+//	keys, err := transport.NewRemoteJWKS("https://idp.example.com/jwks.json")
 //	jv, err := transport.NewJWTAuthenticator(transport.JWTConfig{
 //		Keys: keys, Issuer: "https://idp.example.com", Audience: "https://mcp.example.com/mcp"})
 //	h, err := transport.NewHandler(srv, transport.WithAuthenticator(jv),

@@ -59,7 +59,7 @@ func i64(n int64) string {
 func TestJWTHeaderQuirksAreRefused(t *testing.T) {
 	key := newRSASigner(t, "rsa-1")
 	jwks := newJWKSServer(t, key)
-	ts, calls := serveHTTP(t, transport.WithAuthenticator(newJWT(t, transport.NewRemoteJWKS(jwks.URL))), transport.WithResource(testAudience))
+	ts, calls := serveHTTP(t, transport.WithAuthenticator(newJWT(t, must(transport.NewRemoteJWKS(jwks.URL)))), transport.WithResource(testAudience))
 	plain := `{"alg":"RS256","kid":"rsa-1","typ":"JWT"}`
 	cases := []struct{ name, header, payload string }{
 		{"crit names an unknown extension", `{"alg":"RS256","kid":"rsa-1","crit":["x-evil"],"x-evil":true}`, rawClaims("")},
@@ -102,7 +102,7 @@ func TestJWTHeaderQuirksAreRefused(t *testing.T) {
 func TestJWTCriticalHeadersUnderstood(t *testing.T) {
 	key := newRSASigner(t, "rsa-1")
 	jwks := newJWKSServer(t, key)
-	a, err := transport.NewJWTAuthenticator(transport.JWTConfig{Keys: transport.NewRemoteJWKS(jwks.URL), Issuer: testIssuer,
+	a, err := transport.NewJWTAuthenticator(transport.JWTConfig{Keys: must(transport.NewRemoteJWKS(jwks.URL)), Issuer: testIssuer,
 		Audience: testAudience, CriticalHeaders: []string{"x-tenant"}})
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -118,7 +118,7 @@ func TestJWTCriticalHeadersUnderstood(t *testing.T) {
 		assert.ErrorIs(t, err, transport.ErrInvalidToken, h)
 	}
 	for _, bad := range [][]string{{"alg"}, {"b64"}, {""}, {"x", "x"}} {
-		_, err := transport.NewJWTAuthenticator(transport.JWTConfig{Keys: transport.NewRemoteJWKS(jwks.URL), Issuer: testIssuer,
+		_, err := transport.NewJWTAuthenticator(transport.JWTConfig{Keys: must(transport.NewRemoteJWKS(jwks.URL)), Issuer: testIssuer,
 			Audience: testAudience, CriticalHeaders: bad})
 		assert.ErrorContains(t, err, "CriticalHeaders", bad)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	neturl "net/url"
 	"sync"
 	"time"
 
@@ -89,8 +90,10 @@ func WithJWKSLogger(l *slog.Logger) JWKSOption { return func(r *RemoteJWKS) { r.
 func withJWKSClock(now func() time.Time) JWKSOption { return func(r *RemoteJWKS) { r.now = now } }
 
 // NewRemoteJWKS returns a key source for the JWKS at url. It does not
-// fetch until the first token arrives; call Refresh to fetch at start-up.
-func NewRemoteJWKS(url string, opts ...JWKSOption) *RemoteJWKS {
+// fetch until the first token arrives; call Refresh to fetch at start-up. A
+// url that is not an absolute http(s) URL, a nil client or a TTL that is
+// not positive is an error.
+func NewRemoteJWKS(url string, opts ...JWKSOption) (*RemoteJWKS, error) {
 	r := &RemoteJWKS{
 		url:        url,
 		client:     &http.Client{Timeout: 10 * time.Second},
@@ -101,10 +104,26 @@ func NewRemoteJWKS(url string, opts ...JWKSOption) *RemoteJWKS {
 	for _, o := range opts {
 		o(r)
 	}
+	var errs []error
+	if u, err := neturl.Parse(url); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		errs = append(errs, fmt.Errorf("transport: NewRemoteJWKS needs an absolute http(s) URL, got %q", url))
+	}
+	if r.client == nil {
+		errs = append(errs, errors.New("transport: WithJWKSClient needs a client, got nil"))
+	}
+	if r.ttl <= 0 {
+		errs = append(errs, fmt.Errorf("transport: WithJWKSTTL needs a positive duration, got %v", r.ttl))
+	}
+	if r.minRefresh < 0 {
+		errs = append(errs, fmt.Errorf("transport: WithJWKSMinRefresh needs a duration of at least 0, got %v", r.minRefresh))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	if r.logger == nil {
 		r.logger = slog.New(slog.DiscardHandler)
 	}
-	return r
+	return r, nil
 }
 
 // LookupKey implements KeySource.

@@ -26,7 +26,7 @@ func newJWT(t testing.TB, keys transport.KeySource) *transport.JWTAuthenticator 
 func TestJWTIdentityReachesHandlerWithRSAAndEC(t *testing.T) {
 	rsaKey, ecKey := newRSASigner(t, "rsa-1"), newECSigner(t, "ec-1")
 	jwks := newJWKSServer(t, rsaKey, ecKey)
-	ts, _ := serveHTTP(t, transport.WithAuthenticator(newJWT(t, transport.NewRemoteJWKS(jwks.URL))), transport.WithResource(testAudience))
+	ts, _ := serveHTTP(t, transport.WithAuthenticator(newJWT(t, must(transport.NewRemoteJWKS(jwks.URL)))), transport.WithResource(testAudience))
 	for _, s := range []*signer{rsaKey, ecKey} {
 		t.Run(s.alg.String(), func(t *testing.T) {
 			claims := goodClaims()
@@ -47,7 +47,7 @@ func TestJWTBadTokensAre401WithChallenge(t *testing.T) {
 	rsaKey, ecKey := newRSASigner(t, "rsa-1"), newECSigner(t, "ec-1")
 	stranger := newRSASigner(t, "stranger")
 	jwks := newJWKSServer(t, rsaKey, ecKey)
-	ts, calls := serveHTTP(t, transport.WithAuthenticator(newJWT(t, transport.NewRemoteJWKS(jwks.URL))), transport.WithResource(testAudience))
+	ts, calls := serveHTTP(t, transport.WithAuthenticator(newJWT(t, must(transport.NewRemoteJWKS(jwks.URL)))), transport.WithResource(testAudience))
 	with := func(k string, v any) map[string]any { c := goodClaims(); c[k] = v; return c }
 	without := func(k string) map[string]any { c := goodClaims(); delete(c, k); return c }
 	// HS256 signed with the RSA public key's DER bytes as the secret: the
@@ -116,7 +116,7 @@ func TestJWKSDownKeepsCachedKeysAndNeverBypasses(t *testing.T) {
 	jwks := newJWKSServer(t, rsaKey)
 	now := time.Now()
 	clock := func() time.Time { return now }
-	keys := transport.NewRemoteJWKS(jwks.URL, transport.WithJWKSClock(clock), transport.WithJWKSMinRefresh(time.Minute), transport.WithJWKSTTL(time.Hour))
+	keys := must(transport.NewRemoteJWKS(jwks.URL, transport.WithJWKSClock(clock), transport.WithJWKSMinRefresh(time.Minute), transport.WithJWKSTTL(time.Hour)))
 	a, err := transport.NewJWTAuthenticatorAt(transport.JWTConfig{Keys: keys, Issuer: testIssuer, Audience: testAudience}, clock)
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -154,7 +154,7 @@ func TestJWKSDownKeepsCachedKeysAndNeverBypasses(t *testing.T) {
 	// No keys at all: invalid, never a pass.
 	dead := newJWKSServer(t)
 	dead.down.Store(true)
-	b := newJWT(t, transport.NewRemoteJWKS(dead.URL))
+	b := newJWT(t, must(transport.NewRemoteJWKS(dead.URL)))
 	_, err = b.Authenticate(ctx, rsaKey.token(t, fresh()))
 	assert.ErrorIs(t, err, transport.ErrInvalidToken)
 }
@@ -163,7 +163,7 @@ func TestJWKSDownOverHTTPIs401(t *testing.T) {
 	rsaKey := newRSASigner(t, "rsa-1")
 	dead := newJWKSServer(t, rsaKey)
 	dead.down.Store(true)
-	ts, _ := serveHTTP(t, transport.WithAuthenticator(newJWT(t, transport.NewRemoteJWKS(dead.URL))))
+	ts, _ := serveHTTP(t, transport.WithAuthenticator(newJWT(t, must(transport.NewRemoteJWKS(dead.URL)))))
 	resp := post(t, ts.URL+"/mcp", rsaKey.token(t, goodClaims()), `{"jsonrpc":"2.0","id":1,"method":"ping"}`, nil)
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	assert.Contains(t, resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`)

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -94,6 +95,14 @@ func ServeStdio(ctx context.Context, srv *mcpkit.Server, opts ...StdioOption) er
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	switch {
+	case cfg.maxLine <= 0:
+		return fmt.Errorf("transport: WithMaxLineBytes needs a positive size, got %d", cfg.maxLine)
+	case cfg.drain < 0:
+		return fmt.Errorf("transport: WithDrainTimeout needs a duration of at least 0, got %v", cfg.drain)
+	case cfg.in == nil || cfg.out == nil:
+		return errors.New("transport: WithStdio needs a reader and a writer, got nil")
 	}
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)

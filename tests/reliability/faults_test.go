@@ -303,7 +303,7 @@ func TestJWKSDownKeepsCachedKeysAndRefusesUnknownKids(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(set)
 	}))
-	keys := transport.NewRemoteJWKS(jwks.URL, transport.WithJWKSMinRefresh(time.Millisecond))
+	keys := must(transport.NewRemoteJWKS(jwks.URL, transport.WithJWKSMinRefresh(time.Millisecond)))
 	require.NoError(t, keys.Refresh(context.Background()))
 	a, err := transport.NewJWTAuthenticator(transport.JWTConfig{Keys: keys, Issuer: "https://idp.reliability.test", Audience: jwtAudience})
 	require.NoError(t, err)
