@@ -178,7 +178,7 @@ func checkApproval(t testing.TB, e *env) {
 	o := newObserver()
 	// The server's approval gate goes first so that the observer's handler
 	// stage sits behind it.
-	srv := e.build(t, append([]mcpkit.Option{e.approvalOption(approval.AlwaysDeny("mcpkittest: denied"))}, o.options(false)...)...)
+	srv := e.build(t, append([]mcpkit.Option{e.approvalOption(t, approval.AlwaysDeny("mcpkittest: denied"))}, o.options(false)...)...)
 	h := NewHarness(t, srv, WithIdentity(superuser(srv.Tools())))
 	checked := 0
 	for _, info := range srv.Tools() {

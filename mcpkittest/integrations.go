@@ -40,11 +40,15 @@ func (e *env) flagsOption(t testing.TB, client flags.Client) mcpkit.Option {
 }
 
 // approvalOption installs the server's approval gate around a.
-func (e *env) approvalOption(a approval.Approver) mcpkit.Option {
+func (e *env) approvalOption(t testing.TB, a approval.Approver) mcpkit.Option {
 	if e.opts.Approval != nil {
 		return e.opts.Approval(a)
 	}
-	return mcpkit.WithInnerMiddleware(approval.MustNew(a))
+	mw, err := approval.New(a)
+	if err != nil {
+		t.Fatalf("mcpkittest: approval gate: %v", err)
+	}
+	return mcpkit.WithInnerMiddleware(mw)
 }
 
 // capture is an audit sink that keeps every record, in order, as the JSON

@@ -74,7 +74,7 @@ type Config struct {
 	Flags func(client flags.Client) mcpkit.Option
 	// Approval installs the server's approval gate around an approver the
 	// suite controls. Default:
-	// mcpkit.WithInnerMiddleware(approval.MustNew(a)).
+	// approval.New(a) in mcpkit.WithInnerMiddleware.
 	Approval func(a approval.Approver) mcpkit.Option
 	// ExtraVerbs are verbs tool names may start with beyond
 	// mcpkit.DefaultVerbs, as configured with mcpkit.WithExtraVerbs.
