@@ -49,7 +49,11 @@
 //
 // # Records
 //
-// Each call produces exactly one final record; write and destructive calls
+// Each call produces exactly one final record, except calls refused by a
+// rate limit (outcome denied_rate): per subject and tool the first of an
+// interval is recorded in full and the rest are counted into one summary
+// record at its end (Record.Refusals), so a limited caller cannot write
+// the log at the rate it is refused. Write and destructive calls
 // whose handler runs also produce a start record (phase "start", same id)
 // just before it. A round that only asked the client for input has outcome
 // input_required and no start record. Arguments, results and error text

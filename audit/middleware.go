@@ -28,6 +28,7 @@ type Auditor struct {
 	tel       *telemetry
 	unwritten atomic.Uint64
 	refusals  *refusalAggregator
+	limited   *limitedAggregator
 }
 
 // New returns an Auditor writing to sink.
@@ -57,6 +58,7 @@ func New(sink Sink, opts ...Option) (*Auditor, error) {
 	}
 	a := &Auditor{sink: sink, cfg: cfg, tel: newTelemetry(cfg.tp, cfg.mp, cfg.redactor)}
 	a.refusals = newRefusalAggregator(cfg.refusals, a.writeRefusal)
+	a.limited = newLimitedAggregator(cfg.refusals, a.writeRefusal)
 	return a, nil
 }
 
@@ -103,6 +105,11 @@ func (a *Auditor) Middleware() mcpkit.Middleware {
 			}
 			res, err := next(ctx, c)
 			a.complete(c, rec, res, span)
+			if c.Outcome() == mcpkit.OutcomeDeniedRate && a.limited.absorb(rec) {
+				// Counted into a summary record (ratelimited.go).
+				a.tel.finish(ctx, res, err)
+				return res, err
+			}
 			if werr := a.sink.Write(ctx, rec); werr != nil {
 				a.lost(ctx, rec, werr)
 				if !risky && !a.cfg.failOpen && res != nil {

@@ -37,6 +37,11 @@ type Refusal struct {
 	Identity *mcpkit.Identity
 	// Scope marks a refusal for scopes the caller lacks.
 	Scope bool
+	// RateLimited marks a refusal by a rate limit (HTTP 429 from
+	// ratelimit.Gate through the transport): outcome denied_rate, and
+	// with an Identity counted like denied_rate calls (see
+	// ratelimited.go) rather than recorded one by one.
+	RateLimited bool
 	// Time is when the request was refused; now if zero.
 	Time time.Time
 
@@ -59,7 +64,7 @@ type Refusal struct {
 // server answered: a SERVER span and an mcp.server.operation.duration point
 // whose error.type is the JSON-RPC code sent (the HTTP status when there is
 // none). The outcome is denied_scope for a scope refusal, unauthenticated
-// for 401, invalid_request for 400, unavailable for 503 and rejected
+// for 401, denied_rate for a rate limit, invalid_request for 400, unavailable for 503 and rejected
 // otherwise; the error field holds the status and the redacted reason.
 //
 // A refusal with an Identity gets its own record. One without (anyone can
@@ -87,6 +92,9 @@ func (a *Auditor) Refused(ctx context.Context, rf Refusal) error {
 	a.refusalIDs(r, rf, op)
 	if id := rf.Identity; id != nil {
 		r.Principal = Principal{Subject: id.Subject, Email: id.Email, Groups: id.Groups, Client: a.cfg.redactor.Identifier(clientString(*id)), Auth: id.AuthMethod}
+		if rf.RateLimited && a.limited.absorb(r) {
+			return nil
+		}
 	} else {
 		return a.refusals.note(ctx, rf, r)
 	}
@@ -109,6 +117,8 @@ func refusalOutcome(rf Refusal) string {
 		return string(mcpkit.OutcomeDeniedScope)
 	case rf.Status == http.StatusUnauthorized:
 		return OutcomeUnauthenticated
+	case rf.RateLimited:
+		return string(mcpkit.OutcomeDeniedRate)
 	case rf.Status == http.StatusServiceUnavailable:
 		return string(mcpkit.OutcomeUnavailable)
 	case rf.Status == http.StatusBadRequest:

@@ -357,9 +357,9 @@ func refusalSource(remote string) string {
 	return ip.String()
 }
 
-// Close writes the summaries of the current refusal interval and stops its
-// timer. It does not close the sink, which the caller opened: call it
+// Close writes the summaries of the current refusal interval (and of
+// calls refused by a rate limit) and stops its timers. It does not close the sink, which the caller opened: call it
 // first. The Auditor stays usable; a later refusal starts a new interval.
 func (a *Auditor) Close(ctx context.Context) error {
-	return a.refusals.flush(ctx, true)
+	return errors.Join(a.refusals.flush(ctx, true), a.limited.flush(ctx))
 }

@@ -49,7 +49,10 @@ func (r *records) outcomes(subject string) map[string]int {
 	n := map[string]int{}
 	for _, rec := range r.all {
 		if rec.Principal.Subject == subject {
-			n[rec.Outcome]++
+			n[rec.Outcome] += 1
+			if rec.Refusals != nil {
+				n[rec.Outcome] += rec.Refusals.Count - 1
+			}
 		}
 	}
 	return n
@@ -61,6 +64,15 @@ type server struct {
 	srv     *mcpkit.Server
 	ran     atomic.Int64
 	records *records
+	auditor *audit.Auditor
+}
+
+// outcomes writes the pending summaries and counts the calls of subject
+// per outcome, a summary record counting for the calls it stands for.
+func (s *server) outcomes(t *testing.T, subject string) map[string]int {
+	t.Helper()
+	require.NoError(t, s.auditor.Close(context.Background()))
+	return s.records.outcomes(subject)
 }
 
 func newServer(t *testing.T, l ratelimit.Limiter, spec string) *server {
@@ -72,6 +84,7 @@ func newServer(t *testing.T, l ratelimit.Limiter, spec string) *server {
 	s := &server{records: &records{}}
 	auditor, err := audit.New(s.records)
 	require.NoError(t, err)
+	s.auditor = auditor
 	s.srv, err = mcpkit.NewServer(&mcp.Implementation{Name: "things", Version: "1"},
 		mcpkit.WithMiddleware(auditor.Middleware()),
 		mcpkit.WithGates(gate, mcpkit.ScopeGate()))
@@ -116,7 +129,7 @@ func TestOverLimitCallerIsRefusedAndHandlerDoesNotRun(t *testing.T) {
 	secs, _ := strconv.Atoi(m[1])
 	require.InDelta(t, 30, secs, 1, "2/m gives a token back every 30 s")
 	require.EqualValues(t, 2, s.ran.Load(), "the handler did not run for the refused call")
-	require.Equal(t, map[string]int{"ok": 2, "denied_rate": 1}, s.records.outcomes("alice"))
+	require.Equal(t, map[string]int{"ok": 2, "denied_rate": 1}, s.outcomes(t, "alice"))
 
 	c.advance(time.Duration(secs) * time.Second)
 	require.False(t, h.MustCall("delete_thing", map[string]any{"id": "x"}).IsError, "allowed after the advertised wait")
@@ -128,7 +141,7 @@ func TestOtherIdentityIsUnaffected(t *testing.T) {
 	for range 10 {
 		m.MustCall("list_things", map[string]any{"id": "x"})
 	}
-	require.Equal(t, 7, s.records.outcomes("mallory")["denied_rate"])
+	require.Equal(t, 7, s.outcomes(t, "mallory")["denied_rate"])
 	a := s.connect(t, alice)
 	for range 3 {
 		require.False(t, a.MustCall("list_things", map[string]any{"id": "x"}).IsError, "alice has her own budget")
@@ -144,7 +157,7 @@ func TestRefusedCallsCountAgainstTheLimit(t *testing.T) {
 	for range 5 {
 		require.True(t, h.MustCall("delete_thing", map[string]any{"id": "x"}).IsError)
 	}
-	require.Equal(t, map[string]int{"denied_scope": 2, "denied_rate": 3}, s.records.outcomes("mallory"))
+	require.Equal(t, map[string]int{"denied_scope": 2, "denied_rate": 3}, s.outcomes(t, "mallory"))
 	require.Zero(t, s.ran.Load())
 }
 
@@ -187,7 +200,7 @@ func TestLimiterFailureFailsClosed(t *testing.T) {
 	require.True(t, res.IsError)
 	require.NotContains(t, mcpkittest.Text(res), "redis", "the cause stays on the server")
 	require.Zero(t, s.ran.Load())
-	require.Equal(t, map[string]int{"unavailable": 1}, s.records.outcomes("alice"))
+	require.Equal(t, map[string]int{"unavailable": 1}, s.outcomes(t, "alice"))
 	s.records.mu.Lock()
 	require.Contains(t, s.records.all[0].Error, "redis: connection refused", "the cause is on the record")
 	s.records.mu.Unlock()
@@ -198,7 +211,7 @@ func TestKeyCapRefusesNewCallers(t *testing.T) {
 	require.False(t, s.connect(t, alice).MustCall("list_things", map[string]any{"id": "x"}).IsError)
 	res := s.connect(t, mallory).MustCall("list_things", map[string]any{"id": "x"})
 	require.True(t, res.IsError)
-	require.Equal(t, map[string]int{"unavailable": 1}, s.records.outcomes("mallory"))
+	require.Equal(t, map[string]int{"unavailable": 1}, s.outcomes(t, "mallory"))
 	require.EqualValues(t, 1, s.ran.Load())
 }
 
@@ -215,7 +228,7 @@ func TestConcurrentCallsDoNotExceedTheLimit(t *testing.T) {
 	}
 	wg.Wait()
 	require.EqualValues(t, 10, s.ran.Load())
-	require.Equal(t, map[string]int{"ok": 10, "denied_rate": 54}, s.records.outcomes("alice"))
+	require.Equal(t, map[string]int{"ok": 10, "denied_rate": 54}, s.outcomes(t, "alice"))
 }
 
 func TestNewGateRefusesInvalidInput(t *testing.T) {
@@ -229,4 +242,29 @@ func TestNewGateRefusesInvalidInput(t *testing.T) {
 	require.ErrorContains(t, err, "write: period")
 	_, err = ratelimit.NewGate(m, ratelimit.Rules{Tool: map[string]ratelimit.Limit{"x": {Events: 1, Per: time.Second, Burst: -1}}})
 	require.ErrorContains(t, err, "tool:x: burst")
+}
+
+// The red-team report: a caller without scopes sent 1000 refused calls,
+// one audit record each. With the limit, refusals count, and the calls
+// refused by the limit are counted into summary records: a handful of
+// records stand for all 1000 calls.
+func TestRateLimitedBurstWritesBoundedAuditRecords(t *testing.T) {
+	s := newServer(t, newMemory(t, newClock()), "destructive=2/m,read_only=20/s")
+	h := s.connect(t, mallory)
+	for range 1000 {
+		require.True(t, h.MustCall("delete_thing", map[string]any{"id": "x"}).IsError)
+	}
+	s.records.mu.Lock()
+	written := len(s.records.all)
+	s.records.mu.Unlock()
+	require.Equal(t, 3, written, "2 scope refusals and the first rate refusal, in full")
+	require.Equal(t, map[string]int{"denied_scope": 2, "denied_rate": 998}, s.outcomes(t, "mallory"), "every call is accounted for")
+	s.records.mu.Lock()
+	defer s.records.mu.Unlock()
+	require.Len(t, s.records.all, 4, "plus one summary")
+	sum := s.records.all[3]
+	require.Equal(t, "denied_rate", sum.Outcome)
+	require.Equal(t, "mallory", sum.Principal.Subject)
+	require.Equal(t, "delete_thing", sum.Tool)
+	require.Equal(t, 997, sum.Refusals.Count)
 }
