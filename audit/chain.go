@@ -36,6 +36,9 @@ const (
 	// KindCheckpoint is written every N records or T seconds, at open and
 	// at close, and sent to the witnesses.
 	KindCheckpoint = "checkpoint"
+	// KindRecovery puts on record a torn last line that Open cut after a
+	// crash: its line number, byte count and SHA-256.
+	KindRecovery = "recovery"
 )
 
 var hashMember = []byte(`,"hash":"`)
@@ -107,7 +110,11 @@ type sealed struct {
 	Instance string `json:"instance"`
 	File     int    `json:"file"`
 	Time     string `json:"time"`
-	hash     string
+	// A recovery line's cut.
+	CutBytes  int64  `json:"cut_bytes"`
+	CutSHA256 string `json:"cut_sha256"`
+	CutLine   int    `json:"cut_line"`
+	hash      string
 }
 
 // lineError is why one line cannot be trusted; kind is a Problem* value.

@@ -23,6 +23,11 @@ type marker struct {
 	// Reason says why a checkpoint was written: records, interval, open
 	// or close.
 	Reason string `json:"reason,omitempty"`
+	// CutLine, CutBytes and CutSHA256 describe, in a recovery line, the
+	// torn last line Open cut: where it was, its size and its SHA-256.
+	CutLine   int    `json:"cut_line,omitempty"`
+	CutBytes  int64  `json:"cut_bytes,omitempty"`
+	CutSHA256 string `json:"cut_sha256,omitempty"`
 }
 
 // Checkpoint is what the file sink sends to its witnesses: the seq and

@@ -79,8 +79,13 @@
 // record is refused and its call does not run. fsync follows within the
 // sync interval, or before Write returns with WithSyncEachRecord. The file
 // rotates by size (WithMaxBytes) and the chain continues into the next
-// file. At Open a torn last line left by a crash is cut off and reported,
-// and the chain resumes from the last intact record; a chain broken
+// file. At Open a torn last line left by a crash (an incomplete JSON text
+// without a newline: a crash tears at most the last record) is cut off,
+// logged, and put on record by a sealed recovery line (kind "recovery":
+// the torn line's number, byte count and SHA-256), and the chain resumes
+// from the last intact record. An unterminated tail that holds one or
+// more complete records, or bytes that cannot start a record, is no crash:
+// Open refuses to start rather than cut sealed records. A chain broken
 // anywhere else, or sealed with a key not in the keyring, refuses to open.
 //
 // # Integrity
@@ -128,6 +133,8 @@
 //     unauthenticated, unknown_key, foreign), each one named;
 //   - records removed in between, reordered or duplicated (gap,
 //     out_of_order, relinked), naming the seqs missing;
+//   - a torn line the sink cut after a crash: reported from its recovery
+//     line (VerifyResult.Recoveries), not a problem;
 //   - a cut head: the first line is not the genesis of file 1
 //     (head_truncated, records 1..n-1), and a rotated file left out (gap);
 //   - with a witness's checkpoints only: records cut from the end up to

@@ -2,7 +2,10 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +30,9 @@ type Recovery struct {
 	// by a crash) were cut off; TornLine is its line number.
 	TornBytes int64
 	TornLine  int
+	// TornSHA256 is the SHA-256 of the bytes cut; a recovery line in the
+	// log records the cut.
+	TornSHA256 string
 	// Log is the log id (new, or resumed from the genesis line); Instance
 	// is this process's id in the checkpoints it writes.
 	Log      string
@@ -60,6 +66,7 @@ type FileSink struct {
 	lastCP   time.Time // when the last checkpoint was written
 	buf      []byte
 	recovery Recovery
+	cutDue   bool // a recovery line is still to be written
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -219,20 +226,7 @@ func (s *FileSink) recoverFile(f *os.File, v *verifier) error {
 			return nil
 		}
 		if errors.Is(err, errTorn) {
-			fi, serr := f.Stat()
-			if serr != nil {
-				return fmt.Errorf("audit: %w", serr)
-			}
-			if err := f.Truncate(good); err != nil {
-				return fmt.Errorf("audit: cutting the torn last line of %s: %w", s.path, err)
-			}
-			if err := f.Sync(); err != nil {
-				return fmt.Errorf("audit: %w", err)
-			}
-			s.recovery.TornBytes, s.recovery.TornLine = fi.Size()-good, line
-			s.cfg.logger.Warn("audit: cut a torn last line left by a crash; the chain resumes from the last intact record",
-				"file", s.path, "line", line, "bytes", fi.Size()-good, "resume_after_seq", v.seq)
-			return nil
+			return s.cutTorn(f, good, line, v.seq)
 		}
 		if err != nil && !errors.Is(err, errLong) {
 			return fmt.Errorf("audit: %s:%d: %w", s.path, line, err)
@@ -250,6 +244,84 @@ func (s *FileSink) recoverFile(f *os.File, v *verifier) error {
 		good += int64(len(b)) + 1
 		s.recovery.Records++
 	}
+}
+
+// cutTorn cuts the unterminated tail of the file, from offset good (line
+// number line), after checking that it is what a crash leaves: at most the
+// start of one record, an incomplete JSON text. Complete records without
+// a newline are not a crash; they are refused, not cut. The cut is put on
+// record by a recovery line written at Open.
+func (s *FileSink) cutTorn(f *os.File, good int64, line int, lastSeq uint64) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if fi.Size()-good > maxLine {
+		return fmt.Errorf("audit: %s ends with %d bytes without a newline, more than one record can be: not a write torn by a crash; refusing to cut them (move the file aside for investigation)", s.path, fi.Size()-good)
+	}
+	tail := make([]byte, fi.Size()-good)
+	if _, err := f.ReadAt(tail, good); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if n, seqs, torn := tornTail(tail); !torn {
+		what := "bytes that are not the start of a record"
+		if n == 1 {
+			what = "1 complete record" + seqs
+		} else if n > 1 {
+			what = fmt.Sprintf("%d complete records%s", n, seqs)
+		}
+		return fmt.Errorf("audit: %s:%d: the last %d bytes, without a newline, hold %s: not a write torn by a crash "+
+			"(which leaves at most one incomplete record), so they are not cut; the file was edited: "+
+			"move it aside for investigation, or restore the newlines between its records, then start again", s.path, line, len(tail), what)
+	}
+	if err := f.Truncate(good); err != nil {
+		return fmt.Errorf("audit: cutting the torn last line of %s: %w", s.path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	sum := sha256.Sum256(tail)
+	s.recovery.TornBytes, s.recovery.TornLine, s.recovery.TornSHA256 = int64(len(tail)), line, hex.EncodeToString(sum[:])
+	s.cutDue = true
+	s.cfg.logger.Warn("audit: cut a torn last line left by a crash; the chain resumes from the last intact record, and a recovery line records the cut",
+		"file", s.path, "line", line, "bytes", len(tail), "sha256", s.recovery.TornSHA256, "resume_after_seq", lastSeq)
+	return nil
+}
+
+// tornTail reports whether tail is what a crash leaves at the end of the
+// file: the start of one JSON text, incomplete. Otherwise it returns how
+// many complete JSON texts it holds and their seqs.
+func tornTail(tail []byte) (int, string, bool) {
+	if len(bytes.TrimSpace(tail)) == 0 || tail[0] != '{' {
+		return 0, "", false
+	}
+	dec := json.NewDecoder(bytes.NewReader(tail))
+	var n int
+	var first, last uint64
+	for {
+		var r struct {
+			Seq uint64 `json:"seq"`
+		}
+		err := dec.Decode(&r)
+		if err == io.EOF || (err != nil && n > 0) {
+			break
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) && n == 0 {
+			return 0, "", true // the start of one record: torn
+		}
+		if err != nil {
+			return 0, "", false
+		}
+		if n == 0 {
+			first = r.Seq
+		}
+		last = r.Seq
+		n++
+	}
+	if first == 0 {
+		return n, "", false
+	}
+	return n, " (seq " + seqRange(first, last) + ")", false
 }
 
 // Write appends r to the chain and returns once it is written (and, with
@@ -344,6 +416,7 @@ func (s *FileSink) commit(batch []*fileEntry, cpReason string) error {
 	}
 	if err == nil {
 		s.seq, s.last = seq, last
+		s.cutDue = false
 		s.dirty = !s.cfg.syncEach && cp == nil
 		s.sinceCP += len(batch)
 		if cp != nil {
@@ -371,6 +444,12 @@ func (s *FileSink) seal(batch []*fileEntry, cpReason string) ([]byte, uint64, st
 		seq++
 		body, _ := json.Marshal(marker{Kind: KindGenesis, Time: Time{now}, Server: &s.cfg.server, Host: s.host,
 			Log: s.recovery.Log, Instance: s.recovery.Instance, File: s.rotated + 1})
+		buf, last, _ = s.sealer.seal(buf, body, seq, last)
+	}
+	if s.cutDue {
+		seq++
+		body, _ := json.Marshal(marker{Kind: KindRecovery, Time: Time{now}, Log: s.recovery.Log, Instance: s.recovery.Instance,
+			CutLine: s.recovery.TornLine, CutBytes: s.recovery.TornBytes, CutSHA256: s.recovery.TornSHA256})
 		buf, last, _ = s.sealer.seal(buf, body, seq, last)
 	}
 	for _, e := range batch {

@@ -217,7 +217,9 @@ func TestOpenRecoversATornLastLine(t *testing.T) {
 	require.NoError(t, s.Close(context.Background()))
 	res, err := audit.Verify(testKeys, path)
 	require.NoError(t, err)
-	assert.Equal(t, uint64(n+4), res.LastSeq, "open checkpoint, 2 records, close checkpoint")
+	assert.Equal(t, uint64(n+5), res.LastSeq, "recovery line, open checkpoint, 2 records, close checkpoint")
+	require.Len(t, res.Recoveries, 1)
+	assert.Equal(t, rc.TornBytes, res.Recoveries[0].CutBytes)
 }
 
 func TestOpenRefusesABrokenChain(t *testing.T) {

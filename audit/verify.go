@@ -83,9 +83,25 @@ type VerifyResult struct {
 	// checked; LastWitnessed the highest seq among them.
 	Checkpoints   int
 	LastWitnessed uint64
+	// Recoveries lists the recovery lines: torn last lines the sink cut
+	// at Open after a crash. They are not problems (a crash tears at most
+	// one incomplete record), but they are reported.
+	Recoveries []VerifyRecovery
 	// Problems lists everything found, in file order then witness checks.
 	// Verify's error is the first of them.
 	Problems []VerifyError
+}
+
+// VerifyRecovery is a recovery line found in a log.
+type VerifyRecovery struct {
+	File string
+	Line int
+	Seq  uint64
+	// CutLine is the line number the torn line had; CutBytes and
+	// CutSHA256 its size and SHA-256.
+	CutLine   int
+	CutBytes  int64
+	CutSHA256 string
 }
 
 // VerifyConfig says how to verify a log.
@@ -229,7 +245,11 @@ func (v *verifier) line(name string, line int, b []byte) {
 	case line != 1 && p.Kind == KindGenesis:
 		at(ProblemOrder, p.Seq, 0, 0, "a genesis line (seq %d) in the middle of a file: records were spliced in", p.Seq)
 	}
-	if p.Kind == KindGenesis || p.Kind == KindCheckpoint {
+	if p.Kind == KindRecovery && lerr == nil {
+		v.res.Recoveries = append(v.res.Recoveries, VerifyRecovery{File: name, Line: line, Seq: p.Seq,
+			CutLine: p.CutLine, CutBytes: p.CutBytes, CutSHA256: p.CutSHA256})
+	}
+	if p.Kind == KindGenesis || p.Kind == KindCheckpoint || p.Kind == KindRecovery {
 		switch {
 		case p.Log == "":
 			at(ProblemMalformed, p.Seq, 0, 0, "a %s line without a log id", p.Kind)

@@ -15,6 +15,10 @@
 // files given (else missing_log), and the log given must be covered by at
 // least one checkpoint (else unwitnessed): "0 checkpoints" is never OK.
 //
+// A recovery line (a torn last line the server cut after a crash) is
+// printed as a note on stdout with the size and SHA-256 of what was cut;
+// it is not a failure.
+//
 // Exit codes: 0 the log is intact; 1 a problem was found (or a file could
 // not be read); 2 a usage error or no usable key.
 package main
@@ -86,6 +90,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, p := range res.Problems {
 		fmt.Fprintf(stderr, "auditverify: FAIL: %s:%d: [%s] %s\n", p.File, p.Line, p.Kind, p.Reason)
+	}
+	for _, r := range res.Recoveries {
+		fmt.Fprintf(stdout, "auditverify: note: %s:%d: [recovery] seq %d: the server cut a torn last line (line %d, %d bytes, sha256 %s) at a restart after a crash\n",
+			r.File, r.Line, r.Seq, r.CutLine, r.CutBytes, r.CutSHA256)
 	}
 	keyed := "keys " + strings.Join(keysOf(opts.Keys), ",")
 	if opts.Keys == nil {

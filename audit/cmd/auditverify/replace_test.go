@@ -84,3 +84,20 @@ func TestPartialLogIsCoveredByTheWitness(t *testing.T) {
 	assert.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "OK")
 }
+
+// A torn last line cut at a restart is on record, and auditverify shows
+// it, with its size and digest, without failing.
+func TestTornLineCutAtRestartIsReported(t *testing.T) {
+	path, keys, witness := logFixture(t, 5)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`{"id":"call-005","time":"2026-`)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	restart(t, path, keys, witness, 1)
+
+	code, out, errOut := verify("-keys", keys, "-witness", witness, path)
+	assert.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "[recovery] seq 9: the server cut a torn last line (line 9, 30 bytes, sha256 ")
+	assert.Contains(t, out, "OK")
+}
