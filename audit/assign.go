@@ -2,35 +2,60 @@ package audit
 
 import (
 	"encoding/base64"
+	"strconv"
 	"strings"
 )
 
 // maskAssignments masks the value of every key=value, key: value,
-// "key": "value", key := value (and their escaped-JSON forms) whose key
-// names a secret (SecretKey): query strings, env files, YAML, HTTP
-// headers, connection strings and JSON held inside a string. Quotes around
-// a value are kept, so JSON inside a string stays JSON.
+// "key": "value", key := value (and their escaped-JSON forms, at any
+// depth of escaping, with \uXXXX escapes in the key) and URL-encoded
+// key%3Dvalue whose key names a secret (SecretKey): query strings, form
+// bodies, env files, YAML, HTTP headers, connection strings and JSON held
+// inside a string. Quotes around a value are kept, so JSON inside a string
+// stays JSON; an array or object value is masked whole, as one quoted
+// mask. A value that is an ordinary word (ordinaryValue) is kept.
 func (r *Redactor) maskAssignments(dst []byte, s string) ([]byte, bool) {
 	last, changed := 0, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c != '=' && c != ':' {
-			continue
-		}
-		if c == ':' && strings.HasPrefix(s[i:], "://") {
-			i += 2
+		sep := 1 // the separator's length
+		switch c {
+		case '=', ':':
+			if c == ':' && strings.HasPrefix(s[i:], "://") {
+				i += 2
+				continue
+			}
+		case '%':
+			if sep = encodedEquals(s[i:]); sep == 0 {
+				continue
+			}
+		default:
 			continue
 		}
 		key, ok := keyBefore(s, i)
-		if !ok || !r.secretKey(key) {
+		if !ok || !r.secretKey(unescapeKey(key)) {
 			continue
 		}
-		vs, ve := valueAfter(s, i, headerLike(key))
-		if ve <= vs || strings.HasPrefix(s[vs:], "[REDACTED") {
+		var vs, ve int
+		quote := ""
+		if sep > 1 {
+			vs, ve = encodedValueAfter(s, i+sep)
+		} else {
+			vs, ve = valueAfter(s, i, headerLike(key))
+			quote = quoteBefore(s, i)
+		}
+		if ve <= vs || strings.HasPrefix(s[vs:], "[REDACTED") || ordinaryValue(s[vs:ve]) {
 			continue
 		}
 		dst = append(dst, s[last:vs]...)
+		container := s[vs] == '{' || s[vs] == '['
+		if container {
+			dst = append(dst, quote...)
+		}
 		dst = appendMask(dst, ruleSecretAssignment)
+		if container {
+			dst = append(dst, quote...)
+		}
 		last, changed = ve, true
 		i = ve - 1
 	}
@@ -40,8 +65,55 @@ func (r *Redactor) maskAssignments(dst []byte, s string) ([]byte, bool) {
 	return append(dst, s[last:]...), true
 }
 
+// encodedEquals returns the length of a URL-encoded '=' ("%3D", or
+// "%253D" encoded twice) at the start of s, or 0.
+func encodedEquals(s string) int {
+	switch {
+	case len(s) >= 3 && s[1] == '3' && (s[2] == 'D' || s[2] == 'd'):
+		return 3
+	case len(s) >= 5 && s[1] == '2' && s[2] == '5' && s[3] == '3' && (s[4] == 'D' || s[4] == 'd'):
+		return 5
+	}
+	return 0
+}
+
+// encodedValueAfter bounds a URL-encoded value starting at v: up to an
+// encoded '&' or ' ' ("%26", "%20", or encoded twice) or a delimiter.
+func encodedValueAfter(s string, v int) (int, int) {
+	end := v
+	for end < len(s) && !isValueEnd(s[end], false) {
+		if s[end] == '%' {
+			rest := s[end+1:]
+			if strings.HasPrefix(rest, "26") || strings.HasPrefix(rest, "20") ||
+				strings.HasPrefix(rest, "2526") || strings.HasPrefix(rest, "2520") {
+				break
+			}
+		}
+		end++
+	}
+	return v, end
+}
+
+// quoteBefore returns the quote that closes the key before the separator
+// at i with the backslashes escaping it (`"`, `\"`, ...), or "".
+func quoteBefore(s string, i int) string {
+	j := i
+	for j > 0 && (s[j-1] == ' ' || s[j-1] == '\t') {
+		j--
+	}
+	if j == 0 || s[j-1] != '"' {
+		return ""
+	}
+	k := j - 1
+	for k > 0 && s[k-1] == '\\' {
+		k--
+	}
+	return s[k:j]
+}
+
 // keyBefore returns the key that ends just before the separator at i:
-// spaces, then an optional quote (possibly escaped), then key characters.
+// spaces, then an optional quote (possibly escaped, at any depth), then
+// key characters and \uXXXX escapes, stopping at a URL escape (%XX).
 func keyBefore(s string, i int) (string, bool) {
 	j := i
 	for j > 0 && (s[j-1] == ' ' || s[j-1] == '\t') {
@@ -49,15 +121,79 @@ func keyBefore(s string, i int) (string, bool) {
 	}
 	if j > 0 && (s[j-1] == '"' || s[j-1] == '\'') {
 		j--
-		if j > 0 && s[j-1] == '\\' {
+		for j > 0 && s[j-1] == '\\' {
 			j--
 		}
 	}
 	end := j
-	for j > 0 && isKeyChar(s[j-1]) {
-		j--
+	for j > 0 {
+		c := s[j-1]
+		switch {
+		case c == '\\' && j+5 <= end && s[j] == 'u' && isHex4(s[j+1:j+5]):
+			for j > 0 && s[j-1] == '\\' {
+				j--
+			}
+			continue
+		case !isKeyChar(c):
+		case j >= 3 && s[j-3] == '%' && isHexByte(s[j-2]) && isHexByte(c):
+		default:
+			j--
+			continue
+		}
+		break
 	}
 	return s[j:end], j < end
+}
+
+func isHex4(s string) bool {
+	return isHexByte(s[0]) && isHexByte(s[1]) && isHexByte(s[2]) && isHexByte(s[3])
+}
+
+// unescapeKey resolves the \uXXXX escapes (behind any number of
+// backslashes) of a key written in JSON inside a string, so that
+// "pass\u0077ord" names a secret as "password" does.
+func unescapeKey(k string) string {
+	if strings.IndexByte(k, '\\') < 0 {
+		return k
+	}
+	b := make([]byte, 0, len(k))
+	for i := 0; i < len(k); i++ {
+		if k[i] != '\\' {
+			b = append(b, k[i])
+			continue
+		}
+		for i+1 < len(k) && k[i+1] == '\\' {
+			i++
+		}
+		if i+5 < len(k) && k[i+1] == 'u' && isHex4(k[i+2:i+6]) {
+			v, _ := strconv.ParseUint(k[i+2:i+6], 16, 16)
+			if v < 0x80 {
+				b = append(b, byte(v))
+			} else {
+				b = append(b, k[i+1:i+6]...)
+			}
+			i += 5
+		}
+	}
+	return string(b)
+}
+
+// ordinaryWords are values that say a credential is absent or describe
+// it, never one ("no valid credentials: missing bearer token").
+var ordinaryWords = []string{"bearer", "basic", "token", "required", "missing", "invalid", "none", "null",
+	"nil", "empty", "undefined", "expired"}
+
+// ordinaryValue reports whether v is one of ordinaryWords, in any case.
+func ordinaryValue(v string) bool {
+	if len(v) < 3 || len(v) > 9 {
+		return false
+	}
+	for _, w := range ordinaryWords {
+		if strings.EqualFold(v, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func isKeyChar(c byte) bool {
@@ -72,8 +208,9 @@ func headerLike(key string) bool {
 }
 
 // valueAfter returns the bounds of the value after the separator at i:
-// inside its quotes when quoted (an escaped \" pair too), else up to a
-// space or a delimiter. An empty range means there is no value to mask.
+// inside its quotes when quoted (escaped quotes at any depth too), the
+// whole array or object when it is one, else up to a space or a
+// delimiter. An empty range means there is no value to mask.
 func valueAfter(s string, i int, toEOL bool) (int, int) {
 	v := i + 1
 	if s[i] == ':' && v < len(s) && s[v] == '=' {
@@ -95,20 +232,74 @@ func valueAfter(s string, i int, toEOL bool) (int, int) {
 			end++
 		}
 		return v + 1, min(end, len(s))
-	case q == '\\' && v+1 < len(s) && s[v+1] == '"':
-		end := strings.Index(s[v+2:], `\"`)
-		if end < 0 {
-			return v + 2, len(s)
+	case q == '\\':
+		k := v
+		for k < len(s) && s[k] == '\\' {
+			k++
 		}
-		return v + 2, v + 2 + end
+		if k < len(s) && s[k] == '"' {
+			return k + 1, closingQuote(s, k+1, k-v)
+		}
 	case q == '{' || q == '[':
-		return v, v
+		return v, containerEnd(s, v)
 	}
 	end := v
 	for end < len(s) && !isValueEnd(s[end], toEOL) {
 		end++
 	}
 	return v, end
+}
+
+// closingQuote returns the index of the first quote from i on preceded by
+// exactly n backslashes (the closing quote of a string escaped n deep;
+// quotes inside it carry more), or len(s).
+func closingQuote(s string, i, n int) int {
+	for ; i < len(s); i++ {
+		if s[i] != '"' {
+			continue
+		}
+		k := i
+		for k > 0 && s[k-1] == '\\' {
+			k--
+		}
+		if i-k == n {
+			return i - n
+		}
+	}
+	return len(s)
+}
+
+// containerEnd returns the end of the array or object opening at v,
+// skipping brackets inside its strings (at the escape depth of its first
+// quote), or len(s) when it does not close: the rest is masked.
+func containerEnd(s string, v int) int {
+	depth, inString, level := 0, false, 0
+	for i := v; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"':
+			k := i
+			for k > 0 && s[k-1] == '\\' {
+				k--
+			}
+			switch n := i - k; {
+			case !inString:
+				inString, level = true, n
+			case n == level:
+				inString = false
+			}
+		case '{', '[':
+			if !inString {
+				depth++
+			}
+		case '}', ']':
+			if !inString {
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+	}
+	return len(s)
 }
 
 func isValueEnd(c byte, toEOL bool) bool {
@@ -203,8 +394,8 @@ func isCredentialPair(b []byte) bool {
 }
 
 // maskURLPasswords masks the user:password of every URI that carries one
-// (scheme://user:password@host, also an empty user: redis://:pw@host),
-// keeping the scheme and host readable.
+// (scheme://user:password@host, also an empty user: redis://:pw@host) and
+// a user that is a key (keyUser), keeping the scheme and host readable.
 func (r *Redactor) maskURLPasswords(dst []byte, s string) ([]byte, bool) {
 	last, changed := 0, false
 	for i := 0; i < len(s); {
@@ -228,7 +419,8 @@ func (r *Redactor) maskURLPasswords(dst []byte, s string) ([]byte, bool) {
 			}
 			end++
 		}
-		if at > start && colon >= start && colon < at-1 && i+k > 0 && isSchemeChar(s[i+k-1]) {
+		userPass := at > start && colon >= start && colon < at-1
+		if (userPass || at > start && keyUser(s[start:at])) && i+k > 0 && isSchemeChar(s[i+k-1]) {
 			dst = append(dst, s[last:start]...)
 			dst = appendMask(dst, "url_password")
 			last, changed = at, true
@@ -239,6 +431,20 @@ func (r *Redactor) maskURLPasswords(dst []byte, s string) ([]byte, bool) {
 		return dst, false
 	}
 	return append(dst, s[last:]...), true
+}
+
+// keyUser reports whether the user part of a URI is a key: 32 or more
+// hex digits, as in a Sentry DSN (https://<key>@o1.ingest.sentry.io/2).
+func keyUser(u string) bool {
+	if len(u) < 32 {
+		return false
+	}
+	for i := 0; i < len(u); i++ {
+		if !isHexByte(u[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func isSchemeChar(c byte) bool {

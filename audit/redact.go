@@ -132,8 +132,12 @@ func DefaultSecretKeys() []string {
 }
 
 // defaultExactKeys are masked only when they are the whole (normalized)
-// key: as fragments they would catch "author" or "passenger".
-var defaultExactKeys = []string{"auth", "pwd", "pass", "jwt", "bearer", "sig", "dsn", "dbpass"}
+// key: as fragments they would catch "author", "passenger" or
+// "signature_algorithm". "signature", "X-Amz-Signature", "X-Goog-Signature"
+// and "sig" (Azure SAS) sign presigned URLs: whoever holds the URL holds
+// the access.
+var defaultExactKeys = []string{"auth", "pw", "pwd", "pass", "jwt", "bearer", "sig", "dsn", "dbpass",
+	"signature", "xamzsignature", "xgoogsignature"}
 
 // defaultKeyExclusions are endings that make a secret-sounding key name a
 // description of a secret rather than one: max_tokens, token_type,
@@ -143,8 +147,9 @@ var defaultKeyExclusions = []string{"count", "type", "tokens", "len", "length", 
 
 // assignmentKeywords are the words that a key naming a secret contains in
 // text, whatever its separators: the prefilter runs the assignment rule
-// only on strings holding one.
-var assignmentKeywords = []string{"pass", "pwd", "secret", "token", "key", "auth", "cookie", "credential",
+// only on strings holding one; "\u" for a key written with JSON escapes
+// ("p\u0061ssword").
+var assignmentKeywords = []string{"pass", "pw", `\u`, "secret", "token", "key", "auth", "cookie", "credential",
 	"jwt", "bearer", "sig", "dsn", "connection"}
 
 // NewRedactor returns a redactor with the default rules and secret keys

@@ -43,7 +43,7 @@ const (
 // is already masked.
 func defaultRules() []rule {
 	re := regexp.MustCompile
-	return []rule{
+	rules := []rule{
 		// Private keys (PEM, OpenSSH, PGP, age).
 		{id: "private_key", keywords: []string{"private key"},
 			re: re(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)`)},
@@ -60,7 +60,13 @@ func defaultRules() []rule {
 		{id: "bitbucket_token", keywords: []string{"atctt3"}, re: re(`\bATCTT3[A-Za-z0-9_=-]{20,}`)},
 		{id: "atlassian_token", keywords: []string{"atatt3"}, re: re(`\bATATT3[A-Za-z0-9_=-]{20,}`)},
 
-		// Cloud providers.
+		// Cloud providers. A bare 40-character AWS secret access key looks
+		// like any other base64, so it is matched only in context: after an
+		// AKIA/ASIA key id (before the id's own rule masks it) or after a
+		// key naming AWS.
+		{id: "aws_secret_key", keywords: []string{"akia", "asia", "aws"},
+			re:    re(`(?:(?:AKIA|ASIA)[A-Z0-9]{16}|(?i:aws)[A-Za-z0-9_.-]{0,30})[^A-Za-z0-9/+]{1,8}([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)`),
+			group: 1, valid: awsSecretLike},
 		{id: "aws_access_key_id", keywords: []string{"akia", "asia", "abia", "acca", "a3t"},
 			re: re(`\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b`)},
 		{id: "gcp_api_key", keywords: []string{"aiza"}, re: re(`\bAIza[0-9A-Za-z_-]{35}`)},
@@ -80,6 +86,9 @@ func defaultRules() []rule {
 		{id: "teams_webhook", keywords: []string{"webhook.office.com"},
 			re: re(`webhook\.office\.com/(webhookb2/[A-Za-z0-9@/_-]{20,})`), group: 1},
 		{id: "telegram_bot_token", keywords: []string{":aa"}, re: re(`\b[0-9]{8,10}:AA[0-9A-Za-z_-]{33}\b`)},
+
+		{id: "twilio_api_key", keywords: []string{"sk0", "sk1", "sk2", "sk3", "sk4", "sk5", "sk6", "sk7", "sk8", "sk9", "ska", "skb", "skc", "skd", "ske", "skf"},
+			re: re(`\bSK[0-9a-fA-F]{32}\b`)},
 
 		// Payment.
 		{id: "stripe_key", keywords: []string{"sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"},
@@ -119,8 +128,16 @@ func defaultRules() []rule {
 		{id: "bearer", keywords: []string{"bearer"}, re: re(`(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{6,}`), valid: credentialLike},
 		{id: "basic", keywords: []string{"basic"}, re: re(`(?i)\bbasic\s+[A-Za-z0-9+/]{8,}=*`), valid: credentialLike},
 
-		// Connection strings and URIs with a password.
+		// Connection strings and URIs with a password, or with a key as
+		// their user (a Sentry DSN).
 		{id: "url_password", keywords: []string{"://"}, match: (*Redactor).maskURLPasswords},
+
+		// Files that hold passwords in their own syntax: netrc entries and
+		// htpasswd / crypt(3) / LDAP password hashes (offline-crackable).
+		{id: "netrc_password", keywords: []string{"machine"},
+			re: re(`(?i)\bmachine\s+\S+\s+login\s+\S+(?:\s+account\s+\S+)?\s+password\s+(\S+)`), group: 1},
+		{id: "password_hash", keywords: []string{"$apr1$", "$1$", "$5$", "$6$", "$2a$", "$2b$", "$2x$", "$2y$", "$y$", "{sha", "{ssha"},
+			re: re(`\$(?:apr1|1|5|6)\$(?:rounds=\d+\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{22,86}|\$2[abxy]\$\d{2}\$[./0-9A-Za-z]{53}|\$y\$[./0-9A-Za-z]+\$[./0-9A-Za-z]+\$[./0-9A-Za-z]{43}|\{S?SHA(?:256|512)?\}[A-Za-z0-9+/]{27,}={0,2}`)},
 
 		// key=value, key: value, "key": "value", query strings, env files,
 		// YAML and headers whose key names a secret.
@@ -128,6 +145,32 @@ func defaultRules() []rule {
 		// base64 of user:password, standing alone.
 		{id: ruleBase64Credential, match: (*Redactor).maskBase64Credentials},
 	}
+	// A token prefixed by a word boundary (\b) is also found after '_',
+	// a word character: in a tool name such as get_ghp_... . The character
+	// before it is matched outside the masked group; a trailing \b also
+	// accepts a following '_'.
+	for i := range rules {
+		ru := &rules[i]
+		if ru.re == nil || ru.group != 0 || !strings.HasPrefix(ru.re.String(), `\b`) {
+			continue
+		}
+		src := ru.re.String()[2:]
+		if strings.HasSuffix(src, `\b`) {
+			src = src[:len(src)-2] + `(?:\b|_)`
+		}
+		ru.re, ru.group = re(`(?:^|[^A-Za-z0-9])(`+src+`)`), 1
+	}
+	return rules
+}
+
+// awsSecretLike accepts a 40-character AWS secret access key candidate
+// with letters of both cases, as a random key has and hex digests, ids
+// and words have not.
+func awsSecretLike(m string) bool {
+	if n := len(m); n > 0 && !isBase64Char(m[n-1]) {
+		m = m[:n-1]
+	}
+	return len(m) >= 40 && mixedCase(m[len(m)-40:])
 }
 
 // credentialLike accepts the value after an Authorization scheme unless it
