@@ -61,8 +61,20 @@
 // and secret-named keys become "[REDACTED]", and credentials in text are
 // masked by rules as "[REDACTED:<rule>]": private keys, JWTs, cloud, source
 // host, chat, payment, AI provider and package registry tokens, URIs with a
-// password, Authorization schemes, key=value / key: value / "key": "value"
-// assignments naming a secret, and base64 of user:password. A keyword
+// password or a key as their user (a Sentry DSN), netrc entries, password
+// hashes (htpasswd, crypt, bcrypt, {SHA}), Authorization schemes, key=value
+// / key: value / "key": "value" assignments naming a secret (also
+// URL-encoded, escaped at any depth, with \uXXXX in the key, and with an
+// array or object as the value, masked whole), presigned-URL signatures
+// (Signature, X-Amz-Signature, sig), and base64 of user:password. A token
+// rule's word boundary also holds after '_', so a token glued to a tool
+// name (get_ghp_...) is found. Trade-offs, for precision: a bare 40-character
+// AWS secret access key is masked only in context (after an AKIA/ASIA key
+// id or a key naming AWS), as bare it cannot be told from other base64; an
+// assignment whose value is an ordinary word (bearer, basic, token,
+// required, missing, invalid, none, null, nil, empty, undefined, expired)
+// is kept, so "no valid credentials: missing bearer token" stays readable;
+// a netrc entry needs its login. A keyword
 // prefilter keeps text without a keyword to one pass; JSON is redacted in
 // one pass over its bytes. Long strings and large payloads are cut,
 // keeping their length and SHA-256. WithResultDigest records chosen tools'

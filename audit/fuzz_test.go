@@ -325,6 +325,15 @@ func FuzzRedactor(f *testing.F) {
 		`basic`, `bearer`, `eyJ`, strings.Repeat("é", 1100), `{"a":{"b":"c"}}`,
 		`{"note":"{\"Password\": \"x\"}","q":"?access_token=abc&x=1"}`, `DB_PASSWORD=pw`, `dXNlcjpwYXNzd29yZA==`,
 		`"\ud800"`, `"\u0070assword=x"`, `[1,-0.5e+3,true,false,null]`, `{"a":1,}`, `01`, "\"\x00\"",
+		// Shapes a red team planted: JSON inside a string, escaped keys,
+		// URL-encoded and presigned-URL signatures, context-only AWS
+		// secrets, netrc, password hashes, a token glued to a tool name.
+		`{"password":["ArrPass12345"]}`, `{"credentials":{"user":"u","pw":"ObjPass12345"}}`,
+		`{\\"password\\":\\"x\\"}`, `{"pass\u0077ord":"x"}`, `"{\"pass\\u0077ord\": [\"x\"]}"`, `{"a":"[`, `password: {"x": "`,
+		`AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`, `SK2a0ef94e1a1c2b3d4e5f60718293a4b5`,
+		`https://3f2a1b4c5d6e7f8091a2b3c4d5e6f708@o123.ingest.sentry.io/456`, `?X-Amz-Signature=fe5f80f7&sig=abc%3D`,
+		`machine h login u password X`, `admin:$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/`, `{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=`,
+		`body=user%3Dbob%26password%3DX%26y%253D`, `get_ghp_CxIb0HgvEPwnATEdAZwJ0FU1MHCH0tiFAfGB`, `no valid credentials: bearer token`,
 	} {
 		f.Add(seed)
 	}

@@ -158,3 +158,26 @@ func TestRedactorMasksCredentialsInKeys(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &m))
 	assert.Len(t, m, 3, "keys stay distinct")
 }
+
+// TestCredentialInUnknownToolNameIsMasked: a tool name the server does not
+// have is the client's string; a token glued to it with '_' (no word
+// boundary) is masked in the record's tool and error fields, and a value
+// under a key naming an AWS secret in its arguments too.
+func TestCredentialInUnknownToolNameIsMasked(t *testing.T) {
+	mem := &memSink{}
+	f := newFixture(t, mem)
+	cs := mcpkittest.NewHarness(t, f.srv).Session
+	const token = "ghp_CxIb0HgvEPwnATEdAZwJ0FU1MHCH0tiFAfGB"
+	_, _ = callTool(t, cs, "get_"+token, map[string]any{"note": `{"credentials":{"pw":"ObjPass12345"}}`})
+	recs := mem.finals()
+	require.Len(t, recs, 1)
+	rec := recs[0]
+	assert.Equal(t, "unknown_tool", rec.Outcome)
+	assert.NotContains(t, rec.Tool, "CxIb0HgvEPwnATEdAZwJ0FU1MHCH0tiFAfGB")
+	assert.Contains(t, rec.Tool, "get_[REDACTED:github_token]")
+	assert.NotContains(t, rec.Error, "CxIb0HgvEPwnATEdAZwJ0FU1MHCH0tiFAfGB")
+	all := asJSON(t, mem.all())
+	assert.NotContains(t, all, "CxIb0HgvEPwnATEdAZwJ0FU1MHCH0tiFAfGB")
+	assert.NotContains(t, all, "ObjPass12345")
+	require.NoError(t, audit.Close(context.Background(), mem))
+}
