@@ -20,10 +20,16 @@ func (s *Server) receive(next mcp.MethodHandler) mcp.MethodHandler {
 		switch method {
 		case "tools/list":
 			ctx = withClientInfo(ctx, req, ci)
+			var res mcp.Result
 			if len(s.gates) == 0 {
-				return next(ctx, method, req)
+				res, err = next(ctx, method, req)
+			} else {
+				res, err = s.filterList(ctx, method, req, next)
 			}
-			return s.filterList(ctx, method, req, next)
+			if lr, ok := res.(*mcp.ListToolsResult); ok && err == nil && lr != nil {
+				s.setListCaching(lr)
+			}
+			return res, err
 		case "tools/call":
 			ctx = withClientInfo(ctx, req, ci)
 			p, ok := req.GetParams().(*mcp.CallToolParamsRaw)

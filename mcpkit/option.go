@@ -24,6 +24,7 @@ type config struct {
 	logger     *slog.Logger
 	noScopes   bool
 	maxResult  int
+	listTTLMs  int
 	errs       []error
 }
 

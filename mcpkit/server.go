@@ -23,6 +23,7 @@ type Server struct {
 	verbs     []string
 	scopes    bool
 	maxResult int
+	listTTLMs int // tools/list ttlMs (WithListTTL)
 	identity  Identity
 	resolver  IdentityResolver
 	logger    *slog.Logger
@@ -65,6 +66,7 @@ func NewServer(impl *mcp.Implementation, opts ...Option) (*Server, error) {
 		gates:     gates,
 		scopes:    !cfg.noScopes,
 		maxResult: cfg.maxResult,
+		listTTLMs: cfg.listTTLMs,
 		inner:     slices.Clone(cfg.inner),
 		verbs:     cfg.verbs,
 		identity:  cfg.identity,

@@ -34,60 +34,63 @@ func endBodyDeadline(w http.ResponseWriter) {
 // the bytes the client sent), decodes it once as the SDK will, and puts
 // back the body the SDK is to see: the client's bytes, or with every
 // tools/call's _meta cleaned and stamped (forwardBody). It returns the
-// tools/call requests for the scope check. It answers 400 or 413 itself
-// and then reports false. caller is nil without authentication.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, caller *mcpkit.Identity) ([]rpcCall, bool) {
+// tools/call requests for the scope check and the protocol version the
+// body claims in _meta (for routing). It answers 400 or 413 itself and
+// then reports false. caller is nil without authentication.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, caller *mcpkit.Identity) (body, bool) {
 	if r.ContentLength > h.cfg.maxBody {
 		h.tooLarge(w, r, caller)
-		return nil, false
+		return body{}, false
 	}
 	if r.Method != http.MethodPost || r.Body == nil {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, h.cfg.maxBody)
 		}
-		return nil, true
+		return body{}, true
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.maxBody))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.maxBody))
 	_ = r.Body.Close()
 	if err != nil {
 		if mbe := new(http.MaxBytesError); errors.As(err, &mbe) {
 			h.tooLarge(w, r, caller)
-			return nil, false
+			return body{}, false
 		}
 		// A read deadline or a dropped connection: nobody to answer.
 		http.Error(w, "could not read the request body", http.StatusBadRequest)
-		return nil, false
+		return body{}, false
 	}
 	endBodyDeadline(w)
-	in, err := decodeBody(body)
+	in, err := decodeBody(raw)
 	if err != nil {
 		h.rejectAs(w, r, Rejection{Status: http.StatusBadRequest, afterBody: true, Reason: "malformed JSON-RPC body: " + describeDecodeError(err), Identity: caller,
 			code: jsonrpc.CodeParseError}, "", nil,
 			"the request body is not a JSON-RPC message or batch")
-		return nil, false
+		return body{}, false
 	}
 	if n := in.longID(); n > 0 {
 		h.rejectAs(w, r, Rejection{Status: http.StatusBadRequest, afterBody: true, Reason: fmt.Sprintf("JSON-RPC id too long (%d bytes)", n), Identity: caller,
 			code: jsonrpc.CodeInvalidRequest}, "", nil, longIDMessage(n))
-		return nil, false
+		return body{}, false
 	}
 	calls := in.toolCalls()
 	for _, c := range calls {
 		if c.Err != nil {
 			h.invalidCall(w, r, caller, c)
-			return nil, false
+			return body{}, false
 		}
 	}
-	out, err := forwardBody(body, in, calls)
+	out, err := forwardBody(raw, in, calls)
 	if err != nil {
 		h.rejectAs(w, r, Rejection{Status: http.StatusBadRequest, afterBody: true, Reason: "re-encoding tools/call params: " + describeDecodeError(err), Identity: caller,
 			code: jsonrpc.CodeInvalidParams}, "", nil,
 			"the tools/call params could not be read")
-		return nil, false
+		return body{}, false
 	}
 	r.Body = io.NopCloser(bytes.NewReader(out))
 	r.ContentLength = int64(len(out))
-	return calls, true
+	b := body{calls: calls}
+	b.metaVersion, b.metaID = in.metaVersion()
+	return b, true
 }
 
 // invalidCallMessage is what a client is told about tools/call params the

@@ -41,8 +41,16 @@
 //		transport.WithAuthorizationServers("https://idp.example.com"))
 //	h.Register(mux) // or: transport.ListenAndServe(ctx, ":8080", h)
 //
+// One Handler serves every protocol version on the same endpoint: a
+// request of protocol 2026-07-28 or later (MCP-Protocol-Version header or
+// _meta) goes to a stateless go-sdk handler, since the SDK serves that
+// revision only statelessly; older clients get stateful sessions.
+// WithStateless serves everything statelessly.
+//
 // The deprecated HTTP+SSE transport is served only with WithLegacySSE, with
 // the same checks; its stream runs as the identity that opened it.
+// NewHandler logs a deprecation warning when it is enabled; it goes in
+// v0.3.0.
 //
 // # On failure
 //
@@ -67,6 +75,10 @@
 //     token is invalid. Nothing is ever let through unverified.
 //   - a stateful session id (or a legacy SSE session) presented by another
 //     identity: 403.
+//   - a 2026-07-28 request naming a session (Mcp-Session-Id): 400, -32600,
+//     reported to the reject hook. One whose headers disagree with its
+//     body (Mcp-Method, Mcp-Name, Mcp-Param-*, MCP-Protocol-Version vs
+//     _meta): 400, -32020, from the SDK.
 //   - a tools/call whose params go-sdk cannot decode: 400 with a plain
 //     -32602 message, reported to the reject hook (on stdio, to
 //     WithStdioRejectHook) for the audit record.

@@ -25,9 +25,10 @@ import (
 type Handler struct {
 	cfg      httpConfig
 	srv      *mcpkit.Server
-	sdk      http.Handler
-	sse      *legacySSE // nil unless WithLegacySSE
-	metaPath string     // path-suffixed well-known path, if the resource has a path
+	sdk      http.Handler // stateful (sessions), or stateless with WithStateless
+	sdkNew   http.Handler // stateless: protocol 2026-07-28 and later requests
+	sse      *legacySSE   // nil unless WithLegacySSE
+	metaPath string       // path-suffixed well-known path, if the resource has a path
 	mux      *http.ServeMux
 	draining atomic.Bool
 	sessions *sessionLimiter
@@ -36,9 +37,11 @@ type Handler struct {
 
 const wellKnown = "/.well-known/oauth-protected-resource"
 
-// NewHandler builds the HTTP transport for srv. It needs an Authenticator
-// (WithAuthenticator) unless WithoutAuthentication is given, so that a
-// shared server is never left open by omission.
+// NewHandler builds the HTTP transport for srv, serving 2026-07-28
+// requests statelessly and older clients with sessions on one endpoint
+// (see WithStateless). It needs an Authenticator (WithAuthenticator) unless
+// WithoutAuthentication is given, so that a shared server is never left
+// open by omission.
 func NewHandler(srv *mcpkit.Server, opts ...Option) (*Handler, error) {
 	cfg := httpConfig{path: "/mcp", maxBody: 4 << 20, sessionTimeout: 10 * time.Minute, bodyTimeout: 30 * time.Second,
 		maxSessions: defaultMaxSessions, maxPerIdentity: defaultMaxSessionsPerIdentity}
@@ -90,8 +93,26 @@ func NewHandler(srv *mcpkit.Server, opts ...Option) (*Handler, error) {
 	} else {
 		h.metaPath = wellKnown + cfg.path
 	}
-	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv.MCPServer() }, &mcp.StreamableHTTPOptions{
-		Stateless:      cfg.stateless,
+	h.sdk = h.withTokenInfo(newSDKHandler(srv, cfg, cfg.stateless))
+	h.sdkNew = h.sdk
+	if !cfg.stateless {
+		h.sdkNew = h.withTokenInfo(newSDKHandler(srv, cfg, true))
+	}
+	if h.sse != nil {
+		cfg.logger.Warn("transport: legacy HTTP+SSE (protocol 2024-11-05) is deprecated and will be removed in mcpkit v0.3; move clients to streamable HTTP",
+			"path", cfg.ssePath)
+	}
+	h.Register(h.mux)
+	return h, nil
+}
+
+// newSDKHandler is the go-sdk's streamable HTTP handler over srv, stateful
+// or stateless. A Handler holds one of each unless WithStateless: the SDK
+// serves protocol 2026-07-28 only statelessly, and older clients need
+// sessions (server-to-client requests, the GET stream).
+func newSDKHandler(srv *mcpkit.Server, cfg httpConfig, stateless bool) http.Handler {
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv.MCPServer() }, &mcp.StreamableHTTPOptions{
+		Stateless:      stateless,
 		JSONResponse:   cfg.jsonResponse,
 		Logger:         cfg.logger,
 		SessionTimeout: cfg.sessionTimeout,
@@ -104,21 +125,23 @@ func NewHandler(srv *mcpkit.Server, opts ...Option) (*Handler, error) {
 		// 2026-07-28, where the POST is the whole call.
 		PropagateRequestCancellation: true,
 	})
-	h.sdk = sdk
-	if !cfg.noAuth {
-		// The SDK reads the caller from a context key only its own
-		// middleware can set; it binds stateful sessions to TokenInfo.UserID
-		// and hands TokenInfo to the server per request. Our own check has
-		// already run, so the verifier only passes its result on.
-		h.sdk = auth.RequireBearerToken(func(_ context.Context, _ string, r *http.Request) (*auth.TokenInfo, error) {
-			if ti, ok := r.Context().Value(tokenInfoKey{}).(*auth.TokenInfo); ok {
-				return ti, nil
-			}
-			return nil, auth.ErrInvalidToken
-		}, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(sdk)
+}
+
+// withTokenInfo hands the caller our own check established to the SDK.
+// The SDK reads the caller from a context key only its own middleware can
+// set; it binds stateful sessions to TokenInfo.UserID and hands TokenInfo
+// to the server per request. Our own check has already run, so the
+// verifier only passes its result on.
+func (h *Handler) withTokenInfo(sdk http.Handler) http.Handler {
+	if h.cfg.noAuth {
+		return sdk
 	}
-	h.Register(h.mux)
-	return h, nil
+	return auth.RequireBearerToken(func(_ context.Context, _ string, r *http.Request) (*auth.TokenInfo, error) {
+		if ti, ok := r.Context().Value(tokenInfoKey{}).(*auth.TokenInfo); ok {
+			return ti, nil
+		}
+		return nil, auth.ErrInvalidToken
+	}, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(sdk)
 }
 
 type tokenInfoKey struct{}
@@ -174,30 +197,30 @@ func (h *Handler) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
 // its own refusal: Origin, authentication from the headers alone (401
 // before a byte of the body is read), then the bounded body read and its
 // single decode (readBody). caller is nil without authentication.
-func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (caller *mcpkit.Identity, calls []rpcCall, ok bool) {
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (caller *mcpkit.Identity, b body, ok bool) {
 	h.startBodyDeadline(w, r)
 	if !h.checkOrigin(w, r) {
-		return nil, nil, false
+		return nil, body{}, false
 	}
 	if !h.cfg.noAuth {
 		id, ok := h.authenticate(w, r)
 		if !ok {
-			return nil, nil, false
+			return nil, body{}, false
 		}
 		caller = &id
 	}
-	calls, ok = h.readBody(w, r, caller)
-	return caller, calls, ok
+	b, ok = h.readBody(w, r, caller)
+	return caller, b, ok
 }
 
 func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 	r = withNetwork(r)
-	caller, calls, ok := h.admit(w, r)
+	caller, b, ok := h.admit(w, r)
 	if !ok {
 		return
 	}
 	if caller != nil {
-		if !h.checkToolScopes(w, r, *caller, calls) {
+		if !h.checkToolScopes(w, r, *caller, b.calls) {
 			return
 		}
 		ti := &auth.TokenInfo{
@@ -208,6 +231,13 @@ func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 			Extra:  map[string]any{wire.TokenIdentityKey: *caller, wire.TokenNetworkKey: networkOf(r)},
 		}
 		r = r.WithContext(context.WithValue(r.Context(), tokenInfoKey{}, ti))
+	}
+	if speaksStateless(r, b) {
+		// Protocol 2026-07-28 and later: no session, any replica answers.
+		if h.checkSessionless(w, r, b, Rejection{Identity: caller}) {
+			h.sdkNew.ServeHTTP(w, r)
+		}
+		return
 	}
 	if h.cfg.stateless || r.Method != http.MethodPost || r.Header.Get("Mcp-Session-Id") != "" {
 		h.sdk.ServeHTTP(w, r)

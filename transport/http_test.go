@@ -169,7 +169,7 @@ func readBody(t testing.TB, resp *http.Response) string {
 
 func TestSessionReplayedByAnotherIdentityIsRefused(t *testing.T) {
 	ts, calls := serveHTTP(t, transport.WithAuthenticator(staticTokens(t)))
-	cs := connectHTTP(t, ts.URL, aliceToken)
+	cs := connectAt(t, ts.URL, aliceToken, "2025-11-25")
 	require.NotEmpty(t, cs.ID())
 	call := `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"get_note","arguments":{"text":"x"}}}`
 	resp := post(t, ts.URL+"/mcp", bobToken, call, map[string]string{"Mcp-Session-Id": cs.ID(), "Mcp-Protocol-Version": "2025-06-18"})

@@ -39,6 +39,8 @@ func WithPath(p string) Option { return func(c *httpConfig) { c.path = p } }
 
 // WithStateless serves each request on a temporary session: no
 // Mcp-Session-Id, no server-to-client requests, any replica can answer.
+// Without it, only protocol 2026-07-28 requests are served so, and older
+// clients get stateful sessions.
 func WithStateless() Option { return func(c *httpConfig) { c.stateless = true } }
 
 // WithJSONResponse answers POSTs with application/json instead of an SSE

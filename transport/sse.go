@@ -37,7 +37,7 @@ func identityKey(id mcpkit.Identity) string { return id.AuthMethod + ":" + id.Su
 
 func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 	r = withNetwork(r)
-	caller, calls, ok := h.admit(w, r)
+	caller, b, ok := h.admit(w, r)
 	if !ok {
 		return
 	}
@@ -52,7 +52,7 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 					"this session was opened by another caller; open your own")
 				return
 			}
-			if !h.checkToolScopes(w, r, *caller, calls) {
+			if !h.checkToolScopes(w, r, *caller, b.calls) {
 				return
 			}
 		}

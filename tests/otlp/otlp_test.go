@@ -237,7 +237,8 @@ func TestTelemetryOverOTLPFollowsTheMCPConventions(t *testing.T) {
 
 	ctx := context.Background()
 	client := mcp.NewClient(&mcp.Implementation{Name: "otlp-test", Version: "1"}, nil)
-	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: web.URL + "/mcp", HTTPClient: &http.Client{Transport: bearer{readerToken}}}, nil)
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: web.URL + "/mcp", HTTPClient: &http.Client{Transport: bearer{readerToken}}},
+		&mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"}) // a stateful session
 	require.NoError(t, err)
 	defer cs.Close() // before web.Close, which waits for the session's stream
 	sessionID := cs.ID()

@@ -1,0 +1,50 @@
+package mcpkit
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// Cache scopes of a list result (protocol 2026-07-28), as in HTTP
+// Cache-Control.
+const (
+	// CacheScopePrivate: only the requesting user's client may keep the
+	// result; it must never be shared across authorization contexts.
+	CacheScopePrivate = "private"
+	// CacheScopePublic: any client or intermediary may keep and share it.
+	CacheScopePublic = "public"
+)
+
+// maxListTTL bounds WithListTTL: a client trusting a day-old list misses
+// every flag flip and scope change since.
+const maxListTTL = 24 * time.Hour
+
+// WithListTTL sets how long a client may keep a tools/list result before
+// asking again (the result's ttlMs; default 0: always stale). d must be
+// between 0 and 24h; sub-millisecond parts are dropped. Whatever d, a list
+// the gates filter per caller is marked cacheScope "private".
+func WithListTTL(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 || d > maxListTTL {
+			c.errs = append(c.errs, fmt.Errorf("mcpkit: WithListTTL(%v): the time to live must be between 0 and %v", d, maxListTTL))
+			return
+		}
+		c.listTTLMs = int(d / time.Millisecond)
+	}
+}
+
+// setListCaching decides a tools/list result's cache fields: private
+// whenever a gate can make the list differ by caller (scopes, flags, any
+// gate of the team's), public only without gates, where every caller sees
+// the same tools. It never keeps a public scope an inner layer chose over
+// a filtered list.
+func (s *Server) setListCaching(lr *mcp.ListToolsResult) {
+	lr.TTLMs = s.listTTLMs
+	if len(s.gates) > 0 {
+		lr.CacheScope = CacheScopePrivate
+	} else if lr.CacheScope == "" {
+		lr.CacheScope = CacheScopePublic
+	}
+}

@@ -1,0 +1,78 @@
+package transport
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// statelessRevision is the first protocol revision without sessions or an
+// initialize handshake: every request carries its version in the
+// MCP-Protocol-Version header and in _meta. The go-sdk serves it over HTTP
+// only from a stateless handler, so the Handler routes such requests there
+// and keeps stateful sessions for older clients, on the same endpoint.
+const statelessRevision = "2026-07-28"
+
+// body is what the transport learned from a POST body in its single decode.
+type body struct {
+	calls []rpcCall
+	// metaVersion is the protocol version the first request claiming one
+	// carries in _meta ("" when none does), and metaID that request's id.
+	metaVersion string
+	metaID      *jsonrpc.ID
+}
+
+// metaVersion returns the _meta protocol version of the first request in
+// in that carries one, with that request's id. Older clients send none, so
+// a byte search spares them a second decode of their params.
+func (in inbound) metaVersion() (string, *jsonrpc.ID) {
+	key := []byte(mcp.MetaKeyProtocolVersion)
+	for _, m := range in.msgs {
+		req, ok := m.(*jsonrpc.Request)
+		if !ok || !bytes.Contains(req.Params, key) {
+			continue
+		}
+		var p struct {
+			Meta map[string]any `json:"_meta"`
+		}
+		if sdkUnmarshal(req.Params, &p) != nil {
+			continue
+		}
+		if v, ok := p.Meta[mcp.MetaKeyProtocolVersion].(string); ok && v != "" {
+			id := req.ID
+			return v, &id
+		}
+	}
+	return "", nil
+}
+
+// speaksStateless reports whether r asks for the stateless protocol: by its
+// MCP-Protocol-Version header or by a request's _meta (a mismatch between
+// the two is then the SDK's to refuse, -32020, rather than a stateful
+// session's to misread as an unsupported version).
+func speaksStateless(r *http.Request, b body) bool {
+	return r.Header.Get("Mcp-Protocol-Version") >= statelessRevision || b.metaVersion >= statelessRevision
+}
+
+// sessionlessMessage is what a client mixing the stateless protocol with a
+// session id is told.
+const sessionlessMessage = "protocol version " + statelessRevision + " has no sessions: send the request without Mcp-Session-Id, " +
+	"or keep the session's own protocol version in MCP-Protocol-Version and _meta"
+
+// checkSessionless refuses a stateless-protocol request that names a
+// session: a session negotiated an older version, and a request may not
+// switch versions inside it (nor may a stateless client lean on another's
+// session). Serving it statelessly would hide the client's confusion; the
+// session would never see it.
+func (h *Handler) checkSessionless(w http.ResponseWriter, r *http.Request, b body, rej Rejection) bool {
+	sid := r.Header.Get("Mcp-Session-Id")
+	if sid == "" {
+		return true
+	}
+	rej.Status, rej.afterBody, rej.code = http.StatusBadRequest, true, jsonrpc.CodeInvalidRequest
+	rej.Reason = "protocol " + r.Header.Get("Mcp-Protocol-Version") + " request (_meta " + b.metaVersion + ") names session " + sid
+	h.rejectAs(w, r, rej, "", b.metaID, sessionlessMessage)
+	return false
+}
