@@ -15,16 +15,21 @@ import (
 	"testing"
 )
 
-// conformanceBaseline is the suite's own expected-failures file.
-const conformanceBaseline = "conformance-baseline.yml"
+// conformanceRevision is the spec revision whose required scenarios the
+// suite runs (--requirements): the stateless revision, which the default
+// handler serves beside older clients' sessions.
+const conformanceRevision = "2026-07-28"
 
 // TestInteropConformanceSuite runs the official MCP conformance suite
-// (@modelcontextprotocol/conformance, server mode, every scenario) against
-// the built example over streamable HTTP with -no-auth (the suite sends no
-// credentials). Scenarios that call fixtures of the reference "everything"
-// server are listed, with the reason, in interop/conformance-baseline.yml.
-// The test fails on a failure outside the baseline, on a baseline entry
-// that passes or no longer runs, and on a baseline line without a reason.
+// (@modelcontextprotocol/conformance 0.2.0-alpha.12, server mode,
+// --requirements 2026-07-28) against the built example over streamable
+// HTTP with -no-auth (the suite sends no credentials), twice: on the
+// default handler (stateful sessions for older clients, 2026-07-28
+// statelessly) and with -stateless. Each mode has its own expected-failures
+// file, interop/conformance-baseline-2026-07-28[-stateless].yml, where
+// every entry says why. The test fails on a failure outside the baseline,
+// on a baseline entry that passes or no longer runs, and on a baseline
+// line without a reason.
 func TestInteropConformanceSuite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs node and the built example")
@@ -32,26 +37,40 @@ func TestInteropConformanceSuite(t *testing.T) {
 	interopNeed(t, interopPackage("@modelcontextprotocol/conformance"))
 	node, err := node22()
 	interopNeed(t, err)
-	baseline, err := readConformanceBaseline(filepath.Join("interop", conformanceBaseline))
+	bin := buildInteropBinary(t)
+	for _, mode := range []struct {
+		name, baseline string
+		args           []string
+	}{
+		{"default", "conformance-baseline-2026-07-28.yml", nil},
+		{"stateless", "conformance-baseline-2026-07-28-stateless.yml", []string{"-stateless"}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			runConformance(t, node, bin, mode.baseline, mode.args...)
+		})
+	}
+}
+
+// runConformance runs the suite against one server and compares with the
+// baseline.
+func runConformance(t *testing.T, node, bin, baselineFile string, args ...string) {
+	baseline, err := readConformanceBaseline(filepath.Join("interop", baselineFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-
 	// Scenarios that apply to any MCP server over HTTP, checked by name so
 	// that a suite upgrade that drops or renames one cannot pass silently.
 	mustPass := []string{
-		"server-initialize", "ping", "tools-list", "logging-set-level",
-		"server-sse-multiple-streams", "dns-rebinding-protection",
-		"resources-list", "prompts-list",
+		"tools-list", "caching", "http-header-validation", "server-sse-multiple-streams",
+		"dns-rebinding-protection", "resources-list", "prompts-list", "input-required-result-validate-input",
 	}
 
-	bin := buildInteropBinary(t)
-	base := startInteropServer(t, bin, "-no-auth")
+	base := startInteropServer(t, bin, append([]string{"-no-auth"}, args...)...)
 	results := t.TempDir()
 	out, runErr := runNode(t, node, nil,
 		filepath.Join("node_modules", ".bin", "conformance"), "server",
-		"--url", base+"/mcp", "--suite", "all",
-		"--expected-failures", conformanceBaseline, "--output-dir", results)
+		"--url", base+"/mcp", "--requirements", conformanceRevision,
+		"--expected-failures", baselineFile, "--output-dir", results)
 	t.Logf("conformance:\n%s", out)
 
 	got, err := readConformanceResults(results)
@@ -62,8 +81,12 @@ func TestInteropConformanceSuite(t *testing.T) {
 		t.Fatalf("the suite ran no scenario (%v)", runErr)
 	}
 	for _, name := range mustPass {
-		if _, ok := got[name]; !ok {
+		failures, ok := got[name]
+		switch {
+		case !ok:
 			t.Errorf("scenario %s did not run: it must, and pass", name)
+		case len(failures) > 0:
+			t.Errorf("scenario %s must pass:\n  %s", name, strings.Join(failures, "\n  "))
 		}
 	}
 	for name, failures := range got {
@@ -72,12 +95,12 @@ func TestInteropConformanceSuite(t *testing.T) {
 		case len(failures) > 0 && !expected:
 			t.Errorf("scenario %s failed and is not in the baseline:\n  %s", name, strings.Join(failures, "\n  "))
 		case len(failures) == 0 && expected:
-			t.Errorf("scenario %s passes now: remove it from interop/%s", name, conformanceBaseline)
+			t.Errorf("scenario %s passes now: remove it from interop/%s", name, baselineFile)
 		}
 	}
 	for name := range baseline {
 		if _, ok := got[name]; !ok {
-			t.Errorf("baseline entry %s did not run: remove it from interop/%s", name, conformanceBaseline)
+			t.Errorf("baseline entry %s did not run: remove it from interop/%s", name, baselineFile)
 		}
 	}
 	// The suite applies the same rules; its verdict must agree.

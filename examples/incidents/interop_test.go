@@ -25,10 +25,11 @@ const (
 	interopReaderToken = "dev-interop-reader-0123456789abcdef"
 )
 
-// interopTimeout bounds each node run (a normal one takes a few seconds):
-// both interop tests together stay under three minutes even when each run
-// hangs until it is killed.
-const interopTimeout = 45 * time.Second
+// interopTimeout bounds each node run (a normal one takes well under a
+// minute; the v1 and v2 client tests together about 45 seconds on a loaded
+// machine): the interop tests together stay under six minutes even when
+// each run hangs until it is killed.
+const interopTimeout = 120 * time.Second
 
 // interopNeed skips (or, under MCPKIT_REQUIRE_INTEROP, fails) when a piece
 // of the interop setup is missing.
@@ -144,11 +145,15 @@ func runNode(t *testing.T, node string, env []string, args ...string) ([]byte, e
 	return out, err
 }
 
-// TestInteropTypeScriptClient runs the official TypeScript SDK client
-// (interop/*.test.mjs) against the built example over stdio (a server per
-// client) and over streamable HTTP with bearer tokens: tools listed, each
-// called with valid and invalid arguments, an approval elicitation accepted
-// and declined, a wrong token refused with 401, a missing scope with 403.
+// TestInteropTypeScriptClient runs the official TypeScript SDK clients
+// (interop/*.test.mjs) against the built example: the v1 client
+// (@modelcontextprotocol/sdk) over stdio (a server per client) and over
+// streamable HTTP with bearer tokens (tools listed, each called with valid
+// and invalid arguments, an approval elicitation accepted and declined, a
+// wrong token refused with 401, a missing scope with 403), and the v2
+// client (@modelcontextprotocol/client) pinned to protocol 2026-07-28 on
+// the same default handler (no session, approval as input_required, lists
+// private and different per caller).
 func TestInteropTypeScriptClient(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs node and the built example")
@@ -156,6 +161,7 @@ func TestInteropTypeScriptClient(t *testing.T) {
 	node, err := exec.LookPath("node")
 	interopNeed(t, err)
 	interopNeed(t, interopPackage("@modelcontextprotocol/sdk"))
+	interopNeed(t, interopPackage("@modelcontextprotocol/client"))
 	bin := buildInteropBinary(t)
 	base := startInteropServer(t, bin, "-tokens", filepath.Join("interop", "tokens.json"))
 	out, err := runNode(t, node, []string{
