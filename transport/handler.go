@@ -99,7 +99,7 @@ func NewHandler(srv *mcpkit.Server, opts ...Option) (*Handler, error) {
 		h.sdkNew = h.withTokenInfo(newSDKHandler(srv, cfg, true))
 	}
 	if h.sse != nil {
-		cfg.logger.Warn("transport: legacy HTTP+SSE (protocol 2024-11-05) is deprecated and will be removed in mcpkit v0.3; move clients to streamable HTTP",
+		cfg.logger.Warn("transport: legacy HTTP+SSE (protocol 2024-11-05) is deprecated and will be removed in mcpkit v0.3.0; move clients to streamable HTTP",
 			"path", cfg.ssePath)
 	}
 	h.Register(h.mux)
