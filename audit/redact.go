@@ -34,6 +34,7 @@ const Redacted = "[REDACTED]"
 type Redactor struct {
 	keysContain []string
 	keysExact   []string
+	exactLens   uint64 // bit n set: some exact key has n bytes (n < 64)
 	keysExclude []string
 	rules       []rule
 	pre         *prefilter // text keywords, indexed by rule
@@ -202,6 +203,11 @@ func NewRedactor(opts ...RedactOption) (*Redactor, error) {
 			kws[i] = ru.keywords
 		}
 	}
+	for _, k := range r.keysExact {
+		if len(k) < 64 {
+			r.exactLens |= 1 << len(k)
+		}
+	}
 	var err error
 	if r.pre, err = newPrefilter(kws); err != nil {
 		return nil, err
@@ -252,9 +258,11 @@ func secretKeyOf[T string | []byte](r *Redactor, k T) bool {
 	if len(n) < 2 {
 		return false
 	}
-	for _, e := range r.keysExact {
-		if string(n) == e {
-			return true
+	if len(n) < 64 && r.exactLens&(1<<len(n)) != 0 {
+		for _, e := range r.keysExact {
+			if string(n) == e {
+				return true
+			}
 		}
 	}
 	if !r.keys.containsAny(n) {
