@@ -110,6 +110,10 @@ type sealed struct {
 	Instance string `json:"instance"`
 	File     int    `json:"file"`
 	Time     string `json:"time"`
+	// A genesis line's predecessor.
+	PredLog  string `json:"pred_log"`
+	PredSeq  uint64 `json:"pred_seq"`
+	PredHash string `json:"pred_hash"`
 	// A recovery line's cut.
 	CutBytes  int64  `json:"cut_bytes"`
 	CutSHA256 string `json:"cut_sha256"`

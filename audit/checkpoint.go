@@ -20,6 +20,12 @@ type marker struct {
 	// File is the number of the file a genesis line starts: 1 for the
 	// first, n for the one rotated to NAME.00000n.jsonl.
 	File int `json:"file,omitempty"`
+	// PredLog, PredSeq and PredHash name, in the genesis line of a new
+	// log, the log it was started in place of: one the witness holds
+	// checkpoints of, up to PredSeq with hash PredHash, that was gone.
+	PredLog  string `json:"pred_log,omitempty"`
+	PredSeq  uint64 `json:"pred_seq,omitempty"`
+	PredHash string `json:"pred_hash,omitempty"`
 	// Reason says why a checkpoint was written: records, interval, open
 	// or close.
 	Reason string `json:"reason,omitempty"`

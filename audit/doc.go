@@ -134,6 +134,13 @@
 // is fsynced it goes, signed, to the witnesses (WithWitness): a
 // FileWitness on a path the log's writers cannot rewrite, OTelWitness
 // into the OpenTelemetry log pipeline, or any Witness.
+// When Open starts a new log (no file, or an empty one, and no rotated
+// file) it reads back the checkpoints of each witness that can
+// (WitnessReader; FileWitness can): checkpoints signed with the keyring
+// there are of an earlier log of this server that is gone. Open then logs
+// an ERROR naming it (predecessor_log, predecessor_seq) and the new
+// genesis line records it (pred_log, pred_seq, pred_hash), so the
+// replacement stays on record; Recovered().Predecessor returns it.
 // A FileWitness checks before each checkpoint that its path still names
 // the file it opened: a witness file removed or replaced under the server
 // (even by a link to /dev/null) fails that checkpoint and every later one;
@@ -160,7 +167,10 @@
 //     covered by a witness checkpoint (at a seq at or after the first
 //     record given) fails as unwitnessed, also when the witness holds
 //     nothing, or ends before the log began (then verify again with a
-//     newer copy of the witness). Checkpoints signed with another key
+//     newer copy of the witness). Without a witness too: a log started
+//     in place of one that was gone (see below) names it in its genesis
+//     line, and missing_log reports it at that line. Checkpoints signed
+//     with another key
 //     (another server's log in a shared pipeline) are ignored. So a
 //     witness vouches for one log: start a new witness file with a new
 //     log.

@@ -37,6 +37,10 @@ type Recovery struct {
 	// is this process's id in the checkpoints it writes.
 	Log      string
 	Instance string
+	// Predecessor is, for a new log, the last checkpoint a witness held
+	// of the log this one was started in place of (nil: none). Open logs
+	// it at ERROR and the genesis line records it.
+	Predecessor *Checkpoint
 }
 
 // FileSink appends records as JSON lines to a file, each sealed with an
@@ -142,6 +146,9 @@ func Open(path string, opts ...FileOption) (*FileSink, error) {
 		s.recovery.Log = newID()
 	}
 	s.recovery.Instance = newID()
+	if s.size == 0 && s.rotated == 0 && s.seq == 0 {
+		s.findPredecessor()
+	}
 	if len(cfg.witnesses) > 0 {
 		s.witnessQ = make(chan Checkpoint, witnessQueue)
 		go s.deliver()
@@ -243,6 +250,34 @@ func (s *FileSink) recoverFile(f *os.File, v *verifier) error {
 		}
 		good += int64(len(b)) + 1
 		s.recovery.Records++
+	}
+}
+
+// findPredecessor looks, for a log that starts now, for checkpoints the
+// witnesses hold of an earlier log signed with the keyring: that log was
+// deleted or moved, and the new one records it as its predecessor.
+func (s *FileSink) findPredecessor() {
+	for _, w := range s.cfg.witnesses {
+		r, ok := w.(WitnessReader)
+		if !ok {
+			continue
+		}
+		cps, err := r.ReadCheckpoints()
+		if err != nil {
+			s.cfg.logger.Error("audit: cannot read the witness's checkpoints to check that no earlier log is missing", "error", err)
+			continue
+		}
+		for i := len(cps) - 1; i >= 0; i-- {
+			c := cps[i]
+			if c.Log == s.recovery.Log || c.verify(s.cfg.keys) != nil {
+				continue
+			}
+			s.recovery.Predecessor = &c
+			s.cfg.logger.Error("audit: the audit file is new, but the witness holds checkpoints of an earlier log of this server, "+
+				"which is missing (deleted or moved?); the new log names it as its predecessor, and auditverify reports it until it is found",
+				"file", s.path, "predecessor_log", c.Log, "predecessor_seq", c.Seq, "predecessor_hash", c.Hash)
+			return
+		}
 	}
 }
 
@@ -442,8 +477,12 @@ func (s *FileSink) seal(batch []*fileEntry, cpReason string) ([]byte, uint64, st
 	now := s.cfg.now()
 	if s.size == 0 {
 		seq++
-		body, _ := json.Marshal(marker{Kind: KindGenesis, Time: Time{now}, Server: &s.cfg.server, Host: s.host,
-			Log: s.recovery.Log, Instance: s.recovery.Instance, File: s.rotated + 1})
+		m := marker{Kind: KindGenesis, Time: Time{now}, Server: &s.cfg.server, Host: s.host,
+			Log: s.recovery.Log, Instance: s.recovery.Instance, File: s.rotated + 1}
+		if p := s.recovery.Predecessor; p != nil && seq == 1 {
+			m.PredLog, m.PredSeq, m.PredHash = p.Log, p.Seq, p.Hash
+		}
+		body, _ := json.Marshal(m)
 		buf, last, _ = s.sealer.seal(buf, body, seq, last)
 	}
 	if s.cutDue {

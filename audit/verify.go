@@ -187,6 +187,8 @@ type verifier struct {
 	lines int
 	// began is the time of the first genesis line.
 	began string
+	// preds are the predecessors named by genesis lines (reported).
+	preds map[string]uint64
 }
 
 func (v *verifier) problem(p VerifyError) { v.res.Problems = append(v.res.Problems, p) }
@@ -244,6 +246,15 @@ func (v *verifier) line(name string, line int, b []byte) {
 			"the file starts at seq %d, which is not a genesis line: the head of this file was removed", p.Seq)
 	case line != 1 && p.Kind == KindGenesis:
 		at(ProblemOrder, p.Seq, 0, 0, "a genesis line (seq %d) in the middle of a file: records were spliced in", p.Seq)
+	}
+	if p.Kind == KindGenesis && p.PredLog != "" && lerr == nil {
+		if v.preds == nil {
+			v.preds = map[string]uint64{}
+		}
+		v.preds[p.PredLog] = max(v.preds[p.PredLog], p.PredSeq)
+		at(ProblemMissingLog, p.Seq, 1, p.PredSeq,
+			"this log was started in place of log %s, whose records %s (last hash %s) are not among the files given: the earlier log was deleted or moved",
+			p.PredLog, seqRange(1, p.PredSeq), p.PredHash)
 	}
 	if p.Kind == KindRecovery && lerr == nil {
 		v.res.Recoveries = append(v.res.Recoveries, VerifyRecovery{File: name, Line: line, Seq: p.Seq,
@@ -361,6 +372,9 @@ func (v *verifier) witness(last string) {
 	}
 	for _, id := range others {
 		o := other[id]
+		if s, ok := v.preds[id]; ok && o.last.Seq <= s {
+			continue // reported at the genesis line naming it
+		}
 		v.problem(VerifyError{File: "witness", Line: o.line, Kind: ProblemMissingLog, Seq: o.last.Seq, From: 1, To: o.last.Seq,
 			Reason: fmt.Sprintf("the witness holds %d checkpoints of log %s, up to seq %d (%s), signed with this keyring: records %s of that log are not among the files given (the log was deleted or replaced?)",
 				o.n, id, o.last.Seq, o.last.Time.UTC().Format(timeLayout), seqRange(1, o.last.Seq))})

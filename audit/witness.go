@@ -27,6 +27,16 @@ type Witness interface {
 	Checkpoint(ctx context.Context, c Checkpoint) error
 }
 
+// WitnessReader is a Witness that can read back the checkpoints it holds
+// (FileWitness is one). When Open starts a new log (no file, or an empty
+// one) it reads them: checkpoints there, signed with the keyring, are of
+// an earlier log of this server that is gone, which the new genesis line
+// names as its predecessor.
+type WitnessReader interface {
+	Witness
+	ReadCheckpoints() ([]Checkpoint, error)
+}
+
 // WitnessFunc adapts a function to Witness.
 type WitnessFunc func(ctx context.Context, c Checkpoint) error
 
@@ -104,6 +114,9 @@ func (w *FileWitness) Checkpoint(_ context.Context, c Checkpoint) error {
 	}
 	return nil
 }
+
+// ReadCheckpoints reads the checkpoints in w's file.
+func (w *FileWitness) ReadCheckpoints() ([]Checkpoint, error) { return ReadCheckpoints(w.path) }
 
 // Close closes the file.
 func (w *FileWitness) Close() error {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -38,13 +40,38 @@ func TestWholeLogReplacedIsReportedByTheWitness(t *testing.T) {
 	old, err := audit.ReadCheckpoints(witness)
 	require.NoError(t, err)
 	require.NoError(t, os.Remove(path))
-	restart(t, path, keys, witness, 1)
+	var logged bytes.Buffer
+	restart(t, path, keys, witness, 1, audit.WithFileLogger(slog.New(slog.NewTextHandler(&logged, nil))))
 
-	code, out, errOut := verify("-keys", keys, "-witness", witness, "-rotated", path)
+	// At start, the server says the log it replaces is missing, at ERROR,
+	// and the new genesis line names it.
+	assert.Contains(t, logged.String(), "level=ERROR")
+	assert.Contains(t, logged.String(), "predecessor_log="+old[0].Log)
+	assert.Contains(t, logged.String(), "predecessor_seq=30")
+	genesis := lines(t, path)[0]
+	assert.Contains(t, genesis, `"pred_log":"`+old[0].Log+`","pred_seq":30,"pred_hash":"`+old[3].Hash+`"`)
+
+	// Without the witness, the missing predecessor is reported too.
+	code, out, errOut := verify("-keys", keys, "-rotated", path)
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, errOut, path+":1: [missing_log] this log was started in place of log "+old[0].Log+", whose records 1..30")
+
+	code, out, errOut = verify("-keys", keys, "-witness", witness, "-rotated", path)
 	assert.Equal(t, 1, code, out)
 	assert.NotContains(t, out, "OK")
+	// Reported once, at the genesis line naming the predecessor.
+	assert.Contains(t, errOut, "[missing_log] this log was started in place of log "+old[0].Log)
+	assert.Contains(t, errOut, "1 problems")
+
+	// A new log whose genesis names no predecessor (the server ran
+	// without a witness it can read back): the witness names the log.
+	require.NoError(t, os.Remove(path))
+	restart(t, path, keys, filepath.Join(t.TempDir(), "elsewhere.jsonl"), 1)
+	code, _, errOut = verify("-keys", keys, "-witness", witness, "-rotated", path)
+	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, fmt.Sprintf("[missing_log] the witness holds 4 checkpoints of log %s, up to seq 30", old[0].Log))
 	assert.Contains(t, errOut, "records 1..30 of that log are not among the files given")
+	assert.Contains(t, errOut, "[unwitnessed]")
 }
 
 // Another log sealed with the same key copied over the log: none of its
@@ -60,7 +87,7 @@ func TestForeignLogUnderTheSameKeyIsNotWitnessed(t *testing.T) {
 	code, out, errOut := verify("-keys", keys, "-witness", witness, path)
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, errOut, "[unwitnessed] the witness holds no checkpoint of log")
-	assert.Contains(t, errOut, "[missing_log]")
+	assert.Contains(t, errOut, "[missing_log] the witness holds 2 checkpoints of log")
 
 	// An empty witness vouches for nothing: a log checked against it is
 	// not OK either, and the message says the witness ends before it.
