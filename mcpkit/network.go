@@ -27,13 +27,6 @@ type Network struct {
 	ClientPort    int
 }
 
-type networkKey struct{}
-
-// ContextWithNetwork returns a context carrying n.
-func ContextWithNetwork(ctx context.Context, n Network) context.Context {
-	return context.WithValue(ctx, networkKey{}, n)
-}
-
 // NetworkFor returns the connection req came over: the one its transport
 // put on its TokenInfo (per HTTP request), else on ctx (per stateless
 // request, or per session: the SDK derives a session's contexts from the
@@ -46,7 +39,7 @@ func NetworkFor(ctx context.Context, req mcp.Request) (Network, bool) {
 			}
 		}
 	}
-	if n, ok := ctx.Value(networkKey{}).(Network); ok {
+	if n, ok := ctx.Value(wire.NetworkContextKey{}).(Network); ok {
 		return n, true
 	}
 	if id, ok := IdentityFromContext(ctx); ok && id.Transport == "stdio" {

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
+	"github.com/mcpkit-go/mcpkit/internal/wire"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -31,7 +33,7 @@ func networkOf(r *http.Request) mcpkit.Network {
 // withNetwork puts r's Network on its context, where the SDK's sessions
 // pick it up (a stateless request's, a stateful session's first).
 func withNetwork(r *http.Request) *http.Request {
-	return r.WithContext(mcpkit.ContextWithNetwork(r.Context(), networkOf(r)))
+	return r.WithContext(context.WithValue(r.Context(), wire.NetworkContextKey{}, networkOf(r)))
 }
 
 // describe completes a rejection with what the request said of itself

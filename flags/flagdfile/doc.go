@@ -35,7 +35,6 @@
 //     applies within a second.
 //   - WithLogger(l): where reloads and rejected files are reported. Default:
 //     discarded (events carry the same information).
-//   - WithClock(now): the clock behind $flagd.timestamp, for tests.
 //
 // # On failure
 //

@@ -27,7 +27,7 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"negative debounce", "flags.json", []flagdfile.Option{flagdfile.WithDebounce(-time.Millisecond)}, "(got -1ms)"},
 		{"debounce over a second's promise", "flags.json", []flagdfile.Option{flagdfile.WithDebounce(2 * time.Second)}, "at most 900ms (got 2s)"},
 		{"nil logger", "flags.json", []flagdfile.Option{flagdfile.WithLogger(nil)}, "WithLogger needs a logger"},
-		{"nil clock", "flags.json", []flagdfile.Option{flagdfile.WithClock(nil)}, "WithClock needs a clock function"},
+		{"nil clock", "flags.json", []flagdfile.Option{flagdfile.WithClock(nil)}, "withClock needs a clock function"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

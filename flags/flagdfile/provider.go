@@ -91,11 +91,12 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithClock sets the clock behind $flagd.timestamp, for tests.
-func WithClock(now func() time.Time) Option {
+// withClock sets the clock behind $flagd.timestamp; tests reach it through
+// export_test.go, so the public API has no test-only option.
+func withClock(now func() time.Time) Option {
 	return func(c *config) {
 		if now == nil {
-			c.errs = append(c.errs, errors.New("flagdfile: WithClock needs a clock function"))
+			c.errs = append(c.errs, errors.New("flagdfile: withClock needs a clock function"))
 			return
 		}
 		c.now = now

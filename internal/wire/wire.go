@@ -6,6 +6,10 @@
 // none of it is part of the public API.
 package wire
 
+// NetworkContextKey is the context key under which a transport puts the
+// request's mcpkit.Network (per stateless request, or per session).
+type NetworkContextKey struct{}
+
 const (
 	// TokenIdentityKey is the auth.TokenInfo.Extra key holding the
 	// caller's mcpkit.Identity.

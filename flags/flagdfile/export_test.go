@@ -1,0 +1,4 @@
+package flagdfile
+
+// WithClock exposes the clock option to this package's tests only.
+var WithClock = withClock
