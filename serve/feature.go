@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/ratelimit"
 )
 
 // feature is one concern of a server: its command-line flags and the
@@ -43,12 +44,15 @@ type env struct {
 	// authenticate is set by the transport feature when HTTP callers
 	// authenticate; the approval console accepts the same credentials.
 	authenticate func(r *http.Request) (mcpkit.Identity, error)
+	// rateGate is set by the rate-limit feature; the HTTP transport
+	// answers 429 for it.
+	rateGate *ratelimit.Gate
 }
 
-// features returns the four features in the order they are set up:
-// transport, audit, flags, approval.
+// features returns the features in the order they are set up:
+// transport, rate limit (its gate first), audit, flags, approval.
 func features(cfg Config) []feature {
-	return []feature{transportFeature(cfg), auditFeature(cfg), flagsFeature(cfg), approvalFeature(cfg)}
+	return []feature{transportFeature(cfg), rateLimitFeature(cfg), auditFeature(cfg), flagsFeature(cfg), approvalFeature(cfg)}
 }
 
 // FlagSet is the complete command line of a server built on cfg: serve's

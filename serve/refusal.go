@@ -36,7 +36,7 @@ func AuditStdioRefusals(a *audit.Auditor, server *mcp.Implementation) transport.
 func refusal(server *mcp.Implementation, rej transport.Rejection) audit.Refusal {
 	return audit.Refusal{
 		Server: server, Status: rej.Status, Reason: rej.Reason, Tool: rej.Tool,
-		Identity: rej.Identity, Scope: len(rej.Missing) > 0,
+		Identity: rej.Identity, Scope: len(rej.Missing) > 0, RateLimited: rej.RetryAfter > 0,
 		Method: rej.Method, RequestID: rej.RequestID, SessionID: rej.SessionID, ProtocolVersion: rej.ProtocolVersion,
 		Code: rej.Code, Message: rej.Message, Network: rej.Network,
 	}

@@ -205,6 +205,9 @@ func httpHandler(srv *mcpkit.Server, cfg Config, tc *transportConfig, e *env) (*
 	if t := e.telemetry; t != nil && t.MeterProvider != nil {
 		opts = append(opts, transport.WithMeterProvider(t.MeterProvider))
 	}
+	if e.rateGate != nil {
+		opts = append(opts, transport.WithRateLimit(e.rateGate))
+	}
 	if e.auditor != nil {
 		// Requests refused before they reach the server are on the
 		// record too.

@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"time"
+
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 
 	"fmt"
@@ -114,6 +116,9 @@ type Rejection struct {
 	Identity *mcpkit.Identity
 	// Missing are the scopes the caller lacked (insufficient_scope).
 	Missing []string
+	// RetryAfter is set on a rate-limit refusal (429 from WithRateLimit):
+	// how long until the caller may call the tool again.
+	RetryAfter time.Duration
 
 	code      int64 // JSON-RPC error code, when not the status's usual one
 	afterBody bool  // the request body was read in full

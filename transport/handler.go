@@ -48,6 +48,9 @@ func NewHandler(srv *mcpkit.Server, opts ...Option) (*Handler, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if err := errors.Join(cfg.errs...); err != nil {
+		return nil, err
+	}
 	switch {
 	case srv == nil:
 		return nil, errors.New("transport: NewHandler needs a server")
@@ -220,7 +223,8 @@ func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if caller != nil {
-		if !h.checkToolScopes(w, r, *caller, b.calls) {
+		admitted, ok := h.checkRate(w, r, *caller, b.calls)
+		if !ok || !h.checkToolScopes(w, r, *caller, b.calls) {
 			return
 		}
 		ti := &auth.TokenInfo{
@@ -229,6 +233,9 @@ func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 			UserID: identityKey(*caller),
 			Scopes: caller.Scopes,
 			Extra:  map[string]any{wire.TokenIdentityKey: *caller, wire.TokenNetworkKey: networkOf(r)},
+		}
+		if admitted != nil {
+			ti.Extra[wire.TokenRateAdmittedKey] = *admitted
 		}
 		r = r.WithContext(context.WithValue(r.Context(), tokenInfoKey{}, ti))
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/mcpkit-go/mcpkit/ratelimit"
 )
 
 // Option configures a Handler. Options are resolved once, in NewHandler.
@@ -32,6 +34,8 @@ type httpConfig struct {
 	maxSessions    int
 	maxPerIdentity int
 	meters         metric.MeterProvider
+	rate           *ratelimit.Gate
+	errs           []error // invalid option values, returned by NewHandler
 }
 
 // WithPath sets the MCP endpoint path (default "/mcp").

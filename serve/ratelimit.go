@@ -1,0 +1,52 @@
+package serve
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/ratelimit"
+)
+
+// rateLimitFeature limits calls per caller with -rate-limit SPEC (see
+// ratelimit.ParseRules), in this process's memory. Its gate is the first
+// gate, before the scopes and the flags, so that refused calls count; over
+// HTTP the transport answers 429 with Retry-After for it. Without
+// -rate-limit nothing is limited.
+func rateLimitFeature(Config) feature {
+	var spec string
+	var rules ratelimit.Rules
+	return feature{
+		name: "rate-limit",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&spec, "rate-limit", "", "per-caller rate limits `SPEC`, e.g. read_only=20/s,write=5/m,destructive=2/m,tool:delete_incident=1/m; empty limits nothing")
+		},
+		check: func() error {
+			if spec == "" {
+				return nil
+			}
+			var err error
+			if rules, err = ratelimit.ParseRules(spec); err != nil {
+				return fmt.Errorf("-rate-limit: %w", err)
+			}
+			return nil
+		},
+		setup: func(_ context.Context, e *env) ([]mcpkit.Option, func(context.Context) error, error) {
+			if spec == "" {
+				return nil, nil, nil
+			}
+			limiter, err := ratelimit.NewMemory()
+			if err != nil {
+				return nil, nil, err
+			}
+			gate, err := ratelimit.NewGate(limiter, rules)
+			if err != nil {
+				return nil, nil, fmt.Errorf("-rate-limit: %w", err)
+			}
+			e.rateGate = gate
+			e.logger.Info("rate limits", "spec", rules.String(), "replica", "in memory: each replica grants the full limit")
+			return []mcpkit.Option{mcpkit.WithGates(gate, mcpkit.ScopeGate())}, nil, nil
+		},
+	}
+}

@@ -1,0 +1,103 @@
+package serve_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
+	"github.com/mcpkit-go/mcpkit/serve"
+)
+
+// postCall sends one tools/call by hand and returns the status, the
+// Retry-After header and the JSON-RPC error message.
+func postCall(t *testing.T, base, token, tool string, args string) (int, string, string) {
+	t.Helper()
+	body := `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"` + tool + `","arguments":` + args + `}}`
+	req, _ := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	resp, err := httpClient(token).Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var rpc struct {
+		Error struct{ Message string } `json:"error"`
+	}
+	_ = json.Unmarshal(b, &rpc)
+	return resp.StatusCode, resp.Header.Get("Retry-After"), rpc.Error.Message
+}
+
+// Over HTTP a caller over its limit gets 429 with Retry-After before the
+// server runs; the transport's decision is the only one (an admitted call
+// is not counted again by the gate); a call refused for scopes counts; the
+// refusals are on the record as denied_rate.
+func TestHTTPRateLimitAnswers429WithRetryAfter(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "notes-audit.jsonl")
+	var r ran
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- serve.Run(ctx, notesConfig(&r), []string{"-http", addr, "-tokens", writeTokens(t, dir), "-audit", path,
+			"-approver", "deny", "-rate-limit", "read_only=2/m,write=1/h"}, serve.IO{Stderr: io.Discard, Getenv: noEnv})
+	}()
+	base := "http://" + addr
+	waitHealthy(t, base, done)
+
+	alice := connectHTTP(t, base, aliceToken)
+	for range 2 {
+		res, err := alice.CallTool(context.Background(), &mcp.CallToolParams{Name: "get_note", Arguments: map[string]any{"id": "n1"}})
+		require.NoError(t, err)
+		require.False(t, res.IsError, "a call within the limit was refused (counted twice?): %s", mcpkittest.Text(res))
+	}
+	status, retry, msg := postCall(t, base, aliceToken, "get_note", `{"id":"n1"}`)
+	assert.Equal(t, http.StatusTooManyRequests, status)
+	secs, err := strconv.Atoi(retry)
+	require.NoError(t, err, "Retry-After %q", retry)
+	assert.InDelta(t, 30, secs, 2, "2/m: one call back every 30 s")
+	assert.Contains(t, msg, "retry in "+retry+" seconds")
+	assert.Equal(t, 2, r.get("get_note"), "the refused call did not run")
+
+	// bob may not write: his first add_note is refused for scopes and
+	// counted, so the second is refused by the limit.
+	status, _, _ = postCall(t, base, bobToken, "add_note", `{"text":"x"}`)
+	assert.Equal(t, http.StatusForbidden, status)
+	status, retry, _ = postCall(t, base, bobToken, "add_note", `{"text":"x"}`)
+	assert.Equal(t, http.StatusTooManyRequests, status)
+	assert.NotEmpty(t, retry)
+	// Other callers and other classes are unaffected.
+	status, _, _ = postCall(t, base, bobToken, "get_note", `{"id":"n2"}`)
+	assert.NotEqual(t, http.StatusTooManyRequests, status)
+
+	require.NoError(t, alice.Close())
+	cancel()
+	waitDone(t, done)
+	cs := calls(readAudit(t, path))
+	for _, who := range []string{"alice", "bob"} {
+		_, ok := findRecord(cs, func(rec audit.Record) bool {
+			return rec.Outcome == "denied_rate" && rec.Principal.Subject == who
+		})
+		assert.True(t, ok, "%s's 429 is not on the record: %+v", who, cs)
+	}
+}
+
+func TestBadRateLimitSpecFailsBeforeServing(t *testing.T) {
+	var r ran
+	err := serve.Run(context.Background(), notesConfig(&r), []string{"-rate-limit", "read_only=20/s,writes=5/m"},
+		serve.IO{Stderr: io.Discard, Getenv: noEnv})
+	require.ErrorContains(t, err, `-rate-limit: ratelimit: entry "writes=5/m": unknown key "writes"`)
+}
