@@ -189,7 +189,7 @@ func (s *FileSink) recover() error {
 	// The active file alone is checked: from its genesis line (whatever
 	// its seq) to its end. Linking to the rotated files is the
 	// verifier's job.
-	v := &verifier{opts: VerifyConfig{Keys: s.cfg.keys, InsecureNoKey: s.cfg.keys == nil}, partial: true, checkpoints: map[uint64]string{}}
+	v := &verifier{opts: VerifyConfig{Keys: s.cfg.keys, InsecureNoKey: s.cfg.keys == nil}, partial: true, resuming: true, checkpoints: map[uint64]string{}}
 	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		f = nil

@@ -189,6 +189,10 @@ type verifier struct {
 	began string
 	// preds are the predecessors named by genesis lines (reported).
 	preds map[string]uint64
+	// resuming is set when Open checks the chain it resumes: a
+	// predecessor named in it was reported when the log began, and does
+	// not stop the server again.
+	resuming bool
 }
 
 func (v *verifier) problem(p VerifyError) { v.res.Problems = append(v.res.Problems, p) }
@@ -247,7 +251,7 @@ func (v *verifier) line(name string, line int, b []byte) {
 	case line != 1 && p.Kind == KindGenesis:
 		at(ProblemOrder, p.Seq, 0, 0, "a genesis line (seq %d) in the middle of a file: records were spliced in", p.Seq)
 	}
-	if p.Kind == KindGenesis && p.PredLog != "" && lerr == nil {
+	if p.Kind == KindGenesis && p.PredLog != "" && lerr == nil && !v.resuming {
 		if v.preds == nil {
 			v.preds = map[string]uint64{}
 		}
