@@ -16,7 +16,7 @@
 //	}
 //	srv, err := mcpkit.NewServer(impl,
 //		mcpkit.WithMiddleware(auditor.Middleware()),
-//		mcpkit.WithGates(gate, mcpkit.ScopeGate(), flagGate))
+//		mcpkit.WithGates(gate, mcpkit.ScopeGate())) // then the flags gate, if any
 //
 // # Where it sits
 //

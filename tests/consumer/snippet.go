@@ -48,6 +48,7 @@ var importTable = map[string]string{
 	"flagdfile":   "github.com/mcpkit-go/mcpkit/flags/flagdfile",
 	"mcpkit":      "github.com/mcpkit-go/mcpkit/mcpkit",
 	"mcpkittest":  "github.com/mcpkit-go/mcpkit/mcpkittest",
+	"ratelimit":   "github.com/mcpkit-go/mcpkit/ratelimit",
 	"serve":       "github.com/mcpkit-go/mcpkit/serve",
 	"transport":   "github.com/mcpkit-go/mcpkit/transport",
 	"otlp":        "github.com/mcpkit-go/mcpkit/serve/otlp",
