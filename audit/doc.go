@@ -92,7 +92,8 @@
 // sync interval, or before Write returns with WithSyncEachRecord. The file
 // rotates by size (WithMaxBytes) and the chain continues into the next
 // file. At Open a torn last line left by a crash (an incomplete JSON text
-// without a newline: a crash tears at most the last record) is cut off,
+// without a newline, or zeros a power loss left: a crash tears at most the
+// last record) is cut off,
 // logged, and put on record by a sealed recovery line (kind "recovery":
 // the torn line's number, byte count and SHA-256), and the chain resumes
 // from the last intact record. An unterminated tail that holds one or

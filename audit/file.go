@@ -324,10 +324,16 @@ func (s *FileSink) cutTorn(f *os.File, good int64, line int, lastSeq uint64) err
 }
 
 // tornTail reports whether tail is what a crash leaves at the end of the
-// file: the start of one JSON text, incomplete. Otherwise it returns how
+// file: the start of one JSON text, incomplete, or zeros. Otherwise it returns how
 // many complete JSON texts it holds and their seqs.
 func tornTail(tail []byte) (int, string, bool) {
-	if len(bytes.TrimSpace(tail)) == 0 || tail[0] != '{' {
+	// A power loss can leave the file's end as zeros (its size written
+	// before its data): a crash artefact too.
+	tail = bytes.TrimRight(tail, "\x00")
+	if len(tail) == 0 {
+		return 0, "", true
+	}
+	if tail[0] != '{' {
 		return 0, "", false
 	}
 	dec := json.NewDecoder(bytes.NewReader(tail))

@@ -112,3 +112,28 @@ func toBytes(ss []string) [][]byte {
 	}
 	return out
 }
+
+// Zeros at the end (a power loss can leave the size written before the
+// data), alone or after the start of a record, are a crash artefact: cut
+// and recorded, not refused.
+func TestTrailingZerosAreCutAsATear(t *testing.T) {
+	for _, tail := range [][]byte{make([]byte, 4096), append([]byte(`{"id":"x","ti`), make([]byte, 100)...)} {
+		path := filepath.Join(t.TempDir(), "audit.jsonl")
+		s, err := openFile(path)
+		require.NoError(t, err)
+		writeN(t, s, 1, 2)
+		require.NoError(t, s.Close(context.Background()))
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		require.NoError(t, err)
+		_, err = f.Write(tail)
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
+		s, err = openFile(path)
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(tail)), s.Recovered().TornBytes)
+		require.NoError(t, s.Close(context.Background()))
+		res, err := audit.Verify(testKeys, path)
+		require.NoError(t, err)
+		assert.Len(t, res.Recoveries, 1)
+	}
+}
