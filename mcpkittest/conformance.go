@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// The conformance functions (TestReplayCache, TestStore, TestSink,
+// The conformance functions (TestReplayCache, TestStore, TestSink, TestLimiter,
 // TestWitness) check an implementation of one of mcpkit's extension
 // interfaces against its documented contract, in the style of
 // testing/slogtest: a team writing a Redis replay cache or a SQL approval
