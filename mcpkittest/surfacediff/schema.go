@@ -2,6 +2,7 @@ package surfacediff
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -78,17 +79,14 @@ func (d *differ) schema(tool, path string, o, n map[string]any, dir direction) {
 	}
 }
 
+// keys is the sorted union of the maps' keys.
 func keys(ms ...map[string]any) []string {
 	var out []string
 	for _, m := range ms {
-		for k := range m {
-			if !slices.Contains(out, k) {
-				out = append(out, k)
-			}
-		}
+		out = slices.AppendSeq(out, maps.Keys(m))
 	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
 // canonicalIf is the canonical JSON of m[k], or "" when absent.
