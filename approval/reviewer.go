@@ -50,12 +50,12 @@ func (r ReviewerRule) missing(id mcpkit.Identity, toolScopes []string) []string 
 	if r.ToolScopes {
 		need = append(slices.Clone(need), toolScopes...)
 	}
-	for _, s := range need {
-		if !slices.Contains(id.Scopes, s) && !slices.Contains(out, "scope "+s) {
+	for _, s := range id.MissingScopes(need...) {
+		if !slices.Contains(out, "scope "+s) {
 			out = append(out, "scope "+s)
 		}
 	}
-	if len(r.Groups) > 0 && !slices.ContainsFunc(r.Groups, func(g string) bool { return slices.Contains(id.Groups, g) }) {
+	if len(r.Groups) > 0 && !slices.ContainsFunc(r.Groups, id.InGroup) {
 		out = append(out, "membership in one of the groups "+strings.Join(r.Groups, ", "))
 	}
 	return out
