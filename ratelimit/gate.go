@@ -108,6 +108,6 @@ func (g *Gate) admittedByTransport(c *mcpkit.Call) bool {
 	if c.Request.Extra == nil || c.Request.Extra.TokenInfo == nil {
 		return false
 	}
-	a, ok := c.Request.Extra.TokenInfo.Extra[wire.TokenRateAdmittedKey].(wire.RateAdmitted)
+	a, ok := c.Request.Extra.TokenInfo.Extra[wire.TokenRateAdmittedKey].(*wire.RateAdmitted)
 	return ok && a.By == any(g) && a.Tool == c.Tool.Name
 }

@@ -235,7 +235,7 @@ func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 			Extra:  map[string]any{wire.TokenIdentityKey: *caller, wire.TokenNetworkKey: networkOf(r)},
 		}
 		if admitted != nil {
-			ti.Extra[wire.TokenRateAdmittedKey] = *admitted
+			ti.Extra[wire.TokenRateAdmittedKey] = admitted
 		}
 		r = r.WithContext(context.WithValue(r.Context(), tokenInfoKey{}, ti))
 	}

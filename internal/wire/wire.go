@@ -35,7 +35,8 @@ const MetaRequestID = MetaNamespace + "request-id"
 // the gate does not count it a second time.
 const TokenRateAdmittedKey = "mcpkit.rate-admitted"
 
-// RateAdmitted is the value under TokenRateAdmittedKey: the gate that
+// RateAdmitted is the value under TokenRateAdmittedKey, as a pointer (one
+// allocation per admitted call, not a second to box a copy): the gate that
 // decided (compared by identity) and the tool it admitted.
 type RateAdmitted struct {
 	By   any
