@@ -101,8 +101,7 @@ func Wrap(b Block, lenient bool) (Kind, string, error) {
 	at := fmt.Sprintf("//line %s:%d\n", b.File, b.Line)
 	fset := token.NewFileSet()
 
-	if f, err := parser.ParseFile(fset, "", text, parser.ParseComments); err == nil {
-		_ = f
+	if _, err := parser.ParseFile(fset, "", text, parser.ParseComments); err == nil {
 		return File, at + text, nil
 	} else if startsWithPackage(text) {
 		return File, "", fmt.Errorf("%s: block %d starts with a package clause but does not parse: %v", b.Name(), b.N, err)
