@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -76,11 +77,7 @@ func NewModule(ctx context.Context, dir, root, path string) (*Module, error) {
 			}
 		}
 	}
-	lines := make([]string, 0, len(sums))
-	for l := range sums {
-		lines = append(lines, l)
-	}
-	sort.Strings(lines)
+	lines := slices.Sorted(maps.Keys(sums))
 	if err := os.WriteFile(filepath.Join(dir, "go.sum"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		return nil, err
 	}

@@ -7,8 +7,9 @@ import (
 	"go/parser"
 	"go/printer"
 	"go/token"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -300,11 +301,7 @@ func imports(f *ast.File) string {
 	if len(seen) == 0 {
 		return ""
 	}
-	names := make([]string, 0, len(seen))
-	for n := range seen {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(seen))
 	var sb strings.Builder
 	sb.WriteString("import (\n")
 	for _, n := range names {
