@@ -11,7 +11,7 @@ import (
 // The client info the receiving middleware read is reused for the same
 // request only: another request (a handler serving a nested call with the
 // outer call's context) reads its own.
-func TestClientInfoIsReadOncePerRequest(t *testing.T) {
+func TestClientInfoReadIsReusedForItsOwnRequestOnly(t *testing.T) {
 	outer := &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: "a"}}
 	inner := &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: "b"}}
 	read := &mcp.Implementation{Name: "as-read", Version: "1"}
