@@ -27,9 +27,8 @@ import (
 type limitedKey struct{ subject, tool string }
 
 type limitedTally struct {
-	rec         Record // the first, recorded in full
-	count       int    // the others, counted
-	first, last time.Time
+	span        // the others, counted
+	rec  Record // the first, recorded in full
 }
 
 // limitedAggregator holds one interval's denied_rate tallies.
@@ -62,28 +61,18 @@ func (g *limitedAggregator) absorb(r *Record) bool {
 		g.timer = time.AfterFunc(g.lim.interval, func() { _ = g.flush(context.Background()) })
 	}
 	if t, seen := g.keys[key]; seen {
-		t.add(at)
+		t.add(at, 1)
 		return true
 	}
 	if len(g.keys) >= g.lim.maxSources {
 		if g.other == nil {
 			g.other = &limitedTally{rec: Record{Server: r.Server, Source: SourceOther}}
 		}
-		g.other.add(at)
+		g.other.add(at, 1)
 		return true
 	}
 	g.keys[key] = &limitedTally{rec: *r}
 	return false
-}
-
-func (t *limitedTally) add(at time.Time) {
-	if t.count == 0 || at.Before(t.first) {
-		t.first = at
-	}
-	if at.After(t.last) {
-		t.last = at
-	}
-	t.count++
 }
 
 // flush ends the interval: one summary per key with counted refusals.

@@ -130,16 +130,14 @@ type refusalKey struct {
 	status         int
 }
 
-type refusalTally struct {
-	key     refusalKey
-	outcome string
-	server  ServerInfo
-	count   int // refusals not written in full
-	first   time.Time
-	last    time.Time
+// span counts refusals not written in full and when they happened; both
+// aggregators' tallies embed it.
+type span struct {
+	count       int
+	first, last time.Time
 }
 
-func (t *refusalTally) add(at time.Time, n int) {
+func (t *span) add(at time.Time, n int) {
 	if t.count == 0 || at.Before(t.first) {
 		t.first = at
 	}
@@ -147,6 +145,13 @@ func (t *refusalTally) add(at time.Time, n int) {
 		t.last = at
 	}
 	t.count += n
+}
+
+type refusalTally struct {
+	span
+	key     refusalKey
+	outcome string
+	server  ServerInfo
 }
 
 // merge counts o into t (the "other" tally).
@@ -221,7 +226,7 @@ func (g *refusalAggregator) note(ctx context.Context, rf Refusal, r *Record) err
 		if g.other == nil {
 			g.other = &refusalTally{key: refusalKey{source: SourceOther}}
 		}
-		g.other.merge(&refusalTally{outcome: r.Outcome, server: r.Server, count: 1, first: rf.Time, last: rf.Time})
+		g.other.merge(&refusalTally{outcome: r.Outcome, server: r.Server, span: span{count: 1, first: rf.Time, last: rf.Time}})
 		g.mu.Unlock()
 		return nil
 	}
