@@ -2,6 +2,8 @@ package audit
 
 import (
 	"encoding/json"
+	"slices"
+	"strconv"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -353,8 +355,8 @@ func (p *jsonPass) object() bool {
 			}
 			if changed {
 				base := name
-				for i := 2; contains(renamed, name); i++ {
-					name = base + "#" + itoa(i)
+				for i := 2; slices.Contains(renamed, name); i++ {
+					name = base + "#" + strconv.Itoa(i)
 				}
 				renamed = append(renamed, name)
 				p.replace(start-1, end+1)
@@ -382,7 +384,7 @@ func (p *jsonPass) object() bool {
 			} else {
 				p.path = append(p.path, key...)
 			}
-			masked = masked || contains(p.paths, string(p.path))
+			masked = masked || slices.Contains(p.paths, string(p.path))
 		}
 		if masked {
 			p.space()
@@ -443,26 +445,4 @@ func (p *jsonPass) next(closing byte) (more, ok bool) {
 		return false, true
 	}
 	return false, false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func itoa(i int) string {
-	var b [20]byte
-	n := len(b)
-	for {
-		n--
-		b[n] = byte('0' + i%10)
-		i /= 10
-		if i == 0 {
-			return string(b[n:])
-		}
-	}
 }
