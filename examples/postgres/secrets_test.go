@@ -85,7 +85,7 @@ func TestPasswordNeverLeaks(t *testing.T) {
 	}
 	logs := stderr.w.(*strings.Builder).String()
 	assert.Contains(t, logs, "connected to PostgreSQL")
-	assert.Contains(t, logs, fmt.Sprintf("target=mcp_reader@127.0.0.1:%d/app", c.port))
+	assert.Contains(t, logs, fmt.Sprintf("target=mcp_reader@127.0.0.1:%d/app", c.Port()))
 	assert.Contains(t, seen.String(), "mcpkit-postgres", "the probes really ran")
 	for _, s := range secrets {
 		assert.NotContains(t, logs, s, "the log holds the secret")
@@ -126,7 +126,7 @@ func TestStartupErrorsHideThePassword(t *testing.T) {
 	cases := []struct {
 		name, url, want string
 	}{
-		{"wrong password", fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", readerRole, planted, c.port, testDB), "password authentication failed"},
+		{"wrong password", fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", readerRole, planted, c.Port(), testDB), "password authentication failed"},
 		{"unreachable", fmt.Sprintf("host=127.0.0.1 port=1 user=%s password=%s dbname=%s sslmode=disable", readerRole, planted, testDB), "is not reachable"},
 		{"malformed", fmt.Sprintf("postgres://%s:%s@127.0.0.1:notaport/%s", readerRole, planted, testDB), "is not a valid PostgreSQL connection string"},
 		{"malformed key=value", fmt.Sprintf("host=127.0.0.1 password='%s dbname=x", planted), "is not a valid PostgreSQL connection string"},

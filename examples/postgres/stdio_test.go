@@ -74,7 +74,7 @@ func TestSetupSQL(t *testing.T) {
 	setup, err := filepath.Abs("setup.sql")
 	require.NoError(t, err)
 
-	out, err := c.psql(ctx, "-v", "schema=shop", "-f", setup)
+	out, err := c.Psql(ctx, testDB, "-v", "schema=shop", "-f", setup)
 	require.Error(t, err, "no role: %s", out)
 	assert.Contains(t, string(out), "set the role name with -v role=")
 
@@ -85,7 +85,7 @@ func TestSetupSQL(t *testing.T) {
 		assert.NoError(t, err)
 	})
 	for range 2 {
-		out, err = c.psql(ctx, "-v", "role="+readerRole, "-v", "password="+c.password, "-v", "schema=reports", "-v", "connection_limit=20", "-f", setup)
+		out, err = c.Psql(ctx, testDB, "-v", "role="+readerRole, "-v", "password="+c.password, "-v", "schema=reports", "-v", "connection_limit=20", "-f", setup)
 		require.NoError(t, err, "%s", out)
 	}
 	h := newHarness(t, nil)
@@ -99,7 +99,7 @@ func TestSetupSQL(t *testing.T) {
 	_, err = c.super.Exec(ctx, "CREATE ROLE powerful; GRANT powerful TO "+readerRole)
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = c.super.Exec(context.Background(), "DROP ROLE powerful") })
-	out, err = c.psql(ctx, "-v", "role="+readerRole, "-v", "schema=shop", "-v", "connection_limit=20", "-f", setup)
+	out, err = c.Psql(ctx, testDB, "-v", "role="+readerRole, "-v", "schema=shop", "-v", "connection_limit=20", "-f", setup)
 	require.Error(t, err)
 	assert.Contains(t, string(out), "is a member of powerful")
 	_, err = c.super.Exec(ctx, "REVOKE powerful FROM "+readerRole)
