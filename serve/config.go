@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
+	"github.com/mcpkit-go/mcpkit/ratelimit"
 )
 
 // Config describes one server. Name, Version and Tools are required; every
@@ -56,6 +57,12 @@ type Config struct {
 	// nil for "not configured". The subpackage serve/otlp has one that
 	// exports over OTLP/HTTP when the standard OTEL_* variables say so.
 	Telemetry TelemetryFunc
+	// RateLimiter, if set, supplies the limiter that -rate-limit counts
+	// calls in, for example one shared by every replica of a fleet
+	// (pgstate.NewLimiter); without it, or when it returns nil, calls are
+	// counted in this process's memory. It is called once, after Prepare
+	// and only when -rate-limit is given; an error stops the server.
+	RateLimiter func(ctx context.Context) (ratelimit.Limiter, error)
 
 	// Flags, if set, registers the server's own flags.
 	Flags func(fs *flag.FlagSet)

@@ -27,8 +27,10 @@
 //     MCP request and the audit records as logs.
 //   - rate limit: -rate-limit SPEC (ratelimit.ParseRules, e.g.
 //     read_only=20/s,write=5/m,destructive=2/m) limits each caller per
-//     risk class or tool, in memory, as the first gate; over HTTP the
-//     transport answers 429 with Retry-After. Empty limits nothing.
+//     risk class or tool, as the first gate, in memory or in the limiter
+//     Config.RateLimiter supplies (one shared by the replicas of a fleet,
+//     e.g. pgstate.NewLimiter); over HTTP the transport answers 429 with
+//     Retry-After. Empty limits nothing.
 //   - flags: the flagd-format file -flags gates tools, reloaded live;
 //     connected clients get notifications/tools/list_changed.
 //   - approval: -approver elicit (the user, in their client; the default),

@@ -10,11 +10,12 @@ import (
 )
 
 // rateLimitFeature limits calls per caller with -rate-limit SPEC (see
-// ratelimit.ParseRules), in this process's memory. Its gate is the first
+// ratelimit.ParseRules), in this process's memory or in the limiter
+// Config.RateLimiter supplies. Its gate is the first
 // gate, before the scopes and the flags, so that refused calls count; over
 // HTTP the transport answers 429 with Retry-After for it. Without
 // -rate-limit nothing is limited.
-func rateLimitFeature(Config) feature {
+func rateLimitFeature(cfg Config) feature {
 	var spec string
 	var rules ratelimit.Rules
 	return feature{
@@ -32,20 +33,31 @@ func rateLimitFeature(Config) feature {
 			}
 			return nil
 		},
-		setup: func(_ context.Context, e *env) ([]mcpkit.Option, func(context.Context) error, error) {
+		setup: func(ctx context.Context, e *env) ([]mcpkit.Option, func(context.Context) error, error) {
 			if spec == "" {
 				return nil, nil, nil
 			}
-			limiter, err := ratelimit.NewMemory()
-			if err != nil {
-				return nil, nil, err
+			var limiter ratelimit.Limiter
+			where := "shared: Config.RateLimiter"
+			if cfg.RateLimiter != nil {
+				var err error
+				if limiter, err = cfg.RateLimiter(ctx); err != nil {
+					return nil, nil, fmt.Errorf("-rate-limit: Config.RateLimiter: %w", err)
+				}
+			}
+			if limiter == nil {
+				m, err := ratelimit.NewMemory()
+				if err != nil {
+					return nil, nil, err
+				}
+				limiter, where = m, "in memory: each replica grants the full limit"
 			}
 			gate, err := ratelimit.NewGate(limiter, rules)
 			if err != nil {
 				return nil, nil, fmt.Errorf("-rate-limit: %w", err)
 			}
 			e.rateGate = gate
-			e.logger.Info("rate limits", "spec", rules.String(), "replica", "in memory: each replica grants the full limit")
+			e.logger.Info("rate limits", "spec", rules.String(), "limiter", where)
 			return []mcpkit.Option{mcpkit.WithGates(gate, mcpkit.ScopeGate())}, nil, nil
 		},
 	}

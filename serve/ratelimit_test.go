@@ -3,12 +3,15 @@ package serve_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/mcpkittest"
+	"github.com/mcpkit-go/mcpkit/ratelimit"
 	"github.com/mcpkit-go/mcpkit/serve"
 )
 
@@ -100,4 +104,64 @@ func TestBadRateLimitSpecFailsBeforeServing(t *testing.T) {
 	err := serve.Run(context.Background(), notesConfig(&r), []string{"-rate-limit", "read_only=20/s,writes=5/m"},
 		serve.IO{Stderr: io.Discard, Getenv: noEnv})
 	require.ErrorContains(t, err, `-rate-limit: ratelimit: entry "writes=5/m": unknown key "writes"`)
+}
+
+// A server that supplies its own limiter (a fleet's shared one) has every
+// -rate-limit decision made by it: its refusal is the 429, its key names
+// the caller, and the memory limiter plays no part.
+func TestConfigRateLimiterDecides(t *testing.T) {
+	dir := t.TempDir()
+	var r ran
+	var mu sync.Mutex
+	var keys []string
+	shared := ratelimit.Func(func(_ context.Context, key string, _ ratelimit.Limit) (ratelimit.Decision, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		keys = append(keys, key)
+		return ratelimit.Decision{RetryAfter: 42 * time.Second}, nil
+	})
+	cfg := notesConfig(&r)
+	cfg.RateLimiter = func(context.Context) (ratelimit.Limiter, error) { return shared, nil }
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- serve.Run(ctx, cfg, []string{"-http", addr, "-tokens", writeTokens(t, dir), "-audit", filepath.Join(dir, "a.jsonl"),
+			"-approver", "deny", "-rate-limit", "read_only=100/s"}, serve.IO{Stderr: io.Discard, Getenv: noEnv})
+	}()
+	base := "http://" + addr
+	waitHealthy(t, base, done)
+	status, retry, _ := postCall(t, base, aliceToken, "get_note", `{"id":"n1"}`)
+	assert.Equal(t, http.StatusTooManyRequests, status, "100/s in memory would have allowed it")
+	assert.Equal(t, "42", retry)
+	assert.Zero(t, r.get("get_note"))
+	cancel()
+	waitDone(t, done)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, keys, 1, "one decision per call")
+	assert.Contains(t, keys[0], "alice")
+}
+
+func TestConfigRateLimiterErrorStopsTheServer(t *testing.T) {
+	var r ran
+	called := 0
+	cfg := notesConfig(&r)
+	cfg.RateLimiter = func(context.Context) (ratelimit.Limiter, error) {
+		called++
+		return nil, errors.New("shared state: connection refused")
+	}
+	// Without -rate-limit the limiter is not asked for.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := serve.Run(ctx, cfg, []string{"-http", freeAddr(t), "-no-auth", "-audit", filepath.Join(t.TempDir(), "a.jsonl")},
+		serve.IO{Stderr: io.Discard, Getenv: noEnv})
+	require.NoError(t, err, "the server set up and stopped")
+	require.Zero(t, called)
+
+	err = serve.Run(context.Background(), cfg, []string{"-rate-limit", "read_only=20/s", "-audit", filepath.Join(t.TempDir(), "a.jsonl")},
+		serve.IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Getenv: noEnv})
+	require.ErrorContains(t, err, "-rate-limit: Config.RateLimiter: shared state: connection refused")
+	require.Equal(t, 1, called)
 }
