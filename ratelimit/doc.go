@@ -44,6 +44,20 @@
 // through. A Limiter that errors refuses the call as unavailable (fail
 // closed); the cause is on the audit record, not sent to the caller.
 //
+// A shared limiter can fail while the database or Redis behind it is
+// away. WithFallback(replicas, risks...) keeps the listed risk classes
+// going meanwhile: their calls are decided in this process's memory at
+// 1/replicas of each limit (the same rate spread over replicas, the burst
+// divided, at least 1), so the fleet together grants at most the limit's
+// rate with a burst of at most max(Burst, replicas). A local bucket starts
+// full, whatever the caller had spent of its shared one, so the period in
+// which an outage begins can grant up to one burst more. Calls of the
+// other classes are refused as unavailable. After a failure the limiter is asked again once a second,
+// not on every call, and decides again as soon as it answers. WithLogger
+// gets one warning when an outage starts and one line when it ends.
+// Typically: WithFallback(3, mcpkit.ReadOnly) - reads go on, a destructive
+// call waits for the shared limit.
+//
 // Over HTTP the transport can answer before the call: with
 // transport.WithRateLimit(gate) a request carrying one tools/call is
 // decided by the transport, which answers 429 Too Many Requests with
@@ -62,6 +76,7 @@
 // DefaultMaxKeys): at the cap a new key is refused (ErrTooManyKeys, the
 // call is unavailable) rather than forgetting a busy one. BenchmarkMemoryAllow measures
 // about 5 million decisions a second on two cores, so the limiter is not
-// what bounds a server's call rate. A limiter shared across replicas
-// (PostgreSQL or Redis) is not provided yet; it plugs in as a Limiter.
+// what bounds a server's call rate. A limiter shared across replicas is
+// pgstate.NewLimiter (PostgreSQL, module github.com/mcpkit-go/mcpkit/pgstate);
+// any other plugs in as a Limiter (check it with mcpkittest.TestLimiter).
 package ratelimit

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"time"
 
@@ -21,13 +22,21 @@ import (
 type Gate struct {
 	limiter Limiter
 	rules   Rules
+	// fallback, if set (WithFallback), decides some classes locally while
+	// limiter fails.
+	fallback *fallback
 }
 
 var _ mcpkit.Gate = (*Gate)(nil)
 
-// NewGate returns a gate counting calls in limiter under rules.
-func NewGate(limiter Limiter, rules Rules) (*Gate, error) {
-	var errs []error
+// NewGate returns a gate counting calls in limiter under rules. Without
+// WithFallback a limiter error refuses the call (fail closed).
+func NewGate(limiter Limiter, rules Rules, opts ...Option) (*Gate, error) {
+	cfg := gateConfig{}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	errs := cfg.errs
 	if limiter == nil {
 		errs = append(errs, errors.New("ratelimit: NewGate needs a limiter, got nil"))
 	}
@@ -37,7 +46,21 @@ func NewGate(limiter Limiter, rules Rules) (*Gate, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Gate{limiter: limiter, rules: rules}, nil
+	g := &Gate{limiter: limiter, rules: rules}
+	if cfg.fallback != nil {
+		logger := cfg.logger
+		if logger == nil {
+			logger = slog.New(slog.DiscardHandler)
+		}
+		fb, err := newFallback(cfg.fallback, logger)
+		if err != nil {
+			return nil, err
+		}
+		g.fallback = fb
+	} else if cfg.logger != nil {
+		return nil, errors.New("ratelimit: WithLogger without WithFallback: only the fallback logs")
+	}
+	return g, nil
 }
 
 // Rules returns the gate's rules.
@@ -86,7 +109,14 @@ func (g *Gate) Admit(ctx context.Context, id mcpkit.Identity, tool *mcpkit.ToolI
 		return nil
 	}
 	// The bucket never holds a NUL, so the key is unambiguous.
-	d, err := g.limiter.Allow(ctx, r.bucket+"\x00"+id.Subject, r.limit)
+	key := r.bucket + "\x00" + id.Subject
+	var d Decision
+	var err error
+	if g.fallback != nil {
+		d, err = g.fallback.allow(ctx, g.limiter, key, r.limit, tool.Policy.Risk)
+	} else {
+		d, err = g.limiter.Allow(ctx, key, r.limit)
+	}
 	if err != nil {
 		return fmt.Errorf("rate limiter: %w", err)
 	}

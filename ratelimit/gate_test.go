@@ -65,6 +65,7 @@ type server struct {
 	ran     atomic.Int64
 	records *records
 	auditor *audit.Auditor
+	gate    *ratelimit.Gate
 }
 
 // outcomes writes the pending summaries and counts the calls of subject
@@ -75,13 +76,13 @@ func (s *server) outcomes(t *testing.T, subject string) map[string]int {
 	return s.records.outcomes(subject)
 }
 
-func newServer(t *testing.T, l ratelimit.Limiter, spec string) *server {
+func newServer(t *testing.T, l ratelimit.Limiter, spec string, opts ...ratelimit.Option) *server {
 	t.Helper()
 	rules, err := ratelimit.ParseRules(spec)
 	require.NoError(t, err)
-	gate, err := ratelimit.NewGate(l, rules)
+	gate, err := ratelimit.NewGate(l, rules, opts...)
 	require.NoError(t, err)
-	s := &server{records: &records{}}
+	s := &server{records: &records{}, gate: gate}
 	auditor, err := audit.New(s.records)
 	require.NoError(t, err)
 	s.auditor = auditor
