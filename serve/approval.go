@@ -124,7 +124,13 @@ func elicitApprover(cfg Config, e *env, console *approval.Console) (approval.App
 	if console != nil {
 		hint = console.Hint()
 	}
-	return approval.Elicit(approval.ElicitConfig{Keys: kr, Hint: hint})
+	ec := approval.ElicitConfig{Keys: kr, Hint: hint}
+	if e.shared != nil {
+		// Any replica may take the answer; each state is used once in
+		// the fleet.
+		ec.Replay = e.shared.Replay
+	}
+	return approval.Elicit(ec)
 }
 
 // startConsole serves the approval console on addr until cleanup. With
@@ -161,7 +167,12 @@ func startConsole(ctx context.Context, cfg Config, e *env, addr string) (*approv
 		return nil, nil, fmt.Errorf("approval console: %w", err)
 	}
 	url := "http://" + ln.Addr().String() + "/"
+	var store approval.Store
+	if e.shared != nil {
+		store = e.shared.Store // nil: in memory
+	}
 	console, err := approval.NewConsole(ctx, approval.ConsoleConfig{
+		Store:        store,
 		Authenticate: authenticate,
 		Reviewers:    cfg.Approvers,
 		OnReview:     onReview,

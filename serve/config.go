@@ -63,6 +63,11 @@ type Config struct {
 	// counted in this process's memory. It is called once, after Prepare
 	// and only when -rate-limit is given; an error stops the server.
 	RateLimiter func(ctx context.Context) (ratelimit.Limiter, error)
+	// SharedState, if set, connects a replica to the state a fleet of
+	// replicas shares (see Shared) and adds the -shared-state URL flag
+	// (or $<PREFIX>_SHARED_STATE). Without a URL the server runs alone,
+	// as without the hook. The pgstate module has one for PostgreSQL.
+	SharedState SharedStateFunc
 
 	// Flags, if set, registers the server's own flags.
 	Flags func(fs *flag.FlagSet)

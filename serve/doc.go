@@ -11,8 +11,17 @@
 //		})
 //	}
 //
-// The command line it parses (see FlagSet) turns into four features:
+// The command line it parses (see FlagSet) turns into these features:
 //
+//   - shared state, for a fleet of replicas: with Config.SharedState set,
+//     -shared-state URL (or $<PREFIX>_SHARED_STATE, which stays out of
+//     process listings) connects each replica to the state they share
+//     (Shared: the single-use approval states, the console's pending
+//     requests, the rate limits) before anything else is set up. The URL
+//     is never logged nor put in an error. $<PREFIX>_APPROVAL_KEYS is then
+//     required (every replica verifies the states any replica signed).
+//     -instance-id ID names the replica (default: the host name). Without
+//     a URL the server runs alone.
 //   - transport: stdio as the local user with -scopes (the default), or
 //     streamable HTTP at /mcp with -http ADDR, authenticated by static
 //     development tokens (-tokens FILE, loopback only unless
@@ -28,9 +37,9 @@
 //   - rate limit: -rate-limit SPEC (ratelimit.ParseRules, e.g.
 //     read_only=20/s,write=5/m,destructive=2/m) limits each caller per
 //     risk class or tool, as the first gate, in memory or in the limiter
-//     Config.RateLimiter supplies (one shared by the replicas of a fleet,
-//     e.g. pgstate.NewLimiter); over HTTP the transport answers 429 with
-//     Retry-After. Empty limits nothing.
+//     Config.RateLimiter supplies (in a fleet, Shared.Limiter: one shared
+//     by the replicas, e.g. pgstate.NewLimiter); over HTTP the transport
+//     answers 429 with Retry-After. Empty limits nothing.
 //   - flags: the flagd-format file -flags gates tools, reloaded live;
 //     connected clients get notifications/tools/list_changed.
 //   - approval: -approver elicit (the user, in their client; the default),

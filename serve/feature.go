@@ -47,12 +47,19 @@ type env struct {
 	// rateGate is set by the rate-limit feature; the HTTP transport
 	// answers 429 for it.
 	rateGate *ratelimit.Gate
+	// instance is this replica's id (-instance-id), set by the shared
+	// state feature.
+	instance string
+	// shared is set by the shared state feature when the server runs in
+	// a fleet.
+	shared *Shared
 }
 
 // features returns the features in the order they are set up:
-// transport, rate limit (its gate first), audit, flags, approval.
+// shared state, transport, rate limit (its gate first), audit, flags,
+// approval.
 func features(cfg Config) []feature {
-	return []feature{transportFeature(cfg), rateLimitFeature(cfg), auditFeature(cfg), flagsFeature(cfg), approvalFeature(cfg)}
+	return []feature{sharedFeature(cfg), transportFeature(cfg), rateLimitFeature(cfg), auditFeature(cfg), flagsFeature(cfg), approvalFeature(cfg)}
 }
 
 // FlagSet is the complete command line of a server built on cfg: serve's

@@ -10,11 +10,11 @@ import (
 )
 
 // rateLimitFeature limits calls per caller with -rate-limit SPEC (see
-// ratelimit.ParseRules), in this process's memory or in the limiter
-// Config.RateLimiter supplies. Its gate is the first
-// gate, before the scopes and the flags, so that refused calls count; over
-// HTTP the transport answers 429 with Retry-After for it. Without
-// -rate-limit nothing is limited.
+// ratelimit.ParseRules), in this process's memory or in the limiter the
+// shared state (Shared.Limiter, first) or Config.RateLimiter supplies. Its
+// gate is the first gate, before the scopes and the flags, so that refused
+// calls count; over HTTP the transport answers 429 with Retry-After for
+// it. Without -rate-limit nothing is limited.
 func rateLimitFeature(cfg Config) feature {
 	var spec string
 	var rules ratelimit.Rules
@@ -39,7 +39,10 @@ func rateLimitFeature(cfg Config) feature {
 			}
 			var limiter ratelimit.Limiter
 			where := "shared: Config.RateLimiter"
-			if cfg.RateLimiter != nil {
+			switch {
+			case e.shared != nil && e.shared.Limiter != nil:
+				limiter, where = e.shared.Limiter, "shared: the fleet's shared state"
+			case cfg.RateLimiter != nil:
 				var err error
 				if limiter, err = cfg.RateLimiter(ctx); err != nil {
 					return nil, nil, fmt.Errorf("-rate-limit: Config.RateLimiter: %w", err)
