@@ -20,8 +20,11 @@
 //     requests, the rate limits) before anything else is set up. The URL
 //     is never logged nor put in an error. $<PREFIX>_APPROVAL_KEYS is then
 //     required (every replica verifies the states any replica signed).
-//     -instance-id ID names the replica (default: the host name). Without
-//     a URL the server runs alone.
+//     -instance-id ID names the replica (default: the host name);
+//     -replicas N (default 1) is how many share the state: while the
+//     shared limiter is unreachable, each replica grants read-only calls
+//     1/N of each -rate-limit and refuses the others. Without a URL the
+//     server runs alone.
 //   - transport: stdio as the local user with -scopes (the default), or
 //     streamable HTTP at /mcp with -http ADDR, authenticated by static
 //     development tokens (-tokens FILE, loopback only unless

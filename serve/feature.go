@@ -53,6 +53,10 @@ type env struct {
 	// shared is set by the shared state feature when the server runs in
 	// a fleet.
 	shared *Shared
+	// replicas is how many replicas share the state (-replicas): while
+	// the shared limiter fails, each grants read-only calls 1/replicas of
+	// each limit.
+	replicas int
 }
 
 // features returns the features in the order they are set up:

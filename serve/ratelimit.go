@@ -39,9 +39,14 @@ func rateLimitFeature(cfg Config) feature {
 			}
 			var limiter ratelimit.Limiter
 			where := "shared: Config.RateLimiter"
+			var gopts []ratelimit.Option
 			switch {
 			case e.shared != nil && e.shared.Limiter != nil:
 				limiter, where = e.shared.Limiter, "shared: the fleet's shared state"
+				// Read-only calls go on while the shared state is down, at
+				// this replica's share of each limit; the others are
+				// refused (fail closed).
+				gopts = append(gopts, ratelimit.WithFallback(e.replicas, mcpkit.ReadOnly), ratelimit.WithLogger(e.logger))
 			case cfg.RateLimiter != nil:
 				var err error
 				if limiter, err = cfg.RateLimiter(ctx); err != nil {
@@ -55,7 +60,7 @@ func rateLimitFeature(cfg Config) feature {
 				}
 				limiter, where = m, "in memory: each replica grants the full limit"
 			}
-			gate, err := ratelimit.NewGate(limiter, rules)
+			gate, err := ratelimit.NewGate(limiter, rules, gopts...)
 			if err != nil {
 				return nil, nil, fmt.Errorf("-rate-limit: %w", err)
 			}

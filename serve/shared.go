@@ -73,7 +73,11 @@ var instanceID = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$`)
 // $<PREFIX>_APPROVAL_KEYS is required with it.
 func sharedFeature(cfg Config) feature {
 	var flagURL, instance string
+	var replicas int
 	check := func() error {
+		if replicas < 1 {
+			return fmt.Errorf("-replicas %d: want the number of replicas sharing the state, at least 1", replicas)
+		}
 		if instance != "" && !instanceID.MatchString(instance) {
 			return fmt.Errorf("-instance-id %q: use 1 to 64 characters of A-Z a-z 0-9 . _ -, not starting with '.'", instance)
 		}
@@ -85,6 +89,9 @@ func sharedFeature(cfg Config) feature {
 			fs.StringVar(&instance, "instance-id", "", "this replica's `ID`, unique in the fleet and stable across restarts (default: the host name)")
 			if cfg.SharedState != nil {
 				fs.StringVar(&flagURL, "shared-state", "", "connect to the state the replicas of a fleet share at `URL` (approval states, console requests, rate limits); prefer $"+cfg.SharedStateEnv()+", which stays out of process listings")
+				fs.IntVar(&replicas, "replicas", 1, "how many replicas share the state: while it is unreachable, each grants read-only calls 1/`N` of each -rate-limit and refuses the others")
+			} else {
+				replicas = 1
 			}
 		},
 		check: check,
@@ -120,6 +127,7 @@ func sharedFeature(cfg Config) feature {
 				return nil, cleanup, errors.New("Config.SharedState returned no Shared.Replay: in-client approval states must be single use across the fleet")
 			}
 			e.shared = &sh
+			e.replicas = replicas
 			var perReplica []string
 			if sh.Store == nil {
 				perReplica = append(perReplica, "console requests")

@@ -285,3 +285,33 @@ func TestSharedStateWithoutURLRunsAlone(t *testing.T) {
 	assert.False(t, res.IsError)
 	assert.Contains(t, serve.FlagSet(cfg).Lookup("shared-state").Usage, "$NOTES_SHARED_STATE")
 }
+
+// While the shared limiter fails, read-only calls go on at this replica's
+// share of the limit (-replicas) and the others are refused: the write
+// does not run.
+func TestSharedStateLimiterOutageKeepsReadsGoing(t *testing.T) {
+	var r ran
+	down := ratelimit.Func(func(context.Context, string, ratelimit.Limit) (ratelimit.Decision, error) {
+		return ratelimit.Decision{}, errors.New("connection refused")
+	})
+	s := newReplica(t, fleetConfig(&r, serve.Shared{Replay: &spyReplay{}, Limiter: down}, nil), fleetEnv,
+		"-rate-limit", "read_only=4/h,write=10/h", "-replicas", "2", "-approver", "deny")
+	cs := mcpkittest.NewHarness(t, s.MCP(), mcpkittest.WithIdentity(alice)).Session
+	call := func(tool string, args map[string]any) *mcp.CallToolResult {
+		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: tool, Arguments: args})
+		require.NoError(t, err)
+		return res
+	}
+	for i := range 2 {
+		require.False(t, call("get_note", map[string]any{"id": "n1"}).IsError, "read %d refused while the limiter is down", i)
+	}
+	assert.True(t, call("get_note", map[string]any{"id": "n1"}).IsError, "the third read exceeded this replica's half of 4/h")
+	res := call("add_note", map[string]any{"text": "x"})
+	assert.True(t, res.IsError, "a write went through an unreachable limiter")
+	assert.Equal(t, 0, r.get("add_note"))
+	assert.Equal(t, 2, r.get("get_note"))
+
+	_, err := serve.New(context.Background(), fleetConfig(&r, serve.Shared{Replay: &spyReplay{}}, nil), []string{"-replicas", "0"},
+		serve.IO{Stderr: io.Discard, Getenv: fleetEnv})
+	require.ErrorContains(t, err, "-replicas 0")
+}
