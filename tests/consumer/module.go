@@ -13,11 +13,13 @@ import (
 	"time"
 )
 
-// RootModule and OTLPModule are the modules a consumer module replaces
-// with this checkout.
+// RootModule, OTLPModule and PGStateModule are the modules a consumer
+// module replaces with this checkout.
 const (
 	RootModule = "github.com/mcpkit-go/mcpkit"
 	OTLPModule = "github.com/mcpkit-go/mcpkit/serve/otlp"
+	// PGStateModule is the fleet's PostgreSQL state (pgx).
+	PGStateModule = "github.com/mcpkit-go/mcpkit/pgstate"
 )
 
 // CheckoutRoot returns the root of this checkout from the tests module's
@@ -62,11 +64,12 @@ func NewModule(ctx context.Context, dir, root, path string) (*Module, error) {
 	}
 	if _, err := m.Go(ctx, "mod", "edit",
 		"-replace="+RootModule+"="+root,
-		"-replace="+OTLPModule+"="+filepath.Join(root, "serve", "otlp")); err != nil {
+		"-replace="+OTLPModule+"="+filepath.Join(root, "serve", "otlp"),
+		"-replace="+PGStateModule+"="+filepath.Join(root, "pgstate")); err != nil {
 		return nil, err
 	}
 	sums := map[string]bool{}
-	for _, f := range []string{filepath.Join(root, "go.sum"), filepath.Join(root, "serve", "otlp", "go.sum")} {
+	for _, f := range []string{filepath.Join(root, "go.sum"), filepath.Join(root, "serve", "otlp", "go.sum"), filepath.Join(root, "pgstate", "go.sum")} {
 		data, err := os.ReadFile(f)
 		if err != nil && !os.IsNotExist(err) {
 			return nil, err

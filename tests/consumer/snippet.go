@@ -27,7 +27,7 @@ import (
 //
 // Fragments (all but complete files) get two things for free: the imports
 // of the packages they name (the table below: mcpkit, mcp, transport,
-// audit, flags, approval, serve, otlp, context, http, ...), and the names
+// audit, flags, approval, serve, otlp, pgstate, context, http, ...), and the names
 // declared in testdata/prelude.go (ctx, srv, impl, mux, auditor, store,
 // registerTools, newServer, ...), which the docs use without declaring. A
 // fragment must not declare a prelude name at package level. Anything
@@ -53,6 +53,8 @@ var importTable = map[string]string{
 	"serve":       "github.com/mcpkit-go/mcpkit/serve",
 	"transport":   "github.com/mcpkit-go/mcpkit/transport",
 	"otlp":        "github.com/mcpkit-go/mcpkit/serve/otlp",
+	"pgstate":     "github.com/mcpkit-go/mcpkit/pgstate",
+	"pgxpool":     "github.com/jackc/pgx/v5/pgxpool",
 	"mcp":         "github.com/modelcontextprotocol/go-sdk/mcp",
 	"openfeature": "github.com/open-feature/go-sdk/openfeature",
 	"isolated":    "github.com/open-feature/go-sdk/openfeature/isolated",
