@@ -63,6 +63,15 @@ type Policy struct {
 	// Redact lists argument and result fields (dotted paths such as
 	// "credentials.password") that never reach an audit sink.
 	Redact []string
+	// Headers marks top-level arguments that HTTP clients of protocol
+	// 2026-07-28 also send as Mcp-Param-<name> headers, so that gateways
+	// can route on them without reading the body: argument name (as in the
+	// input schema) to header name. The input schema carries each as an
+	// "x-mcp-header" annotation, and the HTTP transport refuses a request
+	// whose headers disagree with its body. Only string, integer and
+	// boolean arguments qualify, never a redacted one: every proxy on the
+	// way sees a header. See ParamHeader.
+	Headers map[string]string
 	// Idempotent marks a write whose repetition has no further effect.
 	Idempotent bool
 	// OpenWorld marks a tool that reaches systems outside the server's own

@@ -27,7 +27,9 @@ type compiledSchema struct {
 // its tags (description, enum, minimum, maximum, pattern, default, examples,
 // required via omitempty). The result is inlined (no top-level $ref) because
 // MCP clients and the go-sdk expect a top-level "type":"object".
-func reflectSchema(t reflect.Type) (*compiledSchema, error) {
+// Each edit may change the generated schema (or refuse it) before it is
+// encoded.
+func reflectSchema(t reflect.Type, edits ...func(*invopop.Schema) error) (*compiledSchema, error) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -40,6 +42,11 @@ func reflectSchema(t reflect.Type) (*compiledSchema, error) {
 	r := invopop.Reflector{DoNotReference: true, Anonymous: true}
 	s := r.ReflectFromType(t)
 	s.Version = "" // the SDK and clients assume 2020-12; the keyword only adds bytes
+	for _, edit := range edits {
+		if err := edit(s); err != nil {
+			return nil, err
+		}
+	}
 	raw, err := json.Marshal(s)
 	if err != nil {
 		return nil, fmt.Errorf("marshal schema for %v: %w", t, err)

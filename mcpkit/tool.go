@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -55,6 +56,9 @@ type ToolInfo struct {
 	// MaxResultBytes is the bound on the tool's serialized result: the
 	// tool's own or the server's.
 	MaxResultBytes int
+	// ParamHeaders are the arguments mirrored into Mcp-Param-* headers
+	// (Policy.Headers), sorted by argument, with their schema types.
+	ParamHeaders []ParamHeader
 	// Unknown is set on the stand-in for a call to a tool mcpkit did not
 	// register.
 	Unknown bool
@@ -73,6 +77,8 @@ func (t *ToolInfo) clone() *ToolInfo {
 	c.InputSchema = bytes.Clone(t.InputSchema)
 	c.OutputSchema = bytes.Clone(t.OutputSchema)
 	c.Redact = slices.Clone(t.Redact)
+	c.Policy.Headers = maps.Clone(t.Policy.Headers)
+	c.ParamHeaders = slices.Clone(t.ParamHeaders)
 	if t.Annotations != nil {
 		a := *t.Annotations
 		a.DestructiveHint = clonePtr(t.Annotations.DestructiveHint)
@@ -181,7 +187,12 @@ func (s *Server) newToolInfo(t Tool, in, out reflect.Type) (*ToolInfo, error) {
 		return fail(err)
 	}
 	p.Approval = p.Approval.resolve(p.Risk)
-	inSchema, err := reflectSchema(in)
+	p.Headers = maps.Clone(p.Headers)
+	headers, err := checkParamHeaders(p.Headers, append(slices.Clone(p.Redact), taggedRedactions(in)...))
+	if err != nil {
+		return fail(err)
+	}
+	inSchema, err := reflectSchema(in, markParamHeaders(headers))
 	if err != nil {
 		return fail(fmt.Errorf("input: %w", err))
 	}
@@ -205,6 +216,7 @@ func (s *Server) newToolInfo(t Tool, in, out reflect.Type) (*ToolInfo, error) {
 		Annotations:    p.Annotations(t.Title),
 		Redact:         slices.Compact(redact),
 		MaxResultBytes: maxResult,
+		ParamHeaders:   headers,
 		input:          inSchema,
 	}, nil
 }

@@ -50,9 +50,22 @@ func PolicyMarkdown(srv *mcpkit.Server) []byte {
 			redact = "`" + strings.Join(t.Redact, "`, `") + "`"
 		}
 		fmt.Fprintf(&b, "- Redacted in audit records: %s (plus anything that looks like a credential)\n", redact)
+		if len(t.ParamHeaders) > 0 {
+			fmt.Fprintf(&b, "- Visible to HTTP intermediaries (x-mcp-header): %s\n", paramHeaders(t))
+		}
 		fmt.Fprintf(&b, "- Annotations: %s\n", annotations(t))
 	}
 	return []byte(b.String())
+}
+
+// paramHeaders lists the arguments mirrored into Mcp-Param-* headers:
+// every proxy on the way sees them, which a reviewer must know.
+func paramHeaders(t *mcpkit.ToolInfo) string {
+	out := make([]string, len(t.ParamHeaders))
+	for i, p := range t.ParamHeaders {
+		out[i] = fmt.Sprintf("`%s` as `%s`", p.Argument, p.Header())
+	}
+	return strings.Join(out, ", ")
 }
 
 func scopes(t *mcpkit.ToolInfo) string {

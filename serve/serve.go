@@ -140,6 +140,11 @@ func (s *Server) setUp(ctx context.Context, cfg Config, fts []feature) error {
 	if err := cfg.Tools(srv); err != nil {
 		return fmt.Errorf("registering tools: %w", err)
 	}
+	if s.env.auditor != nil {
+		if err := checkParamHeaderSecrets(srv, s.env.auditor.Redactor()); err != nil {
+			return fmt.Errorf("registering tools: %w", err)
+		}
+	}
 	for _, f := range fts {
 		if f.started == nil {
 			continue

@@ -239,6 +239,9 @@ func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 		}
 		r = r.WithContext(context.WithValue(r.Context(), tokenInfoKey{}, ti))
 	}
+	if !h.checkParamHeaders(w, r, caller, b) {
+		return
+	}
 	if speaksStateless(r, b) {
 		// Protocol 2026-07-28 and later: no session, any replica answers.
 		if h.checkSessionless(w, r, b, Rejection{Identity: caller}) {

@@ -17,7 +17,8 @@ const statelessRevision = "2026-07-28"
 
 // body is what the transport learned from a POST body in its single decode.
 type body struct {
-	calls []rpcCall
+	calls    []rpcCall
+	messages int // JSON-RPC messages in the body: more than one is a batch
 	// metaVersion is the protocol version the first request claiming one
 	// carries in _meta ("" when none does), and metaID that request's id.
 	metaVersion string
