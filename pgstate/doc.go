@@ -61,5 +61,64 @@
 // the previous key still verify everywhere it is listed. Remove the old
 // key once its states have expired (DefaultStateTTL). While the restart
 // rolls, a state signed with the new key and answered on a replica not
-// yet restarted is refused, and its user is simply asked again.
+// yet restarted is refused, and its user is simply asked again.//
+// # Shared rate limits
+//
+// Limiter is the ratelimit.Limiter of a fleet: one limit of N per period
+// per caller, however the load balancer spreads the calls. It keeps
+// exactly ratelimit.Memory's token bucket (Burst at once, refilled at
+// Events per Per) as a theoretical arrival time per key in
+// <schema>.rate_limits (GCRA) and decides a call in one statement, an
+// INSERT ... ON CONFLICT DO UPDATE ... WHERE on the key's row, on the
+// database's clock: replicas' clocks play no part, and the row lock orders
+// the calls of every pool. Three replicas hammering one key under 50/s
+// for three seconds were granted 157 calls where the limit allows 160.
+//
+//	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL")) // migrated as above
+//	if err != nil {
+//		return err
+//	}
+//	limiter, err := pgstate.NewLimiter(pool)
+//	if err != nil {
+//		return err
+//	}
+//	rules, err := ratelimit.ParseRules("read_only=20/s,write=5/m,destructive=2/m")
+//	if err != nil {
+//		return err
+//	}
+//	gate, err := ratelimit.NewGate(limiter, rules,
+//		ratelimit.WithFallback(3, mcpkit.ReadOnly)) // 3 replicas; reads go on without PostgreSQL
+//
+// Keys are stored as their SHA-256 (any bytes, any length, and no caller
+// can pick a key that lands in another's bucket) and passed as parameters
+// only. A refusal writes nothing, and is remembered in the replica until
+// the wait it announced has passed (no replica could be allowed sooner),
+// so a caller hammering an exhausted key costs about one round trip per
+// refill interval per replica, not one per call, and does not queue on
+// the row lock. A row whose bucket is full again decides nothing a missing
+// row would not: the first Allow after each cleanup interval deletes up to
+// a batch of them (WithLimiterCleanup, default every minute, 1000 rows),
+// and Cleanup does it on demand. WithLimiterSchema names the schema;
+// WithLimiterTimeout (default 1 s) bounds one decision.
+//
+// When PostgreSQL is down or slower than the timeout, Allow returns a
+// *LimiterError and the gate refuses the call as unavailable (fail
+// closed), unless ratelimit.WithFallback names the call's risk class: then
+// it is decided in the replica's memory at 1/replicas of the limit, so the
+// fleet together still grants at most the limit's rate with a burst of at
+// most max(Burst, replicas), plus up to one burst per caller when the
+// outage begins (the local buckets start full). The gate asks PostgreSQL
+// again once a second and decides with it as soon as it answers; the pool
+// reconnects by itself. The recommended policy, WithFallback(replicas,
+// mcpkit.ReadOnly), keeps reads going and refuses writes and destructive
+// calls until the shared limit is back.
+//
+// PostgreSQL rather than Redis: BenchmarkLimiter measured, on two shared
+// (and busy) cores with PostgreSQL 15 on the same machine, about 1,900
+// decisions/s from one caller (0.5 ms each), 5,300/s from one replica's
+// pool over 1000 callers and 4,000/s with every call on one key, before
+// the refusal memory takes hammering off the database. That is more than
+// a fleet's tool calls, each of which does real work; the fleet already
+// needs PostgreSQL for approvals; so a second store would add a moving
+// part, a failure mode and an install for no decision a tool call needs.
 package pgstate
