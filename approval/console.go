@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -55,7 +54,11 @@ type ConsoleConfig struct {
 	// AuditReviews). A decision is applied only once OnReview accepted
 	// it. If nil, console events are only logged when they fail.
 	OnReview ReviewHook
-	// Store holds the pending requests; in memory if nil.
+	// Store holds the pending requests; in memory if nil. A
+	// DecisionStore (MemoryStore, pgstate.Store) also carries decisions,
+	// so that a reviewer can decide through the console of any process
+	// sharing it; with a plain Store a decision reaches only the calls
+	// waiting in this process.
 	Store Store
 	// Notifiers are told about each new pending request.
 	Notifiers []Notifier
@@ -76,13 +79,14 @@ type ConsoleConfig struct {
 type Console struct {
 	opts   ConsoleConfig
 	rules  reviewers
-	store  Store
+	store  DecisionStore
 	mux    *http.ServeMux
 	logger *slog.Logger
-
-	mu      sync.Mutex
-	waiters map[string]chan Decision
 }
+
+// storeTimeout bounds the store operations that must not depend on the
+// caller's or the reviewer's connection.
+const storeTimeout = 10 * time.Second
 
 // maxBody bounds a console request body.
 const maxBody = 16 << 10
@@ -93,9 +97,11 @@ var consoleHTML []byte
 //go:embed console.js
 var consoleJS []byte
 
-// NewConsole returns a console. Requests left in opts.Store by a previous
-// process (a restart) are removed here: their calls are gone, and they are
-// never approved.
+// NewConsole returns a console. With a plain Store, requests left in it by
+// a previous process (a restart) are removed here: their calls are gone,
+// and they are never approved. A DecisionStore is left as it is: it may
+// hold other processes' requests, and it refuses decisions for calls that
+// are gone (ErrNotWaiting).
 func NewConsole(ctx context.Context, opts ConsoleConfig) (*Console, error) {
 	if opts.Authenticate == nil {
 		return nil, errors.New("approval: a Console needs ConsoleConfig.Authenticate; the console never serves anonymous users")
@@ -104,22 +110,27 @@ func NewConsole(ctx context.Context, opts ConsoleConfig) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{opts: opts, rules: rules, store: opts.Store, logger: opts.Logger, waiters: map[string]chan Decision{}}
-	if c.store == nil {
-		c.store = NewMemoryStore()
-	}
+	c := &Console{opts: opts, rules: rules, logger: opts.Logger}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
-	left, err := c.store.List(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("approval: read pending requests: %w", err)
-	}
-	for _, r := range left {
-		c.logger.Warn("approval: denying a request left pending by a previous run", "id", r.ID, "tool", r.Tool, "principal", r.Principal.Subject)
-		if err := c.store.Remove(ctx, r.ID); err != nil {
-			return nil, fmt.Errorf("approval: remove stale request %s: %w", r.ID, err)
+	switch s := opts.Store.(type) {
+	case nil:
+		c.store = NewMemoryStore()
+	case DecisionStore:
+		c.store = s
+	default:
+		left, err := s.List(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("approval: read pending requests: %w", err)
 		}
+		for _, r := range left {
+			c.logger.Warn("approval: denying a request left pending by a previous run", "id", r.ID, "tool", r.Tool, "principal", r.Principal.Subject)
+			if err := s.Remove(ctx, r.ID); err != nil {
+				return nil, fmt.Errorf("approval: remove stale request %s: %w", r.ID, err)
+			}
+		}
+		c.store = localDecisions{Store: s, local: NewMemoryStore()}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", c.page)
@@ -145,20 +156,21 @@ func (c *Console) Approve(ctx context.Context, r *Request) (Decision, error) {
 	pending := *r
 	pending.Call = nil
 	pending.ConsoleURL = c.opts.URL
-	ch := make(chan Decision, 1)
-	c.mu.Lock()
-	c.waiters[r.ID] = ch
-	c.mu.Unlock()
-	// The store entry and the waiter go together, whatever ends the wait.
-	defer func() {
-		c.mu.Lock()
-		delete(c.waiters, r.ID)
-		c.mu.Unlock()
-		_ = c.store.Remove(context.WithoutCancel(ctx), r.ID)
-	}()
 	if err := c.store.Add(ctx, pending); err != nil {
+		if ctx.Err() != nil {
+			return Decision{}, ctx.Err()
+		}
+		c.logger.Error("approval: record pending request", "id", r.ID, "tool", r.Tool, "error", err)
 		return Decision{Verdict: VerdictUnavailable, Approver: "system", Reason: "the approval console could not record the request", At: time.Now()}, nil
 	}
+	// Whatever ends the wait, the request goes (Await withdraws it too).
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+		defer cancel()
+		if err := c.store.Remove(rctx, r.ID); err != nil {
+			c.logger.Warn("approval: remove a finished request", "id", r.ID, "error", err)
+		}
+	}()
 	for _, n := range c.opts.Notifiers {
 		if err := n.Notify(ctx, pending); err != nil {
 			if ctx.Err() != nil {
@@ -168,19 +180,18 @@ func (c *Console) Approve(ctx context.Context, r *Request) (Decision, error) {
 			return Decision{Verdict: VerdictUnavailable, Approver: "system", Reason: "reviewers could not be notified", At: time.Now()}, nil
 		}
 	}
-	select {
-	case d := <-ch:
-		return d, nil
-	case <-ctx.Done():
-		// A decision delivered just as the wait ended still counts if it
-		// was made in time; the gate checks its time against the deadline.
-		select {
-		case d := <-ch:
-			return d, nil
-		default:
+	// A decision delivered just as the wait ended still counts if it was
+	// made in time (Await returns it); the gate checks its time against
+	// the deadline.
+	d, err := c.store.Await(ctx, r.ID)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Decision{}, ctx.Err()
 		}
-		return Decision{}, ctx.Err()
+		c.logger.Error("approval: wait for a decision", "id", r.ID, "tool", r.Tool, "error", err)
+		return Decision{Verdict: VerdictUnavailable, Approver: "system", Reason: "the approval console lost the request", At: time.Now()}, nil
 	}
+	return d, nil
 }
 
 // ServeHTTP serves the console: GET / (the page), GET /api/pending,
@@ -338,65 +349,69 @@ func (c *Console) decideHandler(v Verdict) http.HandlerFunc {
 			_ = c.report(r.Context(), rv)
 			writeError(w, status, msg)
 		}
-		p, err := c.store.Get(r.Context(), id)
-		if errors.Is(err, ErrNotFound) {
-			notWaiting(http.StatusNotFound, "no pending request with that id: it was decided, timed out, or its call ended")
-			return
-		}
-		if err != nil {
-			c.logger.Error("approval: read pending", "id", id, "error", err)
-			writeError(w, http.StatusServiceUnavailable, "the pending request could not be read; try again")
-			return
-		}
-		rv.Request = &p
-		if miss := c.rules.request(who, &p); len(miss) > 0 {
-			rv.Error = "you may not decide requests to " + p.Tool + ": the approver rule requires " + strings.Join(miss, " and ")
+		// The store runs the checks against the request as it holds it,
+		// while no other decision for it can be taken. The decision is on
+		// the record before the call sees it; one that cannot be recorded
+		// refuses the call instead.
+		var reported, unrecorded bool
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), storeTimeout)
+		defer cancel()
+		err := c.store.Decide(ctx, id, func(p Request) (Decision, error) {
+			rv.Request = &p
+			if miss := c.rules.request(who, &p); len(miss) > 0 {
+				rv.Error = "you may not decide requests to " + p.Tool + ": the approver rule requires " + strings.Join(miss, " and ")
+				return Decision{}, errRefused
+			}
+			if v == VerdictApproved && !c.opts.AllowSelfApproval && p.Principal.Subject != "" && sameSubject(p.Principal.Subject, who.Subject) {
+				rv.Error = "you cannot approve your own call: another approver must (four eyes)"
+				return Decision{}, errRefused
+			}
+			now := time.Now()
+			if !now.Before(p.Deadline) {
+				return Decision{}, errLate
+			}
+			rv.Outcome, rv.Status, rv.Time = outcome, http.StatusOK, now
+			reported = true
+			if err := c.report(ctx, rv); err != nil {
+				unrecorded = true
+				return Decision{Verdict: VerdictUnavailable, Approver: "system", Reason: "the reviewer's decision could not be recorded in the audit log", At: now}, nil
+			}
+			return Decision{Verdict: v, Approver: who.Subject, Reason: body.Reason, At: now}, nil
+		})
+		switch {
+		case errors.Is(err, errRefused):
 			c.refuse(w, r, rv)
-			return
-		}
-		if v == VerdictApproved && !c.opts.AllowSelfApproval && p.Principal.Subject != "" && sameSubject(p.Principal.Subject, who.Subject) {
-			rv.Error = "you cannot approve your own call: another approver must (four eyes)"
-			c.refuse(w, r, rv)
-			return
-		}
-		now := time.Now()
-		if !now.Before(p.Deadline) {
+		case errors.Is(err, errLate):
 			notWaiting(http.StatusConflict, "the request's deadline has passed; it was denied")
-			return
-		}
-		ch := c.claim(id)
-		if ch == nil {
-			// Listed but nobody waits here: its call ended, or it was
-			// served by another process. Never approve it.
-			notWaiting(http.StatusConflict, "this request's call is no longer waiting (it ended, or is served by another server); it was not approved")
-			return
-		}
-		// The decision is on the record before the call sees it; one
-		// that cannot be recorded refuses the call instead.
-		rv.Outcome, rv.Status, rv.Time = outcome, http.StatusOK, now
-		if err := c.report(r.Context(), rv); err != nil {
-			ch <- Decision{Verdict: VerdictUnavailable, Approver: "system", Reason: "the reviewer's decision could not be recorded in the audit log", At: now}
+		case errors.Is(err, ErrNotFound):
+			notWaiting(http.StatusNotFound, "no pending request with that id: it was decided, timed out, or its call ended")
+		case errors.Is(err, ErrDecided):
+			notWaiting(http.StatusConflict, "this request was already decided by another reviewer; your decision was not applied")
+		case errors.Is(err, ErrNotWaiting):
+			// Listed but no call waits for it: its call ended, its server
+			// stopped, or it is served by a server this console cannot
+			// reach. Never approve it.
+			notWaiting(http.StatusConflict, "this request's call is no longer waiting (it ended, its server stopped, or it is served by another server); it was not approved")
+		case err != nil && reported:
+			c.logger.Error("approval: deliver a recorded decision", "id", id, "error", err)
+			rv.Time = time.Time{}
+			notWaiting(http.StatusServiceUnavailable, "your decision was recorded but could not be delivered to the waiting call (the approval store failed), so it was not applied; try again")
+		case err != nil:
+			c.logger.Error("approval: decide", "id", id, "error", err)
+			writeError(w, http.StatusServiceUnavailable, "the pending request could not be read; try again")
+		case unrecorded:
 			writeError(w, http.StatusServiceUnavailable, "your decision could not be recorded in the audit log, so it was not applied; the call was refused")
-			return
+		default:
+			writeJSON(w, http.StatusOK, decisionResponse{ID: id, Decision: v, Approver: who.Subject, Reason: body.Reason})
 		}
-		ch <- Decision{Verdict: v, Approver: who.Subject, Reason: body.Reason, At: now}
-		writeJSON(w, http.StatusOK, decisionResponse{ID: id, Decision: v, Approver: who.Subject, Reason: body.Reason})
 	}
 }
 
-// claim takes the channel of the call waiting for id, once: of two
-// concurrent decisions only one gets it. The channel is buffered, so one
-// send never blocks.
-func (c *Console) claim(id string) chan Decision {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch, ok := c.waiters[id]
-	if !ok {
-		return nil
-	}
-	delete(c.waiters, id)
-	return ch
-}
+// Why a console's decide function declined to decide.
+var (
+	errRefused = errors.New("approval: the reviewer may not decide this request")
+	errLate    = errors.New("approval: the request's deadline has passed")
+)
 
 // networkOf is what the connection says of r. Forwarding headers are not
 // read: the client writes them.

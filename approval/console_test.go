@@ -246,11 +246,15 @@ func TestConsoleClientDisconnectWhileWaiting(t *testing.T) {
 	}
 }
 
-// A restart loses the waiting calls: requests left in a persistent store
-// are removed when the console starts, and a request listed without a
-// waiting call in this process is never approved.
+// plainStore hides MemoryStore's decisions: a Store that only lists, as a
+// persistent store without decisions would.
+type plainStore struct{ approval.Store }
+
+// A restart loses the waiting calls: requests left in a persistent plain
+// store are removed when the console starts, and a request listed without
+// a waiting call in this process is never approved.
 func TestConsoleRestartNeverApproves(t *testing.T) {
-	store := approval.NewMemoryStore()
+	store := plainStore{approval.NewMemoryStore()}
 	left := approval.Request{ID: "left-over", Tool: "delete_item", Principal: mcpkit.Identity{Subject: "alice"}, Created: time.Now(), Deadline: time.Now().Add(time.Hour)}
 	_ = store.Add(context.Background(), left)
 	c, err := approval.NewConsole(context.Background(), approval.ConsoleConfig{Authenticate: bearer, Reviewers: approvers, Store: store})

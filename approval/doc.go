@@ -58,6 +58,30 @@
 // reviewers of pending console requests. AlwaysApprove and AlwaysDeny are
 // for tests and development.
 //
+// # A fleet of replicas
+//
+// The console's pending requests live in its Store (ConsoleConfig.Store,
+// in memory by default). A DecisionStore also carries decisions: Add puts
+// a request up for review, Decide takes the one decision a request gets
+// (the console checks the approver rules and four eyes against the
+// request as stored, and records the review, inside it, while no other
+// reviewer can decide it), and Await, on the replica whose call waits,
+// returns that decision and withdraws the request. With one shared by the
+// replicas of a fleet (pgstate.Store, in PostgreSQL) a reviewer decides
+// through any replica's console; two reviewers deciding at once on two
+// replicas get one decision and one 409; a decision for a call that is
+// gone (it timed out, or its replica stopped) is refused (404 or 409) and
+// audited as not_waiting, never applied later. MemoryStore is the
+// DecisionStore of one process. With a plain Store a decision reaches only
+// calls waiting in the same process (409 otherwise), and NewConsole
+// removes the requests a previous run left. mcpkittest.TestDecisionStore
+// checks an implementation.
+//
+// In-client approval states are single use through a ReplayCache, in
+// memory by default (states are then bound to the issuing process). A
+// fleet shares one (pgstate.ReplayCache) and the same Keyring, so that the
+// client's second round trip may reach any replica.
+//
 // # On failure
 //
 // Every path that is not an explicit, timely yes is a refusal: the handler

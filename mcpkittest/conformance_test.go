@@ -27,7 +27,7 @@ func TestMemoryReplayCacheConforms(t *testing.T) {
 }
 
 func TestMemoryStoreConforms(t *testing.T) {
-	TestStore(t, func(testing.TB) approval.Store { return approval.NewMemoryStore() })
+	TestDecisionStore(t, func(testing.TB) approval.DecisionStore { return approval.NewMemoryStore() })
 }
 
 // readFileRecords reads the call records of an audit file.
