@@ -118,7 +118,14 @@ type sealed struct {
 	CutBytes  int64  `json:"cut_bytes"`
 	CutSHA256 string `json:"cut_sha256"`
 	CutLine   int    `json:"cut_line"`
-	hash      string
+	// A call's record, counted (RecordCounts).
+	Phase    string `json:"phase"`
+	Outcome  string `json:"outcome"`
+	Tool     string `json:"tool"`
+	Refusals *struct {
+		Count int `json:"count"`
+	} `json:"refusals"`
+	hash string
 }
 
 // lineError is why one line cannot be trusted; kind is a Problem* value.

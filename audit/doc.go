@@ -96,7 +96,10 @@
 // last record) is cut off,
 // logged, and put on record by a sealed recovery line (kind "recovery":
 // the torn line's number, byte count and SHA-256), and the chain resumes
-// from the last intact record. An unterminated tail that holds one or
+// from the last intact record. Open locks the file first (flock, on
+// Unix; the lock dies with the process): a second process on the same
+// path is refused, with a message, rather than cut, resume or interleave
+// the chain of the first. An unterminated tail that holds one or
 // more complete records, or bytes that cannot start a record, is no crash:
 // Open refuses to start rather than cut sealed records. A chain broken
 // anywhere else, or sealed with a key not in the keyring, refuses to open.
@@ -160,11 +163,14 @@
 //   - with a witness's checkpoints only: records cut from the end up to
 //     the last checkpoint the witness holds (tail_truncated, naming the
 //     seqs), and a witnessed checkpoint rewritten (witness_mismatch);
+//   - authentic records of two chains in one file (interleaved): two
+//     processes appended to it, or a log was spliced into another;
 //   - with a witness only: a whole log deleted or replaced (by a new log
 //     of the restarted server, or another log sealed with the same key):
 //     every log whose checkpoints the witness holds, signed with the
-//     keyring, must be among the files given, else missing_log names it
-//     with its last witnessed seq; and a log none of whose records is
+//     keyring and written by an instance of the log verified (see In a
+//     fleet), must be among the files given, else missing_log names it,
+//     its instance and its last witnessed seq; and a log none of whose records is
 //     covered by a witness checkpoint (at a seq at or after the first
 //     record given) fails as unwitnessed, also when the witness holds
 //     nothing, or ends before the log began (then verify again with a
@@ -173,8 +179,8 @@
 //     line, and missing_log reports it at that line. Checkpoints signed
 //     with another key
 //     (another server's log in a shared pipeline) are ignored. So a
-//     witness vouches for one log: start a new witness file with a new
-//     log.
+//     witness vouches for one log per instance: start a new witness file
+//     with a new log.
 //
 // Not detected: without a witness, records cut from the end at a line
 // boundary (the log just looks shorter); with one, records written after
@@ -182,6 +188,29 @@
 // clean Close leaves none). Nor anything done by someone holding the key,
 // such as the server's own process: the key protects the log from those
 // who can write the file, not from the server.
+//
+// # In a fleet
+//
+// Each process writes as an instance: WithInstance(id), else
+// DefaultInstance(path) (the host name and a digest of the path, stable
+// across restarts). The genesis, checkpoint and recovery lines and every
+// record carry it as "instance", sealed with the line, so a reader can
+// tell which replica served a call (Record.Instance, set by the sink).
+// Give each replica its own id, stable across its restarts, and its own
+// file (audit/{instance}.jsonl): two processes on one file are refused
+// by the lock, and where no lock holds (a volume shared without one)
+// the verifier reports the fork (interleaved).
+//
+// The replicas may share a witness (one FileWitness file, one
+// collector): it keeps their logs apart by instance. A new log looks for
+// a lost predecessor among the logs of its own instance only, and a log
+// is held to account only for the witness's logs of its own instances
+// (VerifyConfig.Instance, auditverify -instance, names the instance a
+// file must belong to, so another replica's log copied over it is
+// foreign). Records written before instance ids have none and keep
+// verifying; their genesis and checkpoint lines carry a random id per
+// process, so a log of that age is held to account only for the
+// witness's logs of those ids.
 //
 // # Refusals
 //

@@ -96,6 +96,7 @@ func (r *Record) AppendJSON(dst []byte) ([]byte, error) {
 	dst = appendStringMember(dst, "trace_id", r.TraceID)
 	dst = appendStringMember(dst, "span_id", r.SpanID)
 	dst = appendStringMember(dst, "kind", r.Kind)
+	dst = appendStringMember(dst, "instance", r.Instance)
 	if r.Seq != 0 {
 		dst = append(dst, `,"seq":`...)
 		dst = strconv.AppendUint(dst, r.Seq, 10)

@@ -34,7 +34,8 @@ type Recovery struct {
 	// log records the cut.
 	TornSHA256 string
 	// Log is the log id (new, or resumed from the genesis line); Instance
-	// is this process's id in the checkpoints it writes.
+	// is this process's instance id (WithInstance, else DefaultInstance),
+	// in every line it writes.
 	Log      string
 	Instance string
 	// Predecessor is, for a new log, the last checkpoint a witness held
@@ -122,6 +123,9 @@ func Open(path string, opts ...FileOption) (*FileSink, error) {
 	if cfg.server.Name == "" {
 		cfg.server.Name = filepath.Base(os.Args[0])
 	}
+	if cfg.instance == "" {
+		cfg.instance = DefaultInstance(path)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
@@ -129,12 +133,21 @@ func Open(path string, opts ...FileOption) (*FileSink, error) {
 	s := &FileSink{path: path, cfg: cfg, sealer: newSealer(cfg.keys), host: host, last: GenesisHash,
 		stop: make(chan struct{}), done: make(chan struct{}), witnessed: make(chan struct{})}
 	s.cond.L = &s.mu
-	if err := s.recover(); err != nil {
-		return nil, err
-	}
+	// The file is locked before it is read: a second process on the same
+	// path (two replicas under one instance id) must not cut, resume or
+	// interleave the chain of the first.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit: %s is in use by another process (%v): two writers would interleave two chains in one file; "+
+			"give each replica its own instance id and file (WithInstance; serve: -instance-id and -audit 'audit/{instance}.jsonl')", path, err)
+	}
+	if err := s.recover(); err != nil {
+		f.Close()
+		return nil, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -145,7 +158,7 @@ func Open(path string, opts ...FileOption) (*FileSink, error) {
 	if s.recovery.Log == "" {
 		s.recovery.Log = newID()
 	}
-	s.recovery.Instance = newID()
+	s.recovery.Instance = cfg.instance
 	if s.size == 0 && s.rotated == 0 && s.seq == 0 {
 		s.findPredecessor()
 	}
@@ -189,7 +202,8 @@ func (s *FileSink) recover() error {
 	// The active file alone is checked: from its genesis line (whatever
 	// its seq) to its end. Linking to the rotated files is the
 	// verifier's job.
-	v := &verifier{opts: VerifyConfig{Keys: s.cfg.keys, InsecureNoKey: s.cfg.keys == nil}, partial: true, resuming: true, checkpoints: map[uint64]string{}}
+	v := newVerifier(VerifyConfig{Keys: s.cfg.keys, InsecureNoKey: s.cfg.keys == nil, Partial: true})
+	v.resuming = true
 	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		f = nil
@@ -254,8 +268,9 @@ func (s *FileSink) recoverFile(f *os.File, v *verifier) error {
 }
 
 // findPredecessor looks, for a log that starts now, for checkpoints the
-// witnesses hold of an earlier log signed with the keyring: that log was
-// deleted or moved, and the new one records it as its predecessor.
+// witnesses hold of an earlier log of this instance signed with the
+// keyring: that log was deleted or moved, and the new one records it as
+// its predecessor.
 func (s *FileSink) findPredecessor() {
 	for _, w := range s.cfg.witnesses {
 		r, ok := w.(WitnessReader)
@@ -269,7 +284,9 @@ func (s *FileSink) findPredecessor() {
 		}
 		for i := len(cps) - 1; i >= 0; i-- {
 			c := cps[i]
-			if c.Log == s.recovery.Log || c.verify(s.cfg.keys) != nil {
+			// Another replica's logs, sharing the witness, are not
+			// this one's predecessors.
+			if c.Log == s.recovery.Log || c.Instance != s.recovery.Instance || c.verify(s.cfg.keys) != nil {
 				continue
 			}
 			s.recovery.Predecessor = &c
@@ -373,6 +390,7 @@ func tornTail(tail []byte) (int, string, bool) {
 func (s *FileSink) Write(ctx context.Context, r *Record) error {
 	cp := *r
 	cp.Seq, cp.PrevHash, cp.Kid, cp.Hash, cp.Kind = 0, "", "", "", ""
+	cp.Instance = s.recovery.Instance
 	body, err := cp.AppendJSON(nil)
 	if err != nil {
 		return fmt.Errorf("audit: encode record: %w", err)
@@ -454,6 +472,7 @@ func (s *FileSink) commit(batch []*fileEntry, cpReason string) error {
 			continue
 		}
 		e.r.Seq, e.r.PrevHash, e.r.Kid, e.r.Hash = e.seq, e.prev, e.kid, e.hash
+		e.r.Instance = s.recovery.Instance
 	}
 	if err == nil {
 		s.seq, s.last = seq, last
@@ -592,6 +611,12 @@ func (s *FileSink) rotate() error {
 	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
 		err = fmt.Errorf("audit: rotate: %w", err)
+		s.fail(err)
+		return err
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		err = fmt.Errorf("audit: rotate: the new file %s is locked by another process: %w", s.path, err)
 		s.fail(err)
 		return err
 	}

@@ -69,7 +69,7 @@ func TestFileSinkChainsAndFillsChainFields(t *testing.T) {
 	assert.Equal(t, uint64(13), res.LastSeq)
 
 	lines := readLines(t, path)
-	assert.Regexp(t, `^\{"kind":"genesis","time":"[^"]+","server":\{"name":"things","version":"1.2.3"\},"host":"[^"]*","log":"[0-9a-f]{32}","instance":"[0-9a-f]{32}","file":1,"seq":1,"prev_hash":"`+audit.GenesisHash+`","kid":"k1","hash":"[0-9a-f]{64}"\}\n$`, lines[0])
+	assert.Regexp(t, `^\{"kind":"genesis","time":"[^"]+","server":\{"name":"things","version":"1.2.3"\},"host":"[^"]*","log":"[0-9a-f]{32}","instance":"[A-Za-z0-9._-]+-[0-9a-f]{8}","file":1,"seq":1,"prev_hash":"`+audit.GenesisHash+`","kid":"k1","hash":"[0-9a-f]{64}"\}\n$`, lines[0])
 	assert.Regexp(t, `^\{"kind":"checkpoint",.*"reason":"open","seq":2,`, lines[1])
 	line := lines[2]
 	assert.True(t, strings.HasPrefix(line, `{"id":"`), line)

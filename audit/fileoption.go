@@ -22,6 +22,7 @@ type fileConfig struct {
 	server        ServerInfo
 	cp            checkpointPolicy
 	witnesses     []Witness
+	instance      string
 	errs          []error
 }
 

@@ -90,6 +90,7 @@ func otelAttrs(r *Record) []attribute.KeyValue {
 	kv = append(kv, attribute.Float64("duration_ms", r.DurationMS))
 	add("trace_id", r.TraceID)
 	add("span_id", r.SpanID)
+	add("instance", r.Instance)
 	if r.Seq != 0 {
 		kv = append(kv, attribute.Int64("seq", int64(r.Seq)))
 		add("prev_hash", r.PrevHash)

@@ -60,6 +60,11 @@ type Record struct {
 	// them when reading calls from a file.
 	Kind string `json:"kind,omitempty"`
 
+	// Instance names the replica whose file sink wrote the record
+	// (WithInstance); the file sink sets it, sealed with the record, and
+	// fills it in here once committed, like Seq.
+	Instance string `json:"instance,omitempty"`
+
 	// Seq, PrevHash, Kid and Hash place the record in a file sink's chain:
 	// Hash is the HMAC-SHA-256 under the key Kid. A file sink fills them
 	// in once the record is committed, so sinks after it in a Fanout

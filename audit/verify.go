@@ -46,6 +46,12 @@ const (
 	// ProblemUnwitnessed: a witness was given but holds no checkpoint
 	// covering any record of the files given.
 	ProblemUnwitnessed = "unwitnessed"
+	// ProblemInterleaved: authentic lines of two chains in one file (two
+	// writers appended to it: two replicas under one instance id).
+	ProblemInterleaved = "interleaved"
+	// ProblemDuplicateInstance: two chains of a directory written by one
+	// instance id (VerifyDir).
+	ProblemDuplicateInstance = "duplicate_instance"
 )
 
 // VerifyError is one problem found in a log: where, which records, why.
@@ -59,6 +65,11 @@ type VerifyError struct {
 	// From and To are the missing seqs, inclusive, for head_truncated,
 	// gap and tail_truncated problems (0 when unknown).
 	From, To uint64
+	// Log is the log concerned when it is not the one verified (the log
+	// a missing_log problem names); Instance the instance it is of, when
+	// known.
+	Log      string
+	Instance string
 	Reason   string
 }
 
@@ -87,9 +98,60 @@ type VerifyResult struct {
 	// at Open after a crash. They are not problems (a crash tears at most
 	// one incomplete record), but they are reported.
 	Recoveries []VerifyRecovery
+	// Instances lists the instance ids found in the log's lines, in the
+	// order first seen (one, unless the log's writer was renamed; a log
+	// older than instance ids has a new one per process in its genesis
+	// and checkpoint lines).
+	Instances []string
+	// Counts counts the authenticated records of calls, to check that the
+	// records add up to the calls made.
+	Counts RecordCounts
 	// Problems lists everything found, in file order then witness checks.
 	// Verify's error is the first of them.
 	Problems []VerifyError
+}
+
+// RecordCounts counts a log's authenticated call records (lines without a
+// kind; records that fail their MAC are not counted).
+type RecordCounts struct {
+	// Final is the number of final records: one per call (and one per
+	// refusal recorded in full, and per refusal summary).
+	Final int
+	// Start is the number of write-ahead start records.
+	Start int
+	// Outcomes counts the final records by outcome.
+	Outcomes map[string]int
+	// Tools counts the final records by tool, then outcome.
+	Tools map[string]map[string]int
+	// Summarized is the number of refusals counted into summary records
+	// (Record.Refusals) rather than recorded one by one; each summary is
+	// also one Final record.
+	Summarized int
+	// Instances counts the records (final and start) by the instance that
+	// wrote them; "" for records older than instance ids.
+	Instances map[string]int
+}
+
+func (c *RecordCounts) add(p *sealed) {
+	if c.Outcomes == nil {
+		c.Outcomes, c.Tools, c.Instances = map[string]int{}, map[string]map[string]int{}, map[string]int{}
+	}
+	c.Instances[p.Instance]++
+	if p.Phase == PhaseStart {
+		c.Start++
+		return
+	}
+	c.Final++
+	c.Outcomes[p.Outcome]++
+	t := c.Tools[p.Tool]
+	if t == nil {
+		t = map[string]int{}
+		c.Tools[p.Tool] = t
+	}
+	t[p.Outcome]++
+	if p.Refusals != nil {
+		c.Summarized += p.Refusals.Count
+	}
 }
 
 // VerifyRecovery is a recovery line found in a log.
@@ -121,6 +183,10 @@ type VerifyConfig struct {
 	// Partial accepts a log whose first file given is not file 1 (older
 	// files archived): it must still start with a genesis line.
 	Partial bool
+	// Instance, if set, is the instance that must have written the log:
+	// a line naming another instance is foreign (a replica's log copied
+	// over another's).
+	Instance string
 }
 
 // maxLine bounds one record line, so that a corrupt file cannot exhaust
@@ -148,24 +214,37 @@ func VerifyWith(opts VerifyConfig, paths ...string) (VerifyResult, error) {
 	if opts.Keys == nil && !opts.InsecureNoKey {
 		return VerifyResult{}, errors.New("audit: verify: no key given: a keyed log is verified with its keyring (VerifyConfig.Keys); an unkeyed one only with InsecureNoKey")
 	}
-	v := &verifier{opts: opts, partial: opts.Partial, checkpoints: map[uint64]string{}}
-	v.res.Keyed = opts.Keys != nil
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			return v.res, fmt.Errorf("audit: verify: %w", err)
-		}
-		err = v.file(p, f)
-		f.Close()
-		if err != nil {
-			return v.res, fmt.Errorf("audit: verify: %s: %w", p, err)
-		}
+	v := newVerifier(opts)
+	if err := v.files(paths); err != nil {
+		return v.res, err
 	}
 	v.witness(paths[len(paths)-1])
 	if len(v.res.Problems) > 0 {
 		return v.res, &v.res.Problems[0]
 	}
 	return v.res, nil
+}
+
+func newVerifier(opts VerifyConfig) *verifier {
+	v := &verifier{opts: opts, partial: opts.Partial, checkpoints: map[uint64]string{}, recent: map[uint64]string{}}
+	v.res.Keyed = opts.Keys != nil
+	return v
+}
+
+// files verifies the files of one log in order.
+func (v *verifier) files(paths []string) error {
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return fmt.Errorf("audit: verify: %w", err)
+		}
+		err = v.file(p, f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("audit: verify: %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // verifier follows a log line by line and collects its problems. After a
@@ -193,7 +272,24 @@ type verifier struct {
 	// predecessor named in it was reported when the log began, and does
 	// not stop the server again.
 	resuming bool
+	// instances are the instance ids of the log's authentic lines;
+	// claimed those of lines that failed their MAC.
+	instances, claimed map[string]bool
+	// recent maps the seqs of the last recentWindow authentic lines to
+	// their hashes, and recentQ holds them oldest first: a second line
+	// at a seq with another hash and the same prev_hash is a fork, two
+	// writers continuing one chain.
+	recent      map[uint64]string
+	recentQ     []uint64
+	interleaved bool
+	// dir is set by VerifyDir, which checks the witness's other logs
+	// across the directory.
+	dir bool
 }
+
+// recentWindow bounds the memory of the fork check: two writers of one
+// file write close to each other.
+const recentWindow = 4096
 
 func (v *verifier) problem(p VerifyError) { v.res.Problems = append(v.res.Problems, p) }
 
@@ -233,6 +329,12 @@ func (v *verifier) line(name string, line int, b []byte) {
 	}
 	if lerr != nil {
 		at(lerr.kind, p.Seq, 0, 0, "%s", lerr.reason)
+		if p.Instance != "" {
+			if v.claimed == nil {
+				v.claimed = map[string]bool{}
+			}
+			v.claimed[p.Instance] = true
+		}
 		if p.Seq == 0 {
 			return // nothing to follow the chain with
 		}
@@ -251,14 +353,17 @@ func (v *verifier) line(name string, line int, b []byte) {
 	case line != 1 && p.Kind == KindGenesis:
 		at(ProblemOrder, p.Seq, 0, 0, "a genesis line (seq %d) in the middle of a file: records were spliced in", p.Seq)
 	}
+	if lerr == nil {
+		v.authentic(name, line, &p, at)
+	}
 	if p.Kind == KindGenesis && p.PredLog != "" && lerr == nil && !v.resuming {
 		if v.preds == nil {
 			v.preds = map[string]uint64{}
 		}
 		v.preds[p.PredLog] = max(v.preds[p.PredLog], p.PredSeq)
-		at(ProblemMissingLog, p.Seq, 1, p.PredSeq,
-			"this log was started in place of log %s, whose records %s (last hash %s) are not among the files given: the earlier log was deleted or moved",
-			p.PredLog, seqRange(1, p.PredSeq), p.PredHash)
+		v.problem(VerifyError{File: name, Line: line, Kind: ProblemMissingLog, Seq: p.Seq, From: 1, To: p.PredSeq, Log: p.PredLog, Instance: p.Instance,
+			Reason: fmt.Sprintf("this log was started in place of log %s, whose records %s (last hash %s) are not among the files given: the earlier log was deleted or moved",
+				p.PredLog, seqRange(1, p.PredSeq), p.PredHash)})
 	}
 	if p.Kind == KindRecovery && lerr == nil {
 		v.res.Recoveries = append(v.res.Recoveries, VerifyRecovery{File: name, Line: line, Seq: p.Seq,
@@ -275,6 +380,11 @@ func (v *verifier) line(name string, line int, b []byte) {
 			}
 		case p.Log != v.res.Log:
 			at(ProblemForeign, p.Seq, 0, 0, "seq %d belongs to log %s, not %s: records of another log were spliced in", p.Seq, p.Log, v.res.Log)
+			if lerr == nil && !v.interleaved {
+				v.interleaved = true
+				at(ProblemInterleaved, p.Seq, 0, 0, "%s holds authentic lines of two logs (%s and %s): two processes appended to one file "+
+					"(two replicas running under one instance id and path?), or a log was spliced into another", name, v.res.Log, p.Log)
+			}
 		}
 	}
 	if !v.started {
@@ -306,15 +416,77 @@ func (v *verifier) line(name string, line int, b []byte) {
 	v.res.Records++
 	if p.Kind == "" {
 		v.res.Calls++
+		if lerr == nil {
+			v.res.Counts.add(&p)
+		}
 	}
 	v.res.LastSeq, v.res.LastHash = v.seq, v.hash
 }
 
+// authentic takes note of a line whose MAC verified: its instance, and
+// whether it forks the chain (a second line at a seq already seen, with
+// another hash, after the same record: two writers in one file).
+func (v *verifier) authentic(name string, line int, p *sealed, at func(kind string, seq, from, to uint64, format string, args ...any)) {
+	if p.Instance != "" {
+		if v.instances == nil {
+			v.instances = map[string]bool{}
+		}
+		if !v.instances[p.Instance] {
+			v.instances[p.Instance] = true
+			v.res.Instances = append(v.res.Instances, p.Instance)
+		}
+		if v.opts.Instance != "" && p.Instance != v.opts.Instance {
+			at(ProblemForeign, p.Seq, 0, 0, "seq %d was written by instance %s, not %s: another replica's records (its log copied over this one?)",
+				p.Seq, p.Instance, v.opts.Instance)
+		}
+	}
+	if h, ok := v.recent[p.Seq]; ok && v.started && h != p.hash && !v.interleaved && v.recent[p.Seq-1] == p.PrevHash {
+		v.interleaved = true
+		at(ProblemInterleaved, p.Seq, 0, 0, "seq %d appears twice with two authentic records after the same seq %d: two processes appended to %s "+
+			"(two replicas running under one instance id and path?); each replica needs its own instance id and file", p.Seq, p.Seq-1, name)
+	}
+	if _, ok := v.recent[p.Seq]; !ok {
+		v.recent[p.Seq] = p.hash
+		v.recentQ = append(v.recentQ, p.Seq)
+		if len(v.recentQ) > recentWindow {
+			delete(v.recent, v.recentQ[0])
+			v.recentQ = v.recentQ[1:]
+		}
+	}
+}
+
 // otherLog is what a witness holds of a log other than the one verified.
 type otherLog struct {
-	n    int
-	line int
-	last Checkpoint
+	n         int
+	line      int
+	last      Checkpoint
+	instances map[string]bool
+}
+
+// ours reports whether a log of the witness is one this log's instances
+// wrote: a witness shared by a fleet holds the other replicas' logs too,
+// which are theirs to account for (VerifyDir checks them all). The
+// instance the log must be of (VerifyConfig.Instance) counts as one of
+// them. A log none of whose lines is authentic is taken at its word
+// (the instance its forged lines claim); one without instance ids at
+// all keeps the old rule: every log.
+func (v *verifier) ours(o *otherLog) bool {
+	if v.opts.Instance != "" && o.instances[v.opts.Instance] {
+		return true
+	}
+	mine := v.instances
+	if len(mine) == 0 {
+		mine = v.claimed // a forged log: the instance it pretends to be
+	}
+	if len(mine) == 0 {
+		return true
+	}
+	for id := range o.instances {
+		if mine[id] {
+			return true
+		}
+	}
+	return false
 }
 
 // witness checks the log against a witness's checkpoints.
@@ -338,10 +510,11 @@ func (v *verifier) witness(last string) {
 			}
 			o := other[c.Log]
 			if o == nil {
-				o = &otherLog{}
+				o = &otherLog{instances: map[string]bool{}}
 				other[c.Log] = o
 				others = append(others, c.Log)
 			}
+			o.instances[c.Instance] = true
 			o.n++
 			if c.Seq >= o.last.Seq {
 				o.last, o.line = c, i+1
@@ -379,9 +552,10 @@ func (v *verifier) witness(last string) {
 		if s, ok := v.preds[id]; ok && o.last.Seq <= s {
 			continue // reported at the genesis line naming it
 		}
-		v.problem(VerifyError{File: "witness", Line: o.line, Kind: ProblemMissingLog, Seq: o.last.Seq, From: 1, To: o.last.Seq,
-			Reason: fmt.Sprintf("the witness holds %d checkpoints of log %s, up to seq %d (%s), signed with this keyring: records %s of that log are not among the files given (the log was deleted or replaced?)",
-				o.n, id, o.last.Seq, o.last.Time.UTC().Format(timeLayout), seqRange(1, o.last.Seq))})
+		if v.dir || !v.ours(o) {
+			continue
+		}
+		v.problem(missingLog(o, id, "the files given"))
 	}
 	if (v.opts.Witnessed || len(v.opts.Checkpoints) > 0) && !covered && v.started {
 		v.problem(v.unwitnessed(last, end))
@@ -391,6 +565,14 @@ func (v *verifier) witness(last string) {
 			Reason: fmt.Sprintf("the log ends at seq %d but the witness holds a checkpoint at seq %d (%s): records %s were cut from the end",
 				v.seq, beyond.Seq, beyond.Time.UTC().Format(timeLayout), seqRange(v.seq+1, beyond.Seq))})
 	}
+}
+
+// missingLog reports a log the witness holds checkpoints of that is not
+// among the files verified.
+func missingLog(o *otherLog, id, where string) VerifyError {
+	return VerifyError{File: "witness", Line: o.line, Kind: ProblemMissingLog, Seq: o.last.Seq, From: 1, To: o.last.Seq, Log: id, Instance: o.last.Instance,
+		Reason: fmt.Sprintf("the witness holds %d checkpoints of log %s, up to seq %d (%s), written by instance %s and signed with this keyring: records %s of that log are not among %s (the log was deleted or replaced?)",
+			o.n, id, o.last.Seq, o.last.Time.UTC().Format(timeLayout), o.last.Instance, seqRange(1, o.last.Seq), where)}
 }
 
 // unwitnessed says why no checkpoint of the witness covers the log given.

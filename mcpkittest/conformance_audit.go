@@ -63,10 +63,11 @@ func keptFields(r audit.Record) string {
 	return fmt.Sprintf("id=%s tool=%s outcome=%s subject=%s arguments=%v", r.ID, r.Tool, r.Outcome, r.Principal.Subject, args)
 }
 
-// unchained is r's JSON without the chain fields a file sink fills in.
+// unchained is r's JSON without the chain fields a file sink fills in
+// (its place in the chain and the instance that wrote it).
 func unchained(r *audit.Record) []byte {
 	c := *r
-	c.Seq, c.PrevHash, c.Kid, c.Hash = 0, "", "", ""
+	c.Seq, c.PrevHash, c.Kid, c.Hash, c.Instance = 0, "", "", "", ""
 	b, _ := c.AppendJSON(nil)
 	return b
 }

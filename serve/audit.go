@@ -22,6 +22,11 @@ import (
 // else from FILE.key next to the audit file, created (mode 0600) on first
 // run with a warning: so that a server runs on a fresh machine, at the
 // price of a key that sits beside the log it protects.
+//
+// Each process writes as its instance (-instance-id, default the host
+// name): every line of its log says which replica served the call, and
+// "{instance}" in -audit gives each replica of a fleet its own file
+// (audit/{instance}.jsonl).
 func auditFeature(cfg Config) feature {
 	var path, keyFile, witnessFile string
 	var auditor *audit.Auditor
@@ -29,7 +34,8 @@ func auditFeature(cfg Config) feature {
 		name: "audit",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&path, "audit", cfg.AuditFile,
-				"append-only, keyed and hash-chained audit `FILE` (check it with auditverify -keys FILE.key -rotated FILE)")
+				"append-only, keyed and hash-chained audit `FILE` (check it with auditverify -keys FILE.key -rotated FILE); "+
+					"{instance} in it is replaced by the instance id, one file per replica (audit/{instance}.jsonl; check them all with auditverify -dir audit)")
 			fs.StringVar(&keyFile, "audit-key", "",
 				"audit keyring `FILE` (kid:secret lines, oldest first, mode 0600; default $"+audit.EnvKey+", else AUDIT.key, created if missing)")
 			fs.StringVar(&witnessFile, "audit-witness", "",
@@ -51,7 +57,14 @@ func auditFeature(cfg Config) feature {
 				}
 				return errors.Join(errs...)
 			}
-			keys, err := auditKeys(path, keyFile, e.io.Getenv, log)
+			id := e.instance
+			if id == "" {
+				id = audit.DefaultInstance(path)
+			}
+			file := strings.ReplaceAll(path, instanceVar, id)
+			// The key of a fleet's files is one: created beside the
+			// template's name, not beside one replica's file.
+			keys, err := auditKeys(strings.ReplaceAll(path, instanceVar, "fleet"), keyFile, e.io.Getenv, log)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -65,7 +78,7 @@ func auditFeature(cfg Config) feature {
 					stops = append(stops, tel.Shutdown)
 				}
 			}
-			fopts := []audit.FileOption{audit.WithKeyring(keys), audit.WithFileLogger(log), audit.WithServerInfo(cfg.Name, cfg.Version)}
+			fopts := []audit.FileOption{audit.WithKeyring(keys), audit.WithFileLogger(log), audit.WithServerInfo(cfg.Name, cfg.Version), audit.WithInstance(id)}
 			if witnessFile != "" {
 				witness, err := audit.NewFileWitness(witnessFile)
 				if err != nil {
@@ -77,14 +90,15 @@ func auditFeature(cfg Config) feature {
 			if tel != nil && tel.LoggerProvider != nil {
 				fopts = append(fopts, audit.WithWitness(audit.OTelWitness(tel.LoggerProvider)))
 			}
-			file, err := audit.Open(path, fopts...)
+			sinkFile, err := audit.Open(file, fopts...)
 			if err != nil {
 				return nil, cleanup, err
 			}
-			if rc := file.Recovered(); rc.Records > 0 || rc.TornBytes > 0 {
-				log.Info("audit: resuming chain", "file", path, "after_seq", rc.LastSeq, "torn_bytes", rc.TornBytes)
+			log.Info("audit: writing", "file", file, "instance", id)
+			if rc := sinkFile.Recovered(); rc.Records > 0 || rc.TornBytes > 0 {
+				log.Info("audit: resuming chain", "file", file, "after_seq", rc.LastSeq, "torn_bytes", rc.TornBytes)
 			}
-			sinks := []audit.Sink{file}
+			sinks := []audit.Sink{sinkFile}
 			opts := []audit.Option{audit.WithLogger(log)}
 			if tel != nil {
 				if tel.LoggerProvider != nil {
@@ -123,6 +137,9 @@ func auditFeature(cfg Config) feature {
 		},
 	}
 }
+
+// instanceVar in -audit is replaced by the instance id.
+const instanceVar = "{instance}"
 
 // auditKeys loads the audit keyring: from keyFile, else from
 // $MCPKIT_AUDIT_KEY, else from (or into) AUDIT.key.

@@ -35,7 +35,10 @@
 //   - audit: every call in the keyed, hash-chained JSONL file -audit
 //     (default <name>-audit.jsonl), key from -audit-key, $MCPKIT_AUDIT_KEY
 //     or FILE.key (created with a warning); -audit-witness FILE; as the
-//     outermost middleware. With Config.Telemetry, spans and metrics per
+//     outermost middleware. Every line names the replica (-instance-id);
+//     "{instance}" in -audit gives each replica its own file
+//     (audit/{instance}.jsonl); a second process on a file in use is
+//     refused. With Config.Telemetry, spans and metrics per
 //     MCP request and the audit records as logs.
 //   - rate limit: -rate-limit SPEC (ratelimit.ParseRules, e.g.
 //     read_only=20/s,write=5/m,destructive=2/m) limits each caller per

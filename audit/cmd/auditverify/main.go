@@ -14,6 +14,9 @@
 // witness holds checkpoints of (signed with the keyring) must be among the
 // files given (else missing_log), and the log given must be covered by at
 // least one checkpoint (else unwitnessed): "0 checkpoints" is never OK.
+// A witness shared by a fleet keeps the replicas apart: a log answers for
+// the witness's logs of its own instance only, and -instance ID requires
+// every line to be of that replica.
 //
 // A recovery line (a torn last line the server cut after a crash) is
 // printed as a note on stdout with the size and SHA-256 of what was cut;
@@ -44,6 +47,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	witness := fs.String("witness", "", "witness `FILE` of checkpoints (JSON lines): detects records cut from the end")
 	rotated := fs.Bool("rotated", false, "verify the rotated files of the active FILE too, oldest first")
 	partial := fs.Bool("partial", false, "accept a log whose oldest file given is not file 1 (older files archived)")
+	instance := fs.String("instance", "", "the instance `ID` that must have written the log: lines of another instance are foreign")
 	noKey := fs.Bool("insecure-no-key", false, "verify an unkeyed log (written with WithInsecureNoKey): detects accidents, not rewrites")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: auditverify [-keys FILE | -key-env VAR] [-witness FILE] [-rotated] FILE...   (the files of one log, oldest first)")
@@ -56,7 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	opts := audit.VerifyConfig{InsecureNoKey: *noKey, Partial: *partial}
+	opts := audit.VerifyConfig{InsecureNoKey: *noKey, Partial: *partial, Instance: *instance}
 	if !*noKey {
 		keys, err := loadKeys(*keyFile, *keyEnv)
 		if err != nil {

@@ -87,7 +87,15 @@ func TestForeignLogUnderTheSameKeyIsNotWitnessed(t *testing.T) {
 	code, out, errOut := verify("-keys", keys, "-witness", witness, path)
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, errOut, "[unwitnessed] the witness holds no checkpoint of log")
+	// The copy names its own writer, another instance: the witness's log
+	// of this path's instance is reported missing when the verifier is
+	// told which instance the file belongs to (a fleet's directory is
+	// checked as a whole by -dir).
+	code, _, errOut = verify("-keys", keys, "-witness", witness, "-instance", audit.DefaultInstance(path), path)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "[foreign] seq 1 was written by instance "+audit.DefaultInstance(other)+", not "+audit.DefaultInstance(path))
 	assert.Contains(t, errOut, "[missing_log] the witness holds 2 checkpoints of log")
+	assert.Contains(t, errOut, "written by instance "+audit.DefaultInstance(path))
 
 	// An empty witness vouches for nothing: a log checked against it is
 	// not OK either, and the message says the witness ends before it.
