@@ -7,6 +7,7 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/lestrrat-go/jwx/v3 v3.4.0
 	github.com/mcpkit-go/mcpkit v0.0.0
+	github.com/mcpkit-go/mcpkit/pgstate v0.0.0
 	github.com/mcpkit-go/mcpkit/serve/otlp v0.0.0
 	github.com/modelcontextprotocol/go-sdk v1.8.0
 	github.com/stretchr/testify v1.12.1
@@ -72,5 +73,7 @@ require (
 )
 
 replace github.com/mcpkit-go/mcpkit => ../
+
+replace github.com/mcpkit-go/mcpkit/pgstate => ../pgstate
 
 replace github.com/mcpkit-go/mcpkit/serve/otlp => ../serve/otlp

@@ -44,6 +44,9 @@ func serverConfig() serve.Config {
 		// for delete_incident).
 		Approvers: approval.ReviewerRule{Scopes: []string{ScopeApprove}, ToolScopes: true},
 		Telemetry: otlp.FromEnv,
+		// -shared-state URL or INCIDENTS_SHARED_STATE: run as one replica
+		// of a fleet sharing PostgreSQL (RUNBOOK.md, "Running N replicas").
+		SharedState: sharedState,
 		Tools: func(srv *mcpkit.Server) error {
 			store, err := NewStore(time.Now)
 			if err != nil {

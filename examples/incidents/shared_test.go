@@ -1,0 +1,38 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A replica that cannot reach its shared state stops before serving, and
+// neither its error nor its log shows the password in the URL, however
+// the URL is wrong.
+func TestSharedStateFailsClosedWithoutShowingTheURL(t *testing.T) {
+	t.Setenv("INCIDENTS_APPROVAL_KEYS", "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	const secret = "pw-do-not-show-7f3a"
+	for _, u := range []string{
+		"postgres://fleet:" + secret + "@127.0.0.1:1/fleet?sslmode=disable&connect_timeout=2", // nothing listens
+		"postgres://fleet:" + secret + "@[::1/fleet",                                          // malformed
+		"host=127.0.0.1 port=1 user=fleet password=" + secret + " connect_timeout=2",          // key=value
+	} {
+		t.Setenv("INCIDENTS_SHARED_STATE", u)
+		var logs bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := run(ctx, []string{"-audit", t.TempDir() + "/a.jsonl", "-instance-id", "r1"}, strings.NewReader(""), io.Discard, &logs)
+		cancel()
+		if err == nil {
+			t.Fatalf("%s: served without its shared state", u)
+		}
+		if !strings.Contains(err.Error(), "connecting to the shared state") {
+			t.Errorf("error %q does not say what failed", err)
+		}
+		if strings.Contains(err.Error(), secret) || strings.Contains(logs.String(), secret) {
+			t.Errorf("the password leaked: error %q, log %q", err, logs.String())
+		}
+	}
+}
