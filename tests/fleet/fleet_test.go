@@ -256,8 +256,13 @@ func (f *fleet) auditAddsUp(t *testing.T) {
 		res, err := audit.Verify(keys, files...)
 		require.NoError(t, err, "%s's audit chain", r.id)
 		t.Logf("%s: %d records verified", r.id, res.Calls)
+		assert.Equal(t, map[string]int{r.id: res.Calls}, res.Counts.Instances, "every record of %s names it", r.id)
+		ranHere := 0
 		for _, p := range files {
 			for _, rec := range records(t, p) {
+				if rec.Tool == "delete_incident" && ran(rec) {
+					ranHere++
+				}
 				outcomes[rec.Tool+"/"+rec.Phase+rec.Outcome]++
 				if rec.Tool == "delete_incident" && rec.Phase == "" {
 					finals[reasonOf(rec)]++
@@ -278,6 +283,7 @@ func (f *fleet) auditAddsUp(t *testing.T) {
 				}
 			}
 		}
+		assert.Equal(t, ranHere, res.Counts.Start, "%s: one write-ahead record per delete that ran", r.id)
 		assert.NotContains(t, r.log(), f.password, "%s logged the database password", r.id)
 	}
 	t.Logf("records by tool/outcome: %v", outcomes)
