@@ -50,6 +50,8 @@ func (r *Record) AppendJSON(dst []byte) ([]byte, error) {
 	dst = appendStringMember(dst, "request_id", r.RequestID)
 	dst = append(dst, `,"tool":`...)
 	dst = appendJSONString(dst, r.Tool)
+	dst = appendStringMember(dst, "operation", r.Operation)
+	dst = appendStringMember(dst, "target", r.Target)
 	dst = appendStringMember(dst, "source", r.Source)
 	if s := r.Refusals; s != nil {
 		dst = append(dst, `,"refusals":{"count":`...)

@@ -96,7 +96,7 @@ func (a *Auditor) Middleware() mcpkit.Middleware {
 						a.lost(ctx, &start, werr)
 						return &mcpkit.Error{
 							Code:    mcpkit.CodeUnavailable,
-							Message: fmt.Sprintf("tool %s was not run: the audit log cannot record the call right now, and changes are never made unaudited; try again later", c.Tool.Name),
+							Message: fmt.Sprintf("%s was not run: the audit log cannot record the call right now, and changes are never made unaudited; try again later", c.Tool.Label()),
 							Cause:   fmt.Errorf("audit write-ahead record: %w", werr),
 						}
 					}
@@ -117,7 +117,7 @@ func (a *Auditor) Middleware() mcpkit.Middleware {
 					// either.
 					res, err = c.Fail(&mcpkit.Error{
 						Code:    mcpkit.CodeUnavailable,
-						Message: fmt.Sprintf("tool %s: the result was withheld because the audit log cannot record the call right now; try again later", c.Tool.Name),
+						Message: fmt.Sprintf("%s: the result was withheld because the audit log cannot record the call right now; try again later", c.Tool.Label()),
 						Cause:   fmt.Errorf("audit record: %w", werr),
 					}), nil
 				}
@@ -148,6 +148,8 @@ func (a *Auditor) begin(c *mcpkit.Call, span trace.Span) *Record {
 		ProtocolVersion: red.Identifier(c.ProtocolVersion),
 		RequestID:       red.Identifier(c.RequestID),
 		Tool:            a.toolName(c),
+		Operation:       operationOf(c),
+		Target:          a.target(c),
 		Principal: Principal{
 			Subject: c.Identity.Subject,
 			Email:   c.Identity.Email,

@@ -6,10 +6,39 @@ import "github.com/mcpkit-go/mcpkit/mcpkit"
 // server does not know is the client's string, redacted like an argument
 // (a caller may send anything there, a token included).
 func (a *Auditor) toolName(c *mcpkit.Call) string {
+	if !isTool(c) {
+		return ""
+	}
 	if c.Tool.Unknown {
 		return a.cfg.redactor.String(c.Tool.Name)
 	}
 	return c.Tool.Name
+}
+
+// operationOf is the record's operation: the call's, or tools/call for a
+// Call built without one.
+func operationOf(c *mcpkit.Call) string {
+	if c.Operation == "" {
+		return string(mcpkit.OpCallTool)
+	}
+	return string(c.Operation)
+}
+
+// isTool reports whether c is a tools/call.
+func isTool(c *mcpkit.Call) bool { return operationOf(c) == string(mcpkit.OpCallTool) }
+
+// target is the record's target: a registered tool's or prompt's name as
+// is; a resource URI, or a name the server does not know, redacted like an
+// argument (a URI may carry a credential, a caller may send anything).
+func (a *Auditor) target(c *mcpkit.Call) string {
+	t := c.Target
+	if t == "" {
+		t = c.Tool.Name
+	}
+	if c.Tool.Unknown || c.Operation == mcpkit.OpReadResource {
+		return a.cfg.redactor.String(t)
+	}
+	return t
 }
 
 // methodName is mcp.method.name for a refused request: the method if it is

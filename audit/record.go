@@ -27,7 +27,18 @@ type Record struct {
 	// RequestID is the JSON-RPC request id, supplied by mcpkit's stdio and
 	// HTTP transports (mcpkit.Call.RequestID).
 	RequestID string `json:"request_id,omitempty"`
-	Tool      string `json:"tool"`
+	// Tool is the tool a tools/call named; empty on the record of any
+	// other operation (a resource read, a prompt get), which Operation and
+	// Target describe.
+	Tool string `json:"tool"`
+	// Operation is the MCP method the record is about: tools/call,
+	// resources/read or prompts/get. Absent on records written before it
+	// existed, which are all tools/call.
+	Operation string `json:"operation,omitempty"`
+	// Target is what the operation named: the tool's or prompt's name, or
+	// the resource URI read. A target the server does not know is the
+	// client's string, redacted.
+	Target string `json:"target,omitempty"`
 	// Source is where a refused request came from (an IP address, an IPv6
 	// /64, or "other"); set on transport refusals without an identity.
 	Source string `json:"source,omitempty"`

@@ -22,6 +22,8 @@ import (
 const (
 	attrMethod          = "mcp.method.name"
 	attrToolName        = "gen_ai.tool.name"
+	attrPromptName      = "gen_ai.prompt.name"
+	attrResourceURI     = "mcp.resource.uri"
 	attrOperation       = "gen_ai.operation.name"
 	attrProtocol        = "mcp.protocol.version"
 	attrSessionID       = "mcp.session.id"
@@ -171,14 +173,20 @@ func netAttrs(n mcpkit.Network) []attribute.KeyValue {
 
 // setTool names the tool of a tools/call once it is known to exist: the
 // span becomes "tools/call {name}" and the name an attribute.
-func (op *operation) setTool(name string) {
+func (op *operation) setTool(name string) { op.setTarget(attrToolName, name) }
+
+// setTarget names the target of the operation (gen_ai.tool.name of a
+// tools/call, gen_ai.prompt.name of a prompts/get) once it is known to
+// exist: the span becomes "{method} {name}" and the name an attribute of
+// the span and the metric.
+func (op *operation) setTarget(attr, name string) {
 	if op.tool != "" || name == "" {
 		return
 	}
 	op.tool = name
 	op.span.SetName(op.method + " " + name)
-	op.span.SetAttributes(attribute.String(attrToolName, name))
-	op.metric = append(op.metric, attribute.String(attrToolName, name))
+	op.span.SetAttributes(attribute.String(attr, name))
+	op.metric = append(op.metric, attribute.String(attr, name))
 }
 
 // close ends the operation with what the client received: a JSON-RPC error
@@ -233,14 +241,24 @@ func firstText(res *mcp.CallToolResult) string {
 }
 
 // start joins the operation the receiving middleware opened for this
-// tools/call, or, when none is installed, opens one. It returns the context
-// carrying the operation and its span.
+// tools/call (resources/read, prompts/get), or, when none is installed,
+// opens one. It returns the context carrying the operation and its span.
+// A resource read's span keeps the name "resources/read": the URI, a
+// high-cardinality value the client chooses, is only the span's
+// mcp.resource.uri attribute (redacted), never a span name or a metric
+// dimension.
 func (t *telemetry) start(ctx context.Context, c *mcpkit.Call) (context.Context, trace.Span) {
 	op := opFrom(ctx)
-	if op == nil || op.method != methodToolsCall || op.owned {
-		in := opInfo{method: methodToolsCall, protocol: c.ProtocolVersion, sessionID: c.SessionID, requestID: c.RequestID, start: c.Start}
-		if c.Request != nil && c.Request.Params != nil {
+	method := operationOf(c)
+	if op == nil || op.method != method || op.owned {
+		in := opInfo{method: method, protocol: c.ProtocolVersion, sessionID: c.SessionID, requestID: c.RequestID, start: c.Start}
+		switch {
+		case c.Request != nil && c.Request.Params != nil:
 			in.meta = c.Request.Params.Meta
+		case c.ResourceRequest != nil && c.ResourceRequest.Params != nil:
+			in.meta = c.ResourceRequest.Params.Meta
+		case c.PromptRequest != nil && c.PromptRequest.Params != nil:
+			in.meta = c.PromptRequest.Params.Meta
 		}
 		if n, ok := mcpkit.NetworkFor(ctx, requestOf(c)); ok {
 			in.net = n
@@ -250,18 +268,32 @@ func (t *telemetry) start(ctx context.Context, c *mcpkit.Call) (context.Context,
 		ctx, op = t.open(ctx, in)
 		op.owned = true
 	}
-	if !c.Tool.Unknown {
-		op.setTool(c.Tool.Name)
+	switch mcpkit.Operation(method) {
+	case mcpkit.OpReadResource:
+		op.span.SetAttributes(attribute.String(attrResourceURI, t.red.String(c.Target)))
+	case mcpkit.OpGetPrompt:
+		if !c.Tool.Unknown {
+			op.setTarget(attrPromptName, c.Tool.Name)
+		}
+	default:
+		if !c.Tool.Unknown {
+			op.setTool(c.Tool.Name)
+		}
 	}
 	return ctx, op.span
 }
 
 // requestOf avoids a typed nil inside the mcp.Request interface.
 func requestOf(c *mcpkit.Call) mcp.Request {
-	if c.Request == nil {
-		return nil
+	switch {
+	case c.Request != nil:
+		return c.Request
+	case c.ResourceRequest != nil:
+		return c.ResourceRequest
+	case c.PromptRequest != nil:
+		return c.PromptRequest
 	}
-	return c.Request
+	return nil
 }
 
 func transportOf(identityTransport string) string {
@@ -280,8 +312,13 @@ func transportOf(identityTransport string) string {
 func (t *telemetry) watch(next mcpkit.Handler) mcpkit.Handler {
 	return func(ctx context.Context, c *mcpkit.Call) (*mcp.CallToolResult, error) {
 		res, err := next(ctx, c)
-		if op := opFrom(ctx); op != nil && c.Tool.Unknown && err == nil && res != nil && c.Outcome() != mcpkit.OutcomeUnknownTool {
-			op.setTool(c.Tool.Name)
+		if op := opFrom(ctx); op != nil && c.Tool.Unknown && err == nil && res != nil && c.Outcome() != mcpkit.OutcomeUnknownTool && c.Outcome() != mcpkit.OutcomeUnknownPrompt {
+			switch mcpkit.Operation(operationOf(c)) {
+			case mcpkit.OpCallTool:
+				op.setTool(c.Tool.Name)
+			case mcpkit.OpGetPrompt:
+				op.setTarget(attrPromptName, c.Tool.Name)
+			}
 		}
 		return res, err
 	}

@@ -35,13 +35,14 @@ type Gate struct {
 	maxOverdue int64
 }
 
-// FlagKey is the flag that gates tool t: its policy's FlagKey, else
-// "tool.<name>".
+// FlagKey is the flag that gates t: its policy's FlagKey, else
+// "tool.<name>" for a tool, "resource.<name>" for a resource or resource
+// template and "prompt.<name>" for a prompt.
 func FlagKey(t *mcpkit.ToolInfo) string {
 	if t.Policy.FlagKey != "" {
 		return t.Policy.FlagKey
 	}
-	return "tool." + t.Name
+	return t.Kind.Noun() + "." + t.Name
 }
 
 // NewGate returns a gate evaluating flags with client. Pass a client from an
@@ -153,9 +154,9 @@ func (g *Gate) deny(c *mcpkit.Call, d *Denial) error {
 	var msg string
 	switch d.Reason {
 	case ReasonOff, ReasonMissing:
-		msg = fmt.Sprintf("tool %s is not enabled for you: feature flag %s is off", c.Tool.Name, d.FlagKey)
+		msg = fmt.Sprintf("%s is not enabled for you: feature flag %s is off", c.Tool.Label(), d.FlagKey)
 	default:
-		msg = fmt.Sprintf("tool %s is unavailable: feature flag %s could not be evaluated, so the call was refused", c.Tool.Name, d.FlagKey)
+		msg = fmt.Sprintf("%s is unavailable: feature flag %s could not be evaluated, so the call was refused", c.Tool.Label(), d.FlagKey)
 	}
 	return mcpkit.NewError(mcpkit.CodeDeniedFlag, msg, d)
 }

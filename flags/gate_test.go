@@ -86,6 +86,7 @@ func TestEvaluationContextReachesProvider(t *testing.T) {
 		flags.AttrClientVersion:  "2.0.0",
 		flags.AttrTool:           "delete_echo",
 		flags.AttrRisk:           "destructive",
+		flags.AttrKind:           "tool",
 		flags.AttrTransport:      "memory",
 	}, seen["tool.delete_echo"])
 	assert.Equal(t, "read_only", seen["tool.get_echo"][flags.AttrRisk])

@@ -33,6 +33,11 @@ const (
 	// OutcomeDeniedRate: the caller was over a rate limit for the tool
 	// (see package ratelimit); nothing ran.
 	OutcomeDeniedRate Outcome = "denied_rate"
+	// OutcomeUnknownResource: a resources/read of a URI no registered
+	// resource or template matches (nor one added to the SDK server).
+	OutcomeUnknownResource Outcome = "unknown_resource"
+	// OutcomeUnknownPrompt: a prompts/get of a prompt nobody registered.
+	OutcomeUnknownPrompt Outcome = "unknown_prompt"
 )
 
 func outcomeFor(c Code) Outcome {
@@ -62,8 +67,15 @@ func outcomeFor(c Code) Outcome {
 // hands it to another goroutine must wait for that goroutine before
 // returning.
 type Call struct {
-	// Tool is the registered tool. For a call to an unknown tool it is a
-	// stand-in whose Unknown field is true.
+	// Operation is the MCP method served: tools/call, resources/read,
+	// prompts/get, or a list request asking the gates about one entry.
+	Operation Operation
+	// Target is what the operation names: the tool's or prompt's name as
+	// the client sent it, or the resource URI it asked to read.
+	Target string
+	// Tool is the registered entry (tool, resource, resource template or
+	// prompt; see ToolInfo.Kind). For a request naming something mcpkit
+	// did not register it is a stand-in whose Unknown field is true.
 	Tool *ToolInfo
 	// Arguments are the raw JSON arguments as received.
 	Arguments json.RawMessage
@@ -84,8 +96,15 @@ type Call struct {
 	RequestID string
 	// Server names the server answering.
 	Server *mcp.Implementation
-	// Request is the SDK request, for what mcpkit does not surface.
+	// Request is the SDK request of a tools/call, for what mcpkit does
+	// not surface; nil for other operations.
 	Request *mcp.CallToolRequest
+	// ResourceRequest is the SDK request of a resources/read; nil for
+	// other operations.
+	ResourceRequest *mcp.ReadResourceRequest
+	// PromptRequest is the SDK request of a prompts/get; nil for other
+	// operations.
+	PromptRequest *mcp.GetPromptRequest
 	// Start is when the server began serving the call.
 	Start time.Time
 	// Approval is set by the approval gate with the human decision.
@@ -93,9 +112,16 @@ type Call struct {
 
 	outcome Outcome
 	err     error
-	stack   []byte
-	preRun  []PreRun
-	ran     bool
+	// argErr is why a resource URI's variables or a prompt's arguments
+	// could not be mapped onto the input's JSON; the validation stage
+	// refuses the request with it.
+	argErr error
+	// reply is the resources/read or prompts/get result the handler
+	// produced, handed back to the SDK after the chain.
+	reply  any
+	stack  []byte
+	preRun []PreRun
+	ran    bool
 }
 
 // PreRun is a step that runs immediately before the tool's handler. An

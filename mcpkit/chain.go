@@ -97,10 +97,12 @@ func (s *Server) sdkTool(info *ToolInfo) *mcp.Tool {
 
 func (s *Server) newCall(ctx context.Context, info *ToolInfo, req *mcp.CallToolRequest) *Call {
 	c := &Call{
-		Tool:    info,
-		Server:  s.impl,
-		Request: req,
-		Start:   time.Now(),
+		Operation: OpCallTool,
+		Target:    info.Name,
+		Tool:      info,
+		Server:    s.impl,
+		Request:   req,
+		Start:     time.Now(),
 	}
 	if req != nil {
 		if req.Params != nil {
@@ -137,6 +139,9 @@ func (s *Server) establish(ctx context.Context, c *Call, req mcp.Request) (err e
 func validateStage(info *ToolInfo, decode func(json.RawMessage) (any, error), next Handler) Handler {
 	schema := info.input
 	return func(ctx context.Context, c *Call) (*mcp.CallToolResult, error) {
+		if c.argErr != nil {
+			return c.Fail(c.argErr), nil
+		}
 		m, err := parseArguments(c.Arguments)
 		if err != nil {
 			return c.Fail(err), nil
@@ -199,7 +204,7 @@ func denial(c *Call, err error) error {
 	}
 	return &Error{
 		Code:    CodeUnavailable,
-		Message: fmt.Sprintf("tool %s is unavailable: a policy check could not be completed, so the call was refused", c.Tool.Name),
+		Message: fmt.Sprintf("%s is unavailable: a policy check could not be completed, so the call was refused", c.Tool.Label()),
 		Cause:   err,
 	}
 }

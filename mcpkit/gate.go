@@ -43,8 +43,8 @@ func (scopeGate) Check(_ context.Context, c *Call) error {
 	}
 	return &Error{
 		Code: CodeDeniedScope,
-		Message: fmt.Sprintf("tool %s requires scope %s, which your credentials do not grant",
-			c.Tool.Name, strings.Join(missing, " ")),
+		Message: fmt.Sprintf("%s requires scope %s, which your credentials do not grant",
+			c.Tool.Label(), strings.Join(missing, " ")),
 		Cause: &ScopeError{Missing: missing},
 	}
 }

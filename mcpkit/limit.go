@@ -45,8 +45,8 @@ func limitStage(limit int, next Handler) Handler {
 }
 
 func tooLarge(c *Call, size, limit int) *Error {
-	msg := fmt.Sprintf("tool %s returned %d bytes, over its result limit of %d bytes, so nothing was returned. Ask for less: narrow the filter, lower the limit or page with a cursor.",
-		c.Tool.Name, size, limit)
+	msg := fmt.Sprintf("%s returned %d bytes, over its result limit of %d bytes, so nothing was returned. Ask for less: narrow the filter, lower the limit or page with a cursor.",
+		c.Tool.Label(), size, limit)
 	if c.ran && c.Tool.Policy.Risk != ReadOnly {
 		msg = fmt.Sprintf("tool %s ran and its changes stand, but its result (%d bytes) is over its result limit of %d bytes, so it was not returned. Do not repeat the call; check its effect with a read-only tool.",
 			c.Tool.Name, size, limit)

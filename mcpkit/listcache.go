@@ -35,16 +35,22 @@ func WithListTTL(d time.Duration) Option {
 	}
 }
 
-// setListCaching decides a tools/list result's cache fields: private
-// whenever a gate can make the list differ by caller (scopes, flags, any
-// gate of the team's), public only without gates, where every caller sees
-// the same tools. It never keeps a public scope an inner layer chose over
-// a filtered list.
-func (s *Server) setListCaching(lr *mcp.ListToolsResult) {
-	lr.TTLMs = s.listTTLMs
+// setCaching decides a list result's cache fields: private whenever a
+// gate can make the list differ by caller (scopes, flags, any gate of the
+// team's), public only without gates, where every caller sees the same
+// entries. It never keeps a public scope an inner layer chose over a
+// filtered list. It serves the four lists and resources/read; the list
+// time to live applies to lists only, a read keeps its handler's.
+func (s *Server) setCaching(c *mcp.Cacheable, list bool) {
+	if c == nil {
+		return
+	}
+	if list {
+		c.TTLMs = s.listTTLMs
+	}
 	if len(s.gates) > 0 {
-		lr.CacheScope = CacheScopePrivate
-	} else if lr.CacheScope == "" {
-		lr.CacheScope = CacheScopePublic
+		c.CacheScope = CacheScopePrivate
+	} else if c.CacheScope == "" {
+		c.CacheScope = CacheScopePublic
 	}
 }

@@ -51,15 +51,40 @@ func checkName(name string, verbs []string) error {
 }
 
 // checkDescription reports why a tool description is not acceptable.
-func checkDescription(name, d string) error {
+func checkDescription(name, d string) error { return checkEntryDescription(KindTool, name, d) }
+
+// checkEntryDescription reports why the description of an entry of kind k
+// is not acceptable.
+func checkEntryDescription(k Kind, name, d string) error {
+	noun, verb := k.Noun(), "call"
+	switch k {
+	case KindResource, KindResourceTemplate:
+		verb = "read"
+	case KindPrompt:
+		verb = "use"
+	}
 	d = strings.TrimSpace(d)
 	switch {
 	case d == "":
-		return fmt.Errorf("tool %q: a description is required: it is what the model reads to decide when to call the tool", name)
+		return fmt.Errorf("%s %q: a description is required: it is what the model reads to decide when to %s the %s", noun, name, verb, noun)
 	case len(d) > maxDescriptionLen:
-		return fmt.Errorf("tool %q: description is %d bytes, more than %d", name, len(d), maxDescriptionLen)
+		return fmt.Errorf("%s %q: description is %d bytes, more than %d", noun, name, len(d), maxDescriptionLen)
 	case strings.Contains(d, "\n\n"):
-		return fmt.Errorf("tool %q: description must be one paragraph", name)
+		return fmt.Errorf("%s %q: description must be one paragraph", noun, name)
+	}
+	return nil
+}
+
+// checkEntryName reports why name is not acceptable for a resource or a
+// prompt: lower snake_case like a tool's, without the verb (a resource is
+// a thing, a prompt a task).
+func checkEntryName(k Kind, name string) error {
+	noun := k.Noun()
+	if len(name) > maxToolNameLen {
+		return fmt.Errorf("%s name %q is longer than %d characters", noun, name, maxToolNameLen)
+	}
+	if !toolNamePattern.MatchString(name) {
+		return fmt.Errorf("%s name %q must be lower snake_case (a-z, 0-9, single underscores)", noun, name)
 	}
 	return nil
 }

@@ -31,6 +31,15 @@ type Server struct {
 	mu    sync.RWMutex
 	tools map[string]*ToolInfo
 	order []string
+	// resources holds resources and templates by name, prompts prompts by
+	// name; entryOrder is their registration order; uris indexes the
+	// fixed resources by URI and templates lists the templates in
+	// registration order, the first match winning.
+	resources  map[string]*ToolInfo
+	prompts    map[string]*ToolInfo
+	entryOrder []*ToolInfo
+	uris       map[string]*ToolInfo
+	templates  []*ToolInfo
 }
 
 // NewServer creates a server named by impl (name and version are required:
@@ -73,6 +82,9 @@ func NewServer(impl *mcp.Implementation, opts ...Option) (*Server, error) {
 		resolver:  cfg.resolver,
 		logger:    cfg.logger,
 		tools:     map[string]*ToolInfo{},
+		resources: map[string]*ToolInfo{},
+		prompts:   map[string]*ToolInfo{},
+		uris:      map[string]*ToolInfo{},
 	}
 	s.mcp = cfg.mcpServer
 	if s.mcp == nil {
@@ -92,7 +104,9 @@ func MustNewServer(impl *mcp.Implementation, opts ...Option) *Server {
 }
 
 // MCPServer returns the underlying go-sdk server, for transports and for
-// features mcpkit does not wrap (prompts, resources).
+// features mcpkit does not wrap (completions, subscriptions). Resources and
+// prompts added to it directly bypass every gate; register them with
+// AddResource, AddResourceTemplate and AddPrompt instead.
 func (s *Server) MCPServer() *mcp.Server { return s.mcp }
 
 // ScopesEnforced reports whether the server checks Policy.Scopes (the

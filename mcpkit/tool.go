@@ -35,11 +35,16 @@ type Tool struct {
 	MaxResultBytes int
 }
 
-// ToolInfo is a registered tool as the chain, the conformance suite and
-// POLICY.md see it. It is fixed at registration: Server.Tools and
-// Server.Tool hand out deep copies, and Call.Tool (shared by every call of
-// the tool) is read-only.
+// ToolInfo is a registered tool, resource, resource template or prompt (see
+// Kind) as the chain, the gates, the conformance suite and POLICY.md see
+// it. It is fixed at registration: Server.Tools, Server.Resources,
+// Server.Prompts and their single-entry forms hand out deep copies, and
+// Call.Tool (shared by every call of the entry) is read-only.
 type ToolInfo struct {
+	// Kind is what the entry is; empty means a tool.
+	Kind Kind
+	// Name is the tool's, resource's or prompt's name: what gates, flag
+	// keys, rate-limit rules and audit digests know it by.
 	Name        string
 	Title       string
 	Description string
@@ -59,12 +64,22 @@ type ToolInfo struct {
 	// ParamHeaders are the arguments mirrored into Mcp-Param-* headers
 	// (Policy.Headers), sorted by argument, with their schema types.
 	ParamHeaders []ParamHeader
-	// Unknown is set on the stand-in for a call to a tool mcpkit did not
-	// register.
+	// Unknown is set on the stand-in for a call to a tool (a read of a
+	// resource, a get of a prompt) mcpkit did not register.
 	Unknown bool
+	// URI is a resource's URI or a resource template's URI template;
+	// empty for tools and prompts.
+	URI string
+	// MIMEType is a resource's declared media type, if any.
+	MIMEType string
 
 	input *compiledSchema
 	chain Handler
+	// argTypes are the JSON types of a template's or prompt's input
+	// fields, whose values arrive as strings.
+	argTypes map[string]string
+	// tmpl is a resource template's matcher.
+	tmpl *uriTemplate
 }
 
 // clone returns a deep copy of t without its chain: what Server.Tools
@@ -85,7 +100,7 @@ func (t *ToolInfo) clone() *ToolInfo {
 		a.OpenWorldHint = clonePtr(t.Annotations.OpenWorldHint)
 		c.Annotations = &a
 	}
-	c.input, c.chain = nil, nil
+	c.input, c.chain, c.tmpl, c.argTypes = nil, nil, nil, nil
 	return &c
 }
 
@@ -217,6 +232,7 @@ func (s *Server) newToolInfo(t Tool, in, out reflect.Type) (*ToolInfo, error) {
 		Redact:         slices.Compact(redact),
 		MaxResultBytes: maxResult,
 		ParamHeaders:   headers,
+		Kind:           KindTool,
 		input:          inSchema,
 	}, nil
 }

@@ -86,11 +86,12 @@ func (e *LimitedError) RetrySeconds() int {
 	return max(1, int(math.Ceil(e.RetryAfter.Seconds())))
 }
 
-// Check implements mcpkit.Gate: nil on tools/list (c.Request is nil
-// there), else Admit's answer, unless the HTTP transport already admitted
-// this very call.
+// Check implements mcpkit.Gate: nil on a list request (c.Listing), else
+// Admit's answer, unless the HTTP transport already admitted this very
+// call. Resource reads and prompt gets count like calls, against their
+// name's limit or their class's (read-only).
 func (g *Gate) Check(ctx context.Context, c *mcpkit.Call) error {
-	if c.Request == nil || c.Tool == nil || g.admittedByTransport(c) {
+	if c.Tool == nil || c.Listing() || g.admittedByTransport(c) {
 		return nil
 	}
 	return g.Admit(ctx, c.Identity, c.Tool)
@@ -126,8 +127,8 @@ func (g *Gate) Admit(ctx context.Context, id mcpkit.Identity, tool *mcpkit.ToolI
 	le := &LimitedError{Tool: tool.Name, Bucket: r.bucket, Limit: r.limit, RetryAfter: d.RetryAfter}
 	return &mcpkit.Error{
 		Code: mcpkit.CodeDeniedRate,
-		Message: fmt.Sprintf("tool %s was not run: you are over the rate limit for %s (%s per caller); retry in %d seconds",
-			tool.Name, r.what, r.limit, le.RetrySeconds()),
+		Message: fmt.Sprintf("%s was not run: you are over the rate limit for %s (%s per caller); retry in %d seconds",
+			tool.Label(), r.what, r.limit, le.RetrySeconds()),
 		Cause: le,
 	}
 }
@@ -135,7 +136,7 @@ func (g *Gate) Admit(ctx context.Context, id mcpkit.Identity, tool *mcpkit.ToolI
 // admittedByTransport reports whether the HTTP transport counted and
 // admitted this call already (see transport.WithRateLimit).
 func (g *Gate) admittedByTransport(c *mcpkit.Call) bool {
-	if c.Request.Extra == nil || c.Request.Extra.TokenInfo == nil {
+	if c.Request == nil || c.Request.Extra == nil || c.Request.Extra.TokenInfo == nil {
 		return false
 	}
 	a, ok := c.Request.Extra.TokenInfo.Extra[wire.TokenRateAdmittedKey].(*wire.RateAdmitted)

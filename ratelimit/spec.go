@@ -39,7 +39,9 @@ type rule struct {
 // ruleFor returns the rule for a tool, or false when it is not limited.
 func (r Rules) ruleFor(t *mcpkit.ToolInfo) (rule, bool) {
 	if l, ok := r.Tool[t.Name]; ok {
-		return rule{limit: l, bucket: "tool:" + t.Name, what: "tool " + t.Name}, true
+		// A resource or prompt limited by name counts in its own bucket
+		// ("resource:NAME", "prompt:NAME"), never in a tool's.
+		return rule{limit: l, bucket: t.Kind.Noun() + ":" + t.Name, what: t.Label()}, true
 	}
 	if l, ok := r.Class[t.Policy.Risk]; ok {
 		name := className(t.Policy.Risk)
