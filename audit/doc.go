@@ -207,8 +207,14 @@
 // is held to account only for the witness's logs of its own instances
 // (VerifyConfig.Instance, auditverify -instance, names the instance a
 // file must belong to, so another replica's log copied over it is
-// foreign). Records written before instance ids have none and keep
-// verifying; their genesis and checkpoint lines carry a random id per
+// foreign). VerifyDir (auditverify -dir) verifies a directory of such
+// files, one chain per file and its rotated files, and reports per
+// instance (ChainReport: records, seqs, checkpoints, RecordCounts of the
+// calls by outcome and tool, problems naming the instance) and a total:
+// there, every log the witness holds must be one of the chains (a
+// replica's deleted log is missing_log, naming its instance), and two
+// chains of one instance are duplicate_instance. Records written before
+// instance ids have none and keep verifying; their genesis and checkpoint lines carry a random id per
 // process, so a log of that age is held to account only for the
 // witness's logs of those ids.
 //

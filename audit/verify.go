@@ -56,21 +56,22 @@ const (
 
 // VerifyError is one problem found in a log: where, which records, why.
 type VerifyError struct {
-	File string
-	Line int
+	File string `json:"file"`
+	Line int    `json:"line"`
 	// Kind is one of the Problem* constants.
-	Kind string
+	Kind string `json:"kind"`
 	// Seq is the record's seq, when known.
-	Seq uint64
+	Seq uint64 `json:"seq"`
 	// From and To are the missing seqs, inclusive, for head_truncated,
 	// gap and tail_truncated problems (0 when unknown).
-	From, To uint64
+	From uint64 `json:"from"`
+	To   uint64 `json:"to"`
 	// Log is the log concerned when it is not the one verified (the log
 	// a missing_log problem names); Instance the instance it is of, when
 	// known.
-	Log      string
-	Instance string
-	Reason   string
+	Log      string `json:"log"`
+	Instance string `json:"instance"`
+	Reason   string `json:"reason"`
 }
 
 func (e *VerifyError) Error() string {
@@ -81,34 +82,37 @@ func (e *VerifyError) Error() string {
 type VerifyResult struct {
 	// Records counts every line; Calls only the calls' records (not the
 	// genesis and checkpoint lines).
-	Records  int
-	Calls    int
-	FirstSeq uint64
-	LastSeq  uint64
-	LastHash string
+	Records  int    `json:"records"`
+	Calls    int    `json:"calls"`
+	FirstSeq uint64 `json:"first_seq"`
+	LastSeq  uint64 `json:"last_seq"`
+	LastHash string `json:"last_hash"`
 	// Log is the log id of the genesis lines.
-	Log string
+	Log string `json:"log"`
 	// Keyed is whether the records were checked with a key.
-	Keyed bool
+	Keyed bool `json:"keyed"`
 	// Checkpoints is how many witness checkpoints of this log were
 	// checked; LastWitnessed the highest seq among them.
-	Checkpoints   int
-	LastWitnessed uint64
+	Checkpoints   int    `json:"checkpoints"`
+	LastWitnessed uint64 `json:"last_witnessed"`
 	// Recoveries lists the recovery lines: torn last lines the sink cut
 	// at Open after a crash. They are not problems (a crash tears at most
 	// one incomplete record), but they are reported.
-	Recoveries []VerifyRecovery
+	Recoveries []VerifyRecovery `json:"recoveries,omitempty"`
+	// Predecessors are the logs its genesis lines name as the ones it was
+	// started in place of (pred_log).
+	Predecessors []string `json:"predecessors,omitempty"`
 	// Instances lists the instance ids found in the log's lines, in the
 	// order first seen (one, unless the log's writer was renamed; a log
 	// older than instance ids has a new one per process in its genesis
 	// and checkpoint lines).
-	Instances []string
+	Instances []string `json:"instances,omitempty"`
 	// Counts counts the authenticated records of calls, to check that the
 	// records add up to the calls made.
-	Counts RecordCounts
+	Counts RecordCounts `json:"counts"`
 	// Problems lists everything found, in file order then witness checks.
 	// Verify's error is the first of them.
-	Problems []VerifyError
+	Problems []VerifyError `json:"problems,omitempty"`
 }
 
 // RecordCounts counts a log's authenticated call records (lines without a
@@ -116,20 +120,20 @@ type VerifyResult struct {
 type RecordCounts struct {
 	// Final is the number of final records: one per call (and one per
 	// refusal recorded in full, and per refusal summary).
-	Final int
+	Final int `json:"final"`
 	// Start is the number of write-ahead start records.
-	Start int
+	Start int `json:"start"`
 	// Outcomes counts the final records by outcome.
-	Outcomes map[string]int
+	Outcomes map[string]int `json:"outcomes,omitempty"`
 	// Tools counts the final records by tool, then outcome.
-	Tools map[string]map[string]int
+	Tools map[string]map[string]int `json:"tools,omitempty"`
 	// Summarized is the number of refusals counted into summary records
 	// (Record.Refusals) rather than recorded one by one; each summary is
 	// also one Final record.
-	Summarized int
+	Summarized int `json:"summarized"`
 	// Instances counts the records (final and start) by the instance that
 	// wrote them; "" for records older than instance ids.
-	Instances map[string]int
+	Instances map[string]int `json:"instances,omitempty"`
 }
 
 func (c *RecordCounts) add(p *sealed) {
@@ -154,16 +158,42 @@ func (c *RecordCounts) add(p *sealed) {
 	}
 }
 
+// merge adds o's counts to c.
+func (c *RecordCounts) merge(o RecordCounts) {
+	if c.Outcomes == nil {
+		c.Outcomes, c.Tools, c.Instances = map[string]int{}, map[string]map[string]int{}, map[string]int{}
+	}
+	c.Final += o.Final
+	c.Start += o.Start
+	c.Summarized += o.Summarized
+	for k, n := range o.Outcomes {
+		c.Outcomes[k] += n
+	}
+	for k, n := range o.Instances {
+		c.Instances[k] += n
+	}
+	for tool, m := range o.Tools {
+		t := c.Tools[tool]
+		if t == nil {
+			t = map[string]int{}
+			c.Tools[tool] = t
+		}
+		for k, n := range m {
+			t[k] += n
+		}
+	}
+}
+
 // VerifyRecovery is a recovery line found in a log.
 type VerifyRecovery struct {
-	File string
-	Line int
-	Seq  uint64
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Seq  uint64 `json:"seq"`
 	// CutLine is the line number the torn line had; CutBytes and
 	// CutSHA256 its size and SHA-256.
-	CutLine   int
-	CutBytes  int64
-	CutSHA256 string
+	CutLine   int    `json:"cut_line"`
+	CutBytes  int64  `json:"cut_bytes"`
+	CutSHA256 string `json:"cut_sha256"`
 }
 
 // VerifyConfig says how to verify a log.
@@ -359,6 +389,9 @@ func (v *verifier) line(name string, line int, b []byte) {
 	if p.Kind == KindGenesis && p.PredLog != "" && lerr == nil && !v.resuming {
 		if v.preds == nil {
 			v.preds = map[string]uint64{}
+		}
+		if _, ok := v.preds[p.PredLog]; !ok {
+			v.res.Predecessors = append(v.res.Predecessors, p.PredLog)
 		}
 		v.preds[p.PredLog] = max(v.preds[p.PredLog], p.PredSeq)
 		v.problem(VerifyError{File: name, Line: line, Kind: ProblemMissingLog, Seq: p.Seq, From: 1, To: p.PredSeq, Log: p.PredLog, Instance: p.Instance,

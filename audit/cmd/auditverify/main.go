@@ -18,6 +18,18 @@
 // the witness's logs of its own instance only, and -instance ID requires
 // every line to be of that replica.
 //
+//	auditverify [-keys FILE | -key-env VAR] [-witness FILE] [-summary] [-json] -dir DIR
+//
+// verifies every log of a fleet's directory (DIR alone as the argument
+// does too): each *.jsonl file with its rotated files is one chain
+// (audit.VerifyDir). It prints one line per instance (OK or FAIL, records,
+// calls by outcome, seqs, files; with -summary calls by tool and outcome
+// too), each problem with its instance, and a total. With -witness, a log
+// the witness holds that no chain is fails (missing_log, naming its
+// instance), as do two chains of one instance (duplicate_instance). -json
+// prints the report (audit.DirReport, or audit.VerifyResult for one log)
+// as JSON instead.
+//
 // A recovery line (a torn last line the server cut after a crash) is
 // printed as a note on stdout with the size and SHA-256 of what was cut;
 // it is not a failure.
@@ -49,14 +61,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 	partial := fs.Bool("partial", false, "accept a log whose oldest file given is not file 1 (older files archived)")
 	instance := fs.String("instance", "", "the instance `ID` that must have written the log: lines of another instance are foreign")
 	noKey := fs.Bool("insecure-no-key", false, "verify an unkeyed log (written with WithInsecureNoKey): detects accidents, not rewrites")
+	dir := fs.String("dir", "", "verify every log in `DIR` (a fleet's audit/{instance}.jsonl files, with their rotated files), per instance")
+	summary := fs.Bool("summary", false, "with -dir, also print each instance's final records by tool and outcome")
+	asJSON := fs.Bool("json", false, "print the report as JSON on stdout (problems included) instead of text")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: auditverify [-keys FILE | -key-env VAR] [-witness FILE] [-rotated] FILE...   (the files of one log, oldest first)")
+		fmt.Fprintln(stderr, "       auditverify [-keys FILE | -key-env VAR] [-witness FILE] [-summary] [-json] -dir DIR   (or DIR alone: every log in it, per instance)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() == 0 || (*rotated && fs.NArg() != 1) {
+	if *dir == "" && fs.NArg() == 1 && !*rotated {
+		if fi, err := os.Stat(fs.Arg(0)); err == nil && fi.IsDir() {
+			*dir = fs.Arg(0)
+		}
+	} else if *dir != "" && fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "auditverify: -dir takes no FILE arguments")
+		fs.Usage()
+		return 2
+	}
+	if *dir != "" && (*rotated || *instance != "") {
+		fmt.Fprintln(stderr, "auditverify: -rotated and -instance are for one log; -dir finds each log's rotated files and instance")
+		return 2
+	}
+	if *dir == "" && (fs.NArg() == 0 || (*rotated && fs.NArg() != 1)) {
 		fs.Usage()
 		return 2
 	}
@@ -77,6 +106,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		opts.Checkpoints, opts.Witnessed = cps, true
 	}
+	if *dir != "" {
+		return runDir(*dir, opts, *witness != "", *summary, *asJSON, stdout, stderr)
+	}
 	files := fs.Args()
 	if *rotated {
 		rot, err := audit.RotatedFiles(files[0])
@@ -91,6 +123,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil && !errors.As(err, &ve) {
 		fmt.Fprintln(stderr, "auditverify: FAIL:", err)
 		return 1
+	}
+	if *asJSON {
+		return printJSON(stdout, stderr, res, len(res.Problems) == 0)
 	}
 	for _, p := range res.Problems {
 		fmt.Fprintf(stderr, "auditverify: FAIL: %s:%d: [%s] %s\n", p.File, p.Line, p.Kind, p.Reason)
