@@ -62,6 +62,12 @@
 // descriptions, policies and schemas, and returns an error at start-up
 // rather than failing at call time.
 //
+// Policy.Headers marks top-level string, integer or boolean arguments that
+// HTTP clients also send as Mcp-Param-* headers (the input schema's
+// "x-mcp-header", MCP 2026-07-28); marking a redacted argument is a
+// registration error, since every proxy on the way sees a header. The
+// transport package checks that the headers agree with the body.
+//
 // Client info (initialize's clientInfo, or the _meta client info of
 // protocol 2026-07-28) with a name, version or title over MaxClientInfo
 // (256 bytes) is refused with invalid params: it is copied into every

@@ -77,8 +77,11 @@
 //     identity: 403.
 //   - a 2026-07-28 request naming a session (Mcp-Session-Id): 400, -32600,
 //     reported to the reject hook. One whose headers disagree with its
-//     body (Mcp-Method, Mcp-Name, Mcp-Param-*, MCP-Protocol-Version vs
-//     _meta): 400, -32020, from the SDK.
+//     body (Mcp-Method, Mcp-Name, MCP-Protocol-Version vs _meta): 400,
+//     -32020, from the SDK.
+//   - Mcp-Param-* headers that disagree with the body (see below): 400,
+//     -32020 (HeaderMismatch), reported to the reject hook; the tool does
+//     not run.
 //   - a tools/call whose params go-sdk cannot decode: 400 with a plain
 //     -32602 message, reported to the reject hook (on stdio, to
 //     WithStdioRejectHook) for the audit record.
@@ -89,6 +92,43 @@
 //     not within WithReadHeaderTimeout (10s, Serve): the connection closes.
 //   - a JSON-RPC id longer than MaxRequestID (128 bytes): 400 (stdio: an
 //     error line), reported to the reject hook without the id.
+//
+// # Mcp-Param-* headers (x-mcp-header)
+//
+// A tool's mcpkit.Policy.Headers marks top-level arguments that HTTP
+// clients also send as Mcp-Param-<name> headers, so that a gateway can
+// route on them without reading the body; the input schema carries each
+// as the property's "x-mcp-header" annotation (MCP 2026-07-28, SEP-2243:
+// basic/transports/streamable-http, "Custom Headers from Tool
+// Parameters", and server/tools, "x-mcp-header"). A gateway that routes
+// on a header the server never compared with the body sends one tenant's
+// call where the server acts for another, so before the SDK sees a POST
+// the transport checks, for the tools/call it carries:
+//
+//   - every Mcp-Param-* header names a marked argument of the called tool
+//     (not an unmarked one, another tool's, or any on a request that is
+//     not a tools/call or on a batch), and appears once (names compared
+//     ignoring case);
+//   - its value holds only visible ASCII, space and tab, or is
+//     =?base64?<padded standard base64>?= (markers case-sensitive; a value
+//     lacking either marker is taken literally);
+//   - decoded, it equals the body's argument: a string byte for byte, a
+//     boolean as "true" or "false", an integer numerically ("42.0" equals
+//     42; no exponents, at most ±(2^53-1) on both sides);
+//   - an argument absent or null in the body has no header, and a body
+//     never spells a marked argument in two cases;
+//   - from protocol 2026-07-28, a marked argument present in the body has
+//     its header. Older clients do not know the headers and need not send
+//     them, but one they send is held to the body all the same.
+//
+// Any failure is 400 with JSON-RPC -32020 (HeaderMismatch), whose message
+// names the header and the argument and tells the client to list the
+// tools again (the go-sdk and TypeScript v2 clients mirror the headers
+// from a tools/list they have seen; before one, they send none). Header
+// values never enter the message, the reject hook's reason or the log;
+// the argument itself is in the audit record as the tool's policy
+// redacts it. The go-sdk's own check of the same headers runs after this
+// one, for 2026-07-28 requests, and never sees a request this one refused.
 //
 // Refusal reasons (log, reject hook) never quote the client's bytes: a
 // decode error is named by kind and position. Unauthenticated refusals are

@@ -70,12 +70,18 @@ type DeleteOut struct {
 // registerTools adds the five incident tools to s.
 func registerTools(s *mcpkit.Server, store *Store) error {
 	read := mcpkit.Policy{Risk: mcpkit.ReadOnly, Scopes: []string{ScopeRead}}
+	// HTTP clients of protocol 2026-07-28 also send a listing's service as
+	// Mcp-Param-Service, so that a gateway can route it to that service's
+	// on-call replica without reading the body; the server checks the two
+	// agree. A service name is no secret.
+	list := read
+	list.Headers = map[string]string{"service": "Service"}
 	return errors.Join(
 		mcpkit.AddTool(s, mcpkit.Tool{
 			Name:        "list_incidents",
 			Title:       "List incidents",
 			Description: "List incidents, newest last, filtered by status, service and severity. Results are paged: pass next_cursor back as cursor for the next page.",
-			Policy:      read,
+			Policy:      list,
 		}, func(_ context.Context, in ListIn) (ListOut, error) {
 			offset, err := decodeCursor(in.Cursor)
 			if err != nil {

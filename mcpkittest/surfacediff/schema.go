@@ -25,8 +25,12 @@ var (
 	restricting = []string{"pattern", "format", "multipleOf"}
 	docs        = []string{"description", "title", "examples", "$comment", "deprecated", "readOnly", "writeOnly", "$schema", "$id"}
 	handled     = slices.Concat(lowerBounds, upperBounds, restricting, docs,
-		[]string{"type", "properties", "required", "enum", "const", "additionalProperties", "items", "default", "uniqueItems"})
+		[]string{"type", "properties", "required", "enum", "const", "additionalProperties", "items", "default", "uniqueItems", xMCPHeader})
 )
+
+// xMCPHeader marks an input property that HTTP clients mirror into an
+// Mcp-Param-* header (protocol 2026-07-28).
+const xMCPHeader = "x-mcp-header"
 
 // schema compares one (sub)schema at path.
 func (d *differ) schema(tool, path string, o, n map[string]any, dir direction) {
@@ -50,6 +54,7 @@ func (d *differ) schema(tool, path string, o, n map[string]any, dir direction) {
 	}
 	d.additional(tool, path, o, n, dir)
 	d.items(tool, path, o, n, dir)
+	d.paramHeader(tool, path, o, n)
 	if od, nd := canonicalIf(o, "default"), canonicalIf(n, "default"); od != nd {
 		if dir == input {
 			d.add(Breaking, "default_changed", tool, path, od, nd,
@@ -383,5 +388,31 @@ func (d *differ) items(tool, path string, o, n map[string]any, dir direction) {
 		d.add(Breaking, "type_changed", tool, path+"[]", "", "", fmt.Sprintf("%s[]: items are no longer described: clients may misread results", path))
 	default:
 		d.constraint(tool, path+"[]", dir, nh, "items", canonicalIf(o, "items"), canonicalIf(n, "items"))
+	}
+}
+
+// paramHeader classifies an x-mcp-header change. A newly mirrored argument
+// is seen by every proxy on the way (a security review) and must be sent
+// as a header by 2026-07-28 HTTP clients, which refuse-and-relist until
+// they do (breaking); a removed or renamed header refuses clients that
+// still send the old one until they list the tools again (breaking).
+func (d *differ) paramHeader(tool, path string, o, n map[string]any) {
+	ov, _ := o[xMCPHeader].(string)
+	nv, _ := n[xMCPHeader].(string)
+	if canonicalIf(o, xMCPHeader) == canonicalIf(n, xMCPHeader) {
+		return
+	}
+	switch {
+	case ov == "" && nv != "":
+		d.add(SecurityReview, "param_header_added", tool, path, "", nv,
+			fmt.Sprintf("%s: now also sent as HTTP header Mcp-Param-%s, visible to every proxy on the way", path, nv))
+		d.add(Breaking, "param_header_added", tool, path, "", nv,
+			fmt.Sprintf("%s: HTTP clients of protocol 2026-07-28 must now send it as Mcp-Param-%s", path, nv))
+	case nv == "":
+		d.add(Breaking, "param_header_removed", tool, path, ov, "",
+			fmt.Sprintf("%s: no longer sent as Mcp-Param-%s: clients still sending it are refused until they list the tools again", path, ov))
+	default:
+		d.add(Breaking, "param_header_renamed", tool, path, ov, nv,
+			fmt.Sprintf("%s: header renamed from Mcp-Param-%s to Mcp-Param-%s: clients still sending the old one are refused until they list the tools again", path, ov, nv))
 	}
 }

@@ -124,3 +124,37 @@ test("a raw 2026-07-28 tools/list is marked private", { skip }, async () => {
   assert.equal(typeof json.result.ttlMs, "number");
   assert.equal(res.headers.get("mcp-session-id"), null);
 });
+
+test("v2 client mirrors list_incidents' service into Mcp-Param-Service; a raw call whose header disagrees is refused", { skip }, async () => {
+  const client = await client2(process.env.INCIDENTS_READER_TOKEN);
+  try {
+    const { tools } = await client.listTools();
+    const list = tools.find((t) => t.name === "list_incidents");
+    assert.equal(list.inputSchema.properties.service["x-mcp-header"], "Service", "the schema carries the annotation");
+    const res = await client.callTool({ name: "list_incidents", arguments: { service: "checkout" } });
+    assert.ok(!res.isError, text(res));
+    const call = client.seen.findLast((s) => s.headers.get("mcp-method") === "tools/call");
+    assert.equal(call.headers.get("mcp-param-service"), "checkout", "the client sent the header itself");
+  } finally {
+    await client.close();
+  }
+  // A gateway routing on the header must be able to trust it: a call whose
+  // header names another service than the body is refused before it runs.
+  const res = await fetch(url, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${process.env.INCIDENTS_READER_TOKEN}`, "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream", "MCP-Protocol-Version": "2026-07-28",
+      "Mcp-Method": "tools/call", "Mcp-Name": "list_incidents", "Mcp-Param-Service": "payments",
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "list_incidents", arguments: { service: "checkout" }, _meta: {
+      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+      "io.modelcontextprotocol/clientInfo": { name: "raw", version: "1" },
+      "io.modelcontextprotocol/clientCapabilities": {},
+    } } }),
+  });
+  assert.equal(res.status, 400);
+  const body = await res.json();
+  assert.equal(body.error.code, -32020);
+  assert.match(body.error.message, /Mcp-Param-Service does not match/);
+});
