@@ -61,7 +61,107 @@
 // the previous key still verify everywhere it is listed. Remove the old
 // key once its states have expired (DefaultStateTTL). While the restart
 // rolls, a state signed with the new key and answered on a replica not
-// yet restarted is refused, and its user is simply asked again.//
+// yet restarted is refused, and its user is simply asked again.
+//
+// # The console's requests and decisions
+//
+// Store is the approval.DecisionStore of a fleet: every replica's console
+// lists every replica's pending requests, and a reviewer decides through
+// any of them; the decision reaches the replica whose call waits.
+//
+//	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL")) // migrated as above
+//	if err != nil {
+//		return err
+//	}
+//	store, err := pgstate.NewStore(ctx, pool, pgstate.WithInstance("replica-1")) // stopped by Close or when ctx ends
+//	if err != nil {
+//		return err
+//	}
+//	defer store.Close()
+//	console, err := approval.NewConsole(ctx, approval.ConsoleConfig{
+//		Authenticate: authenticate,
+//		Reviewers:    approval.ReviewerRule{Scopes: []string{"incidents:approve"}},
+//		OnReview:     approval.AuditReviews(auditor, impl),
+//		Store:        store,
+//	})
+//
+// A row of <schema>.approval_requests is one request (as json, the
+// arguments as reviewers see them), its owner (the instance of the replica
+// whose call waits) and a lease the owner renews every third of WithLease
+// (default 15 s) while the call waits. Decide locks the row (SELECT ... FOR
+// UPDATE), refuses it when already decided (approval.ErrDecided) or when
+// the lease ran out (approval.ErrNotWaiting), runs the console's checks
+// (approver rules, four eyes, the deadline) and audit record against the
+// stored request, then stores the decision with a conditional UPDATE
+// (still undecided, lease still alive) and a pg_notify to the owner in
+// the same transaction. Two reviewers deciding at once on two replicas:
+// the second waits for the row, then finds it decided (409, audited). The
+// owner LISTENs on NotifyChannel on a connection of its own
+// (application_name ListenerName) and, whatever the notifications, reads
+// the decisions of its waiting requests every WithPollInterval (default
+// 1 s), so a lost notification or listener delays a decision by at most a
+// poll; the listener reconnects and catches up. WithoutNotify polls only
+// (for a pooler that does not carry LISTEN).
+//
+// When the call's wait ends the owner deletes the row (DELETE ...
+// RETURNING, after any Decide holding it, so a decision taken in time is
+// kept and none is taken later); a decision for it is then a 404, audited.
+// A replica that dies leaves its rows: their lease runs out, List stops
+// showing them, a decision is a 409 ("no call waits"), audited, never
+// applied; they are deleted ten minutes later. Every request carries the
+// full approval.Request, so a pending approval can later become a durable
+// task that outlives a restart; the lease and owner would then pass to the
+// replica that resumes it.
+//
+// # Failure modes
+//
+// Everything fails closed. With PostgreSQL unreachable: ReplayCache.Use
+// refuses every in-client approval state; Store.Add fails, so a call that
+// needs the console is refused ("could not record the request"); Decide
+// fails (503 to the reviewer, nothing applied); a waiting call receives
+// nothing and ends at its deadline; leases are not renewed, so requests
+// of that time are not decidable later once their lease ran out. When the
+// database is back the pool reconnects by itself, the listener connects
+// again, and approvals work again. A decision is delivered at most once
+// (Decide's row lock); one that was recorded by the console but whose
+// commit failed is answered 503 and audited as not applied. Background
+// failures (polling, lease renewal, the listener) are logged once per
+// outage (WithStoreLogger).
+//
+// # A least-privilege role
+//
+// Replicas need rows, not DDL. An admin creates and migrates the schema
+// (Migrate, as the schema owner, at deploy time) and grants the replicas'
+// role what role.sql lists (Grants returns it for a schema and role):
+// USAGE on the schema, SELECT on schema_migrations, and SELECT, INSERT,
+// UPDATE and DELETE on the package's tables. No CREATE, ALTER, DROP or
+// TRUNCATE. Such a replica cannot run Migrate; it calls Check at start-up,
+// which only reads schema_migrations and says which migrations are
+// missing. LISTEN and pg_notify need no grant.
+//
+//	admin, err := pgxpool.New(ctx, os.Getenv("ADMIN_DATABASE_URL")) // the schema owner, at deploy time
+//	if err != nil {
+//		return err
+//	}
+//	if err := pgstate.Migrate(ctx, admin, pgstate.DefaultSchema); err != nil {
+//		return err
+//	}
+//	grants, err := pgstate.Grants(pgstate.DefaultSchema, "mcpkit_replica")
+//	if err != nil {
+//		return err
+//	}
+//	if _, err := admin.Exec(ctx, grants); err != nil {
+//		return err
+//	}
+//	// In each replica, connected as mcpkit_replica:
+//	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+//	if err != nil {
+//		return err
+//	}
+//	if err := pgstate.Check(ctx, pool, pgstate.DefaultSchema); err != nil {
+//		return err
+//	}
+//
 // # Shared rate limits
 //
 // Limiter is the ratelimit.Limiter of a fleet: one limit of N per period

@@ -14,12 +14,13 @@ CREATE INDEX IF NOT EXISTS approval_states_expires ON {{schema}}.approval_states
 -- replica vouches for the call (renewed while it waits): a decision is
 -- taken only while the request is undecided and its lease alive, and the
 -- owner reads it back (NOTIFY wakes it; it also polls). A request is
--- removed when its call ends. The row is the request as a whole, so that a
+-- removed when its call ends. The row is the request as a whole (json, so
+-- that the arguments reviewers read are kept byte for byte), so that a
 -- pending approval can later become a durable task.
 CREATE TABLE IF NOT EXISTS {{schema}}.approval_requests (
   id text PRIMARY KEY,
   owner text NOT NULL,
-  request jsonb NOT NULL,
+  request json NOT NULL,
   created timestamptz NOT NULL,
   deadline timestamptz NOT NULL,
   lease_until timestamptz NOT NULL,
