@@ -73,7 +73,7 @@
 //	if err != nil {
 //		return err
 //	}
-//	store, err := pgstate.NewStore(ctx, pool, pgstate.WithInstance("replica-1")) // stopped by Close or when ctx ends
+//	store, err := pgstate.NewStore(ctx, pool, pgstate.WithInstance("replica-1")) // runs until Close
 //	if err != nil {
 //		return err
 //	}

@@ -76,6 +76,10 @@ const deadRetention = 10 * time.Minute
 // storeTimeout bounds one background statement.
 const storeTimeout = 5 * time.Second
 
+// withdrawTimeout bounds the withdrawal of a request whose wait ended. It
+// exceeds the 10 s the Console gives a decision.
+const withdrawTimeout = 15 * time.Second
+
 // maxRequestID bounds an id the store will look up.
 const maxRequestID = 256
 
@@ -131,9 +135,10 @@ func WithStoreLogger(l *slog.Logger) StoreOption {
 }
 
 // NewStore returns the store over pool and starts its background work
-// (lease renewal, polling, the listener), which runs until ctx ends or
-// Close. The schema must have been migrated (Migrate): NewStore checks
-// that it can read it, so a replica without it stops at start-up.
+// (lease renewal, polling, the listener), which runs until Close: ctx
+// bounds only the start-up check. The schema must have been migrated
+// (Migrate): NewStore checks that it can read it, so a replica without it
+// stops at start-up. Close the store before the pool.
 func NewStore(ctx context.Context, pool *pgxpool.Pool, opts ...StoreOption) (*Store, error) {
 	if pool == nil {
 		return nil, errors.New("pgstate: NewStore needs a pool")
@@ -195,7 +200,6 @@ ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, request = EXCLUDED.reques
 	if s.notify {
 		s.done.Go(func() { s.listen(bg) })
 	}
-	context.AfterFunc(ctx, cancel)
 	return s, nil
 }
 
@@ -428,7 +432,9 @@ func (s *Store) Await(ctx context.Context, id string) (approval.Decision, error)
 	delete(s.waiting, id)
 	delete(s.owned, id)
 	s.mu.Unlock()
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	// Longer than a console's Decide may hold the row (its audit write),
+	// so that the withdrawal sees the decision rather than giving up.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), withdrawTimeout)
 	defer cancel()
 	var enc []byte
 	err := s.pool.QueryRow(wctx, s.sql.withdraw, id, s.instance).Scan(&enc)

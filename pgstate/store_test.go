@@ -76,3 +76,27 @@ func TestStoreKeepsArgumentsVerbatim(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(r.Arguments), string(got.Arguments))
 }
+
+// The start-up context bounds only the start-up: a store made under a
+// context that ends (a connect timeout) keeps renewing its leases and
+// delivering decisions until Close.
+func TestStoreOutlivesItsStartContext(t *testing.T) {
+	db := migrated(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	owner, err := NewStore(ctx, db, WithLease(time.Second), WithPollInterval(100*time.Millisecond))
+	require.NoError(t, err)
+	t.Cleanup(owner.Close)
+	cancel()
+	other := newStore(t, replica(t, db))
+	bg := context.Background()
+	require.NoError(t, owner.Add(bg, approval.Request{ID: "r1", Tool: "t", Created: time.Now(), Deadline: time.Now().Add(time.Minute)}))
+	time.Sleep(2500 * time.Millisecond) // two and a half leases
+	require.NoError(t, other.Decide(bg, "r1", func(approval.Request) (approval.Decision, error) {
+		return approval.Decision{Verdict: approval.VerdictApproved, Approver: "bob"}, nil
+	}), "the owner stopped renewing its lease when its start-up context ended")
+	wctx, wcancel := context.WithTimeout(bg, 5*time.Second)
+	defer wcancel()
+	d, err := owner.Await(wctx, "r1")
+	require.NoError(t, err)
+	assert.Equal(t, "bob", d.Approver)
+}
