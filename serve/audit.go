@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 
 	"github.com/mcpkit-go/mcpkit/audit"
@@ -26,13 +27,17 @@ import (
 // Each process writes as its instance (-instance-id, default the host
 // name): every line of its log says which replica served the call, and
 // "{instance}" in -audit gives each replica of a fleet its own file
-// (audit/{instance}.jsonl).
+// (audit/{instance}.jsonl). A replica of a fleet (shared state connected)
+// without -audit writes <name>-audit/{instance}.jsonl: the fleet's files
+// in one directory, one per replica, for auditverify -dir.
 func auditFeature(cfg Config) feature {
 	var path, keyFile, witnessFile string
+	var flags *flag.FlagSet
 	var auditor *audit.Auditor
 	return feature{
 		name: "audit",
 		flags: func(fs *flag.FlagSet) {
+			flags = fs
 			fs.StringVar(&path, "audit", cfg.AuditFile,
 				"append-only, keyed and hash-chained audit `FILE` (check it with auditverify -keys FILE.key -rotated FILE); "+
 					"{instance} in it is replaced by the instance id, one file per replica (audit/{instance}.jsonl; check them all with auditverify -dir audit)")
@@ -56,6 +61,9 @@ func auditFeature(cfg Config) feature {
 					errs = append(errs, stops[i](ctx))
 				}
 				return errors.Join(errs...)
+			}
+			if e.shared != nil && !strings.Contains(path, instanceVar) && !given(flags, "audit") {
+				path = fleetAuditPath(path)
 			}
 			id := e.instance
 			if id == "" {
@@ -140,6 +148,22 @@ func auditFeature(cfg Config) feature {
 
 // instanceVar in -audit is replaced by the instance id.
 const instanceVar = "{instance}"
+
+// fleetAuditPath is a fleet's default for the audit file path: a
+// directory named after it, one file per instance (x-audit.jsonl becomes
+// x-audit/{instance}.jsonl).
+func fleetAuditPath(path string) string {
+	return filepath.Join(strings.TrimSuffix(path, filepath.Ext(path)), instanceVar+".jsonl")
+}
+
+// given reports whether the flag name was set on the command line.
+func given(fs *flag.FlagSet, name string) bool {
+	set := false
+	if fs != nil {
+		fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	}
+	return set
+}
 
 // auditKeys loads the audit keyring: from keyFile, else from
 // $MCPKIT_AUDIT_KEY, else from (or into) AUDIT.key.

@@ -111,3 +111,38 @@ func TestInstanceIDFlag(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{id}, res.Instances)
 }
+
+// A replica of a fleet (shared state connected) without -audit writes
+// <name>-audit/{instance}.jsonl; a lone server keeps <name>-audit.jsonl.
+func TestFleetReplicaDefaultsToOneAuditFilePerInstance(t *testing.T) {
+	dir := t.TempDir()
+	var r ran
+	cfg := fleetConfig(&r, serve.Shared{Replay: &spyReplay{}}, nil)
+	cfg.AuditFile = filepath.Join(dir, "notes-audit.jsonl")
+	for _, id := range []string{"replica-a", "replica-b"} {
+		s, err := serve.New(context.Background(), cfg, []string{"-instance-id", id}, serve.IO{Stderr: io.Discard, Getenv: fleetEnv})
+		require.NoError(t, err)
+		require.NoError(t, s.Close(context.Background()))
+	}
+	for _, id := range []string{"replica-a", "replica-b"} {
+		_, err := os.Stat(filepath.Join(dir, "notes-audit", id+".jsonl"))
+		require.NoError(t, err, id)
+	}
+	_, err := os.Stat(cfg.AuditFile)
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	// One development key for the directory, which verifies as a whole.
+	keys, err := audit.ReadKeyFile(filepath.Join(dir, "notes-audit", "fleet.jsonl.key"))
+	require.NoError(t, err)
+	rep, err := audit.VerifyDir(context.Background(), filepath.Join(dir, "notes-audit"), audit.VerifyConfig{Keys: keys})
+	require.NoError(t, err)
+	assert.Len(t, rep.Chains, 2)
+	assert.NotNil(t, rep.Instances()["replica-b"])
+
+	lone := notesConfig(&r)
+	lone.AuditFile = cfg.AuditFile
+	s, err := serve.New(context.Background(), lone, []string{"-instance-id", "replica-a", "-approver", "deny"}, serve.IO{Stderr: io.Discard, Getenv: noEnv})
+	require.NoError(t, err)
+	require.NoError(t, s.Close(context.Background()))
+	_, err = os.Stat(cfg.AuditFile)
+	require.NoError(t, err)
+}

@@ -37,8 +37,9 @@
 //     or FILE.key (created with a warning); -audit-witness FILE; as the
 //     outermost middleware. Every line names the replica (-instance-id);
 //     "{instance}" in -audit gives each replica its own file
-//     (audit/{instance}.jsonl); a second process on a file in use is
-//     refused. With Config.Telemetry, spans and metrics per
+//     (audit/{instance}.jsonl), and a replica of a fleet (shared state
+//     connected) without -audit writes <name>-audit/{instance}.jsonl; a
+//     second process on a file in use is refused. With Config.Telemetry, spans and metrics per
 //     MCP request and the audit records as logs.
 //   - rate limit: -rate-limit SPEC (ratelimit.ParseRules, e.g.
 //     read_only=20/s,write=5/m,destructive=2/m) limits each caller per
