@@ -103,7 +103,8 @@
 // Parameters", and server/tools, "x-mcp-header"). A gateway that routes
 // on a header the server never compared with the body sends one tenant's
 // call where the server acts for another, so before the SDK sees a POST
-// the transport checks, for the tools/call it carries:
+// (to the MCP endpoint, or to the WithLegacySSE one) the transport checks,
+// for the tools/call it carries:
 //
 //   - every Mcp-Param-* header names a marked argument of the called tool
 //     (not an unmarked one, another tool's, or any on a request that is

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -292,4 +293,90 @@ func TestGoSDKClientMirrorsMarkedArguments(t *testing.T) {
 	assert.Equal(t, "12", sent.Get("Mcp-Param-Shard"))
 	assert.Equal(t, "true", sent.Get("Mcp-Param-Dry-Run"))
 	assert.Empty(t, sent.Get("Mcp-Param-Query"), "an unmarked argument is never mirrored")
+}
+
+// TestLegacySSEParamHeaderDisagreementIsRefused: the deprecated HTTP+SSE
+// endpoint holds Mcp-Param-* headers to the body too (its clients need not
+// send them): a go-sdk SSE client whose tools/call carries a header naming
+// another region than the call is refused, and the tool does not run.
+func TestLegacySSEParamHeaderDisagreementIsRefused(t *testing.T) {
+	ps := serveParams(t, transport.WithLegacySSE("/sse"))
+	hostile := &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+aliceToken)
+		if r.Method == http.MethodPost && r.Body != nil {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				return nil, err
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if bytes.Contains(body, []byte(`"tools/call"`)) {
+				r.Header.Set("Mcp-Param-Region", "us-east1")
+			}
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	honest := &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+aliceToken)
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	for _, tc := range []struct {
+		name   string
+		client *http.Client
+		runs   bool
+	}{{"honest client without headers", honest, true}, {"disagreeing header", hostile, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := ps.ran.load()
+			cs, err := mcp.NewClient(&mcp.Implementation{Name: "sse-client", Version: "1.0.0"}, nil).Connect(context.Background(),
+				&mcp.SSEClientTransport{Endpoint: ps.url + "/sse", HTTPClient: tc.client}, nil)
+			require.NoError(t, err)
+			defer func() { _ = cs.Close() }()
+			_, err = cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "run_query", Arguments: map[string]any{"region": "eu-west1"}})
+			if tc.runs {
+				require.NoError(t, err)
+				assert.Equal(t, before+1, ps.ran.load())
+				return
+			}
+			require.Error(t, err)
+			assert.Equal(t, before, ps.ran.load(), "the tool never ran")
+		})
+	}
+	assert.Contains(t, ps.recordsJSON(t), "Mcp-Param header check")
+}
+
+// BenchmarkParamHeaderCalls is the cost of the Mcp-Param-* check on a
+// 2026-07-28 call: run_query with three mirrored arguments (the go-sdk
+// client sends the headers, the transport and then the SDK compare them)
+// next to get_query, the same input mirroring none.
+func BenchmarkParamHeaderCalls(b *testing.B) {
+	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "params", Version: "1.0.0"})
+	require.NoError(b, err)
+	require.NoError(b, mcpkit.AddTool(srv, mcpkit.Tool{Name: "run_query", Description: "Run a query in a region.",
+		Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true,
+			Headers: map[string]string{"region": "Region", "shard": "Shard", "dry_run": "Dry-Run"}}},
+		func(_ context.Context, in routeIn) (routeIn, error) { return in, nil }))
+	require.NoError(b, mcpkit.AddTool(srv, mcpkit.Tool{Name: "get_query", Description: "Get a query plan in a region.",
+		Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}},
+		func(_ context.Context, in routeIn) (routeIn, error) { return in, nil }))
+	h, err := transport.NewHandler(srv, transport.WithAuthenticator(staticTokens(b)))
+	require.NoError(b, err)
+	ts := httptest.NewServer(h)
+	b.Cleanup(ts.Close)
+	cs := connectAt(b, ts.URL, aliceToken, newRevision)
+	_, err = cs.ListTools(context.Background(), nil)
+	require.NoError(b, err)
+	args := map[string]any{"region": "eu-west1", "shard": 7, "dry_run": true, "query": "q"}
+	for _, p := range []*mcp.CallToolParams{{Name: "get_query", Arguments: args}, {Name: "run_query", Arguments: args}} {
+		b.Run(p.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := cs.CallTool(context.Background(), p)
+				if err != nil || res.IsError {
+					b.Fatal(err, res)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+		})
+	}
 }

@@ -56,6 +56,9 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
+		if !h.checkParamHeaders(w, r, caller, b) {
+			return
+		}
 		h.sse.sdk.ServeHTTP(w, r)
 		return
 	}
