@@ -17,10 +17,10 @@ import (
 const connectTimeout = 15 * time.Second
 
 // sharedState connects a replica to the fleet's PostgreSQL
-// (-shared-state URL or $INCIDENTS_SHARED_STATE): it migrates the pgstate
-// schema (safe from every replica at once) and shares the single-use
-// approval states, the console's pending requests and decisions, and the
-// rate limits. See "Running N replicas" in RUNBOOK.md.
+// (-shared-state URL or $INCIDENTS_SHARED_STATE), checks or migrates the
+// pgstate schema, and shares the single-use approval states, the
+// console's pending requests and decisions, and the rate limits. See
+// "Running N replicas" in RUNBOOK.md.
 func sharedState(ctx context.Context, p serve.SharedStateParams) (serve.Shared, error) {
 	cfg, err := pgxpool.ParseConfig(p.URL)
 	if err != nil {
@@ -38,7 +38,7 @@ func sharedState(ctx context.Context, p serve.SharedStateParams) (serve.Shared, 
 	if err := pool.Ping(ctx); err != nil {
 		return sh, fmt.Errorf("connect: %w", err)
 	}
-	if err := pgstate.Migrate(ctx, pool, pgstate.DefaultSchema); err != nil {
+	if err := schema(ctx, pool); err != nil {
 		return sh, err
 	}
 	if sh.Replay, err = pgstate.NewReplayCache(pool); err != nil {
@@ -47,5 +47,28 @@ func sharedState(ctx context.Context, p serve.SharedStateParams) (serve.Shared, 
 	if sh.Limiter, err = pgstate.NewLimiter(pool); err != nil {
 		return sh, err
 	}
+	// The store renews its requests' leases and listens for decisions
+	// until Close, not until the start-up deadline.
+	store, err := pgstate.NewStore(context.WithoutCancel(ctx), pool, pgstate.WithInstance(p.Instance), pgstate.WithStoreLogger(p.Logger))
+	if err != nil {
+		return sh, err
+	}
+	sh.Store = store
+	sh.Close = func() { store.Close(); pool.Close() }
 	return sh, nil
+}
+
+// schema makes sure the pgstate schema is current. A least-privilege
+// replica role (pgstate's role.sql) can only check it; a role that owns
+// the database migrates it (safe from every replica at once: the first
+// applies, the others wait and find nothing to do).
+func schema(ctx context.Context, pool *pgxpool.Pool) error {
+	checked := pgstate.Check(ctx, pool, pgstate.DefaultSchema)
+	if checked == nil {
+		return nil
+	}
+	if err := pgstate.Migrate(ctx, pool, pgstate.DefaultSchema); err != nil {
+		return fmt.Errorf("%w; and this role cannot migrate it: %w", checked, err)
+	}
+	return nil
 }

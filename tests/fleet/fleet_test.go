@@ -34,17 +34,19 @@ func TestMain(m *testing.M) {
 // fleet is three replicas of examples/incidents sharing one PostgreSQL,
 // behind a round-robin proxy, and the tally of what the test did to them.
 type fleet struct {
-	pg       *pgtest.Cluster
-	password string
-	replicas []*replica
-	bin      string
-	proxy    *proxy
+	pg        *pgtest.Cluster
+	passwords []string // the database roles': never in a log
+	replicas  []*replica
+	bin       string
+	proxy     *proxy
 
 	// want is how many times each delete (named by its reason) must
 	// have run, fleet-wide.
 	want map[string]int
 	// replays counts the refused replays of each answered state.
 	replays map[string]int
+	// approved counts the console approvals that applied to each call.
+	approved map[string]int
 	// direct counts the calls sent to a replica without the proxy, and
 	// lost those whose replica was killed before it could record them.
 	direct, lost map[string]int
@@ -61,11 +63,14 @@ func TestFleet(t *testing.T) {
 	c := pg.Get(t)
 	dir := t.TempDir()
 	f := &fleet{pg: c, bin: buildExample(t, dir), want: map[string]int{}, replays: map[string]int{},
-		direct: map[string]int{}, lost: map[string]int{}}
-	dbURL := database(t, c)
-	u, err := url.Parse(dbURL)
-	require.NoError(t, err)
-	f.password, _ = u.User.Password()
+		direct: map[string]int{}, lost: map[string]int{}, approved: map[string]int{}}
+	ownerURL, replicaURL := database(t, c)
+	for _, s := range []string{ownerURL, replicaURL} {
+		u, err := url.Parse(s)
+		require.NoError(t, err)
+		pw, _ := u.User.Password()
+		f.passwords = append(f.passwords, pw)
+	}
 	tokens := filepath.Join(dir, "tokens.json")
 	require.NoError(t, os.WriteFile(tokens, []byte(tokensJSON), 0o600))
 
@@ -81,21 +86,34 @@ func TestFleet(t *testing.T) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(r.auditPath), 0o700))
 		r.args = []string{"-http", r.httpAddr, "-tokens", tokens, "-audit", r.auditPath,
 			"-instance-id", r.id, "-replicas", "3", "-console", consoleAddr, "-rate-limit", rateSpec}
-		// The URL (with its password) travels in the environment only.
-		r.env = []string{"INCIDENTS_APPROVAL_KEYS=" + approvalKeys, "INCIDENTS_SHARED_STATE=" + dbURL}
 		f.replicas = append(f.replicas, r)
 		backends = append(backends, r.url())
 	}
+	// The runbook's first deployment: one run with the owner's URL
+	// migrates the schema, role.sql grants the replica role its rows, and
+	// the replicas run as that role, which may not change the schema.
+	migrate := &replica{id: "migrate", httpAddr: freeAddr(t), auditPath: filepath.Join(dir, "migrate", "audit.jsonl")}
+	migrate.args = []string{"-http", migrate.httpAddr, "-tokens", tokens, "-audit", migrate.auditPath, "-instance-id", "migrate"}
+	migrate.env = []string{"INCIDENTS_APPROVAL_KEYS=" + approvalKeys, "INCIDENTS_SHARED_STATE=" + ownerURL}
+	migrate.start(t, f.bin)
+	migrate.stop(t)
+	grantReplica(t, c)
 	for _, r := range f.replicas {
+		r.env = []string{"INCIDENTS_APPROVAL_KEYS=" + approvalKeys, "INCIDENTS_SHARED_STATE=" + replicaURL}
 		r.start(t, f.bin)
 		t.Cleanup(func() { r.stop(t) })
+		for _, pw := range f.passwords {
+			require.NotContains(t, migrate.log()+r.log(), pw, "a log holds a database password")
+		}
 	}
 	f.proxy = newProxy(t, backends)
 
 	// Each scenario leaves the fleet serving for the next; the last one
 	// stops it and reads the audit logs.
 	t.Run("in-client approvals answered on another replica run once", f.inClientApprovals)
+	t.Run("console approvals reach the replica whose call waits", f.consoleApprovals)
 	t.Run("one identity's rate limit holds across the fleet", f.sharedRateLimit)
+	t.Run("postgres outage refuses destructive calls and keeps reads going", f.postgresOutage)
 	t.Run("every audit chain verifies and adds up", f.auditAddsUp)
 }
 
@@ -244,6 +262,7 @@ func (f *fleet) auditAddsUp(t *testing.T) {
 	}
 	runs := map[string]int{}
 	finals := map[string]int{}
+	reviews := map[string]int{}
 	replayRefusals := map[string]int{}
 	aliceOK, aliceLimited := 0, 0
 	outcomes := map[string]int{}
@@ -264,6 +283,13 @@ func (f *fleet) auditAddsUp(t *testing.T) {
 					ranHere++
 				}
 				outcomes[rec.Tool+"/"+rec.Phase+rec.Outcome]++
+				if rec.Review != nil {
+					// A console event, its principal the reviewer.
+					if rec.Outcome == "review_approved" {
+						reviews[reasonOf(rec)]++
+					}
+					continue
+				}
 				if rec.Tool == "delete_incident" && rec.Phase == "" {
 					finals[reasonOf(rec)]++
 				}
@@ -284,7 +310,9 @@ func (f *fleet) auditAddsUp(t *testing.T) {
 			}
 		}
 		assert.Equal(t, ranHere, res.Counts.Start, "%s: one write-ahead record per delete that ran", r.id)
-		assert.NotContains(t, r.log(), f.password, "%s logged the database password", r.id)
+		for _, pw := range f.passwords {
+			assert.NotContains(t, r.log(), pw, "%s logged a database password", r.id)
+		}
 	}
 	t.Logf("records by tool/outcome: %v", outcomes)
 	for reason, n := range f.want {
@@ -303,6 +331,9 @@ func (f *fleet) auditAddsUp(t *testing.T) {
 	}
 	for reason, n := range f.replays {
 		assert.Equal(t, n, replayRefusals[reason], "refused replays of %q on the record", reason)
+	}
+	for reason := range f.want {
+		assert.Equal(t, f.approved[reason], reviews[reason], "console approvals of %q on the record", reason)
 	}
 	assert.Equal(t, f.aliceOK, aliceOK, "alice's served calls on the record")
 	assert.Equal(t, f.aliceLimited, aliceLimited, "alice's 429s on the record (denied_rate, summaries counted)")

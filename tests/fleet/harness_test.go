@@ -359,15 +359,32 @@ func buildExample(t *testing.T, dir string) string {
 	return bin
 }
 
-// database creates a role and a database it owns on c, and returns the
-// URL the replicas connect with.
-func database(t *testing.T, c *pgtest.Cluster) string {
+// database creates the fleet's database as the runbook does: an owner
+// role that migrates the schema, and a least-privilege replica role. It
+// returns both URLs.
+func database(t *testing.T, c *pgtest.Cluster) (owner, replica string) {
 	t.Helper()
 	ctx := context.Background()
-	pw := pgtest.Password()
-	require.NoError(t, c.Exec(ctx, "postgres", fmt.Sprintf("CREATE ROLE incidents_fleet LOGIN PASSWORD '%s'", pw)))
-	require.NoError(t, c.Exec(ctx, "postgres", "CREATE DATABASE incidents_fleet OWNER incidents_fleet"))
-	return c.URL("incidents_fleet", pw, "incidents_fleet")
+	ownerPW, replicaPW := pgtest.Password(), pgtest.Password()
+	for _, sql := range []string{
+		fmt.Sprintf("CREATE ROLE incidents_owner LOGIN PASSWORD '%s'", ownerPW),
+		fmt.Sprintf("CREATE ROLE incidents_replica LOGIN PASSWORD '%s'", replicaPW),
+		"CREATE DATABASE incidents_fleet OWNER incidents_owner",
+	} {
+		require.NoError(t, c.Exec(ctx, "postgres", sql))
+	}
+	return c.URL("incidents_owner", ownerPW, "incidents_fleet"), c.URL("incidents_replica", replicaPW, "incidents_fleet")
+}
+
+// grantReplica runs pgstate's role.sql for the replica role, as the
+// runbook says to after the schema is migrated.
+func grantReplica(t *testing.T, c *pgtest.Cluster) {
+	t.Helper()
+	b, err := os.ReadFile("../../pgstate/role.sql")
+	require.NoError(t, err)
+	sql := strings.NewReplacer("{{schema}}", "mcpkit", "{{role}}", "incidents_replica").Replace(string(b))
+	out, err := c.Psql(context.Background(), "incidents_fleet", "-c", sql)
+	require.NoError(t, err, string(out))
 }
 
 // records reads the call records of an audit file written so far (a last
