@@ -214,8 +214,9 @@ func get(t *testing.T, r *fleetReplica, token, path string) (int, string) {
 }
 
 // Two reviewers deciding at once on two replicas (separate pools) yield
-// one decision: one gets 200, the other 409 and a not_waiting record, and
-// the call gets the winner's decision.
+// one decision: one gets 200, the other 409 (or 404 when the call already
+// took the decision and ended) and a not_waiting record, and the call gets
+// the winner's decision.
 func TestFleetConcurrentDecisionsYieldOne(t *testing.T) {
 	db := migrated(t)
 	var runs atomic.Int32
@@ -252,6 +253,9 @@ func TestFleetConcurrentDecisionsYieldOne(t *testing.T) {
 				won = append(won, an)
 			case http.StatusConflict:
 				assert.Contains(t, an.body, "already decided by another reviewer")
+			case http.StatusNotFound:
+				// Decided, and the call already took it and ended.
+				assert.Contains(t, an.body, "it was decided")
 			default:
 				t.Fatalf("round %d: unexpected answer %d %s", round, an.code, an.body)
 			}
