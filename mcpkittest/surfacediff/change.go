@@ -15,8 +15,12 @@ type Change struct {
 	// "approval_loosened", "property_removed", "enum_narrowed", ...
 	Kind string `json:"kind"`
 	// Tool is the tool's name in the new surface (the old name for a
-	// removed tool).
+	// removed tool); for a resource, template or prompt (see Entry), its
+	// name.
 	Tool string `json:"tool"`
+	// Entry is empty for a tool's change, else what the change is about:
+	// EntryResource, EntryResourceTemplate or EntryPrompt.
+	Entry string `json:"entry,omitempty"`
 	// Path locates a schema change: "arguments.filter.severity",
 	// "result.items[]". Empty for changes to the tool or its policy.
 	Path string `json:"path,omitempty"`
@@ -31,7 +35,7 @@ type Change struct {
 // String is the change as one line of a report:
 // "delete_incident: approval loosened from always to never (security review)".
 func (c Change) String() string {
-	return fmt.Sprintf("%s: %s (%s)", c.Tool, c.Detail, c.Category)
+	return fmt.Sprintf("%s: %s (%s)", c.Label(), c.Detail, c.Category)
 }
 
 // Report is the classified difference between two surfaces, most severe
@@ -134,11 +138,20 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "\n**%s**\n\n", capitalize(cat.String()))
 		for _, c := range r.Changes {
 			if c.Category == cat {
-				fmt.Fprintf(&b, "- `%s`: %s\n", c.Tool, c.Detail)
+				fmt.Fprintf(&b, "- %s: %s\n", markdownLabel(c), c.Detail)
 			}
 		}
 	}
 	return b.String()
+}
+
+// markdownLabel is the change's subject with the name as code: "`x`",
+// "resource `x`".
+func markdownLabel(c Change) string {
+	if c.Entry == "" {
+		return "`" + c.Tool + "`"
+	}
+	return nounOf(c.Entry) + " `" + c.Tool + "`"
 }
 
 func capitalize(s string) string {
@@ -148,13 +161,21 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// sortChanges orders changes most severe first, then by tool, keeping the
-// order of discovery within a tool.
+// sortChanges orders changes most severe first, then tools before
+// resources, templates and prompts, then by name, keeping the order of
+// discovery within an entry.
 func sortChanges(cs []Change) {
 	slices.SortStableFunc(cs, func(a, b Change) int {
 		if a.Category != b.Category {
 			return int(b.Category) - int(a.Category)
 		}
+		if a.Entry != b.Entry {
+			return entryRank(a.Entry) - entryRank(b.Entry)
+		}
 		return strings.Compare(a.Tool, b.Tool)
 	})
+}
+
+func entryRank(kind string) int {
+	return slices.Index([]string{"", EntryResource, EntryResourceTemplate, EntryPrompt}, kind)
 }

@@ -56,6 +56,9 @@ func Compare(old, new *Surface) *Report {
 			d.tool(o, n)
 		}
 	}
+	for _, kind := range []string{EntryResource, EntryResourceTemplate, EntryPrompt} {
+		d.compareEntries(kind, old, new)
+	}
 	sortChanges(d.out)
 	return &Report{Changes: d.out}
 }
@@ -122,10 +125,12 @@ func canonicalValue(v any) string {
 // differ collects changes.
 type differ struct {
 	out []Change
+	// entry is the kind of entry being compared; empty for tools.
+	entry string
 }
 
 func (d *differ) add(cat Category, kind, tool, path, from, to, detail string) {
-	d.out = append(d.out, Change{Category: cat, Kind: kind, Tool: tool, Path: path, From: from, To: to, Detail: detail})
+	d.out = append(d.out, Change{Category: cat, Kind: kind, Tool: tool, Entry: d.entry, Path: path, From: from, To: to, Detail: detail})
 }
 
 // newTool classifies a tool that did not exist: a read-only tool behind
@@ -178,6 +183,7 @@ func (d *differ) tool(o, n *Tool) {
 }
 
 func (d *differ) policy(name string, o, n Policy) {
+	noun := nounOf(d.entry)
 	if ro, rn := slices.Index(riskOrder, o.Risk), slices.Index(riskOrder, n.Risk); ro != rn {
 		if rn > ro {
 			d.add(SecurityReview, "risk_raised", name, "", o.Risk, n.Risk, fmt.Sprintf("risk raised from %s to %s", words(o.Risk), words(n.Risk)))
@@ -204,16 +210,16 @@ func (d *differ) policy(name string, o, n Policy) {
 			fmt.Sprintf("scope %s replaced by %s", strings.Join(gone, ", "), strings.Join(extra, ", ")))
 	case len(gone) > 0:
 		d.add(SecurityReview, "scope_removed", name, "", strings.Join(gone, ", "), "",
-			fmt.Sprintf("scope %s removed: callers without it may now use the tool", strings.Join(gone, ", ")))
+			fmt.Sprintf("scope %s removed: callers without it may now use the %s", strings.Join(gone, ", "), noun))
 	case len(extra) > 0:
 		d.add(Breaking, "scope_added", name, "", "", strings.Join(extra, ", "),
-			fmt.Sprintf("now also requires scope %s: callers without it lose the tool", strings.Join(extra, ", ")))
+			fmt.Sprintf("now also requires scope %s: callers without it lose the %s", strings.Join(extra, ", "), noun))
 	}
 	if o.Public != n.Public {
 		if n.Public {
 			d.add(SecurityReview, "public_on", name, "", "false", "true", "made public: any authenticated caller may use it")
 		} else {
-			d.add(Breaking, "public_off", name, "", "true", "false", "no longer public: callers without its scopes lose the tool")
+			d.add(Breaking, "public_off", name, "", "true", "false", "no longer public: callers without its scopes lose the "+noun)
 		}
 	}
 	ao, an := slices.Index(approvalOrder, o.ApprovalKind), slices.Index(approvalOrder, n.ApprovalKind)
@@ -235,9 +241,9 @@ func (d *differ) policy(name string, o, n Policy) {
 	}
 	if o.FlagDefault != n.FlagDefault {
 		if n.FlagDefault == "on" {
-			d.add(SecurityReview, "flag_default_on", name, "", o.FlagDefault, n.FlagDefault, "flag default turned on: the tool is enabled where its flag is not defined")
+			d.add(SecurityReview, "flag_default_on", name, "", o.FlagDefault, n.FlagDefault, "flag default turned on: the "+noun+" is enabled where its flag is not defined")
 		} else {
-			d.add(Breaking, "flag_default_off", name, "", o.FlagDefault, n.FlagDefault, "flag default turned off: the tool is hidden where its flag is not defined")
+			d.add(Breaking, "flag_default_off", name, "", o.FlagDefault, n.FlagDefault, "flag default turned off: the "+noun+" is hidden where its flag is not defined")
 		}
 	}
 	for _, f := range o.Redact {

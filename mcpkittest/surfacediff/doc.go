@@ -19,6 +19,19 @@
 //     read-only tool behind scopes, description, title and other
 //     documentation changes, a redaction added.
 //
+// Resources, resource templates and prompts are compared with the same
+// rules, and their changes name them ("resource status: ...", "prompt
+// summarize_thing: ..."; Change.Entry): a new one readable without a scope,
+// a scope removed, Public turned on, approval loosened or a redaction
+// removed needs a security review; one removed, a resource's URI or MIME
+// type changed, a template's URI template or a variable renamed, a prompt
+// renamed or given a new required argument, a variable or argument
+// narrowed is breaking; a new one behind scopes, a new optional prompt
+// argument, a resource renamed under the same URI and documentation are
+// additive. A server with tools only keeps the file's list form; one with
+// resources or prompts writes {"tools", "resources",
+// "resource_templates", "prompts"}.
+//
 // Compare works on Surface data only (Parse reads a file, FromServer reads
 // a registered server), so it runs outside tests too:
 //

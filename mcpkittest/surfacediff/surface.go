@@ -13,10 +13,13 @@ import (
 )
 
 // Surface is what a server offers its clients and what its policies
-// promise: the data the classifier compares. Tools only for now; resources
-// and prompts join it when mcpkit registers them.
+// promise: the data the classifier compares. Resources, resource templates
+// and prompts sit beside the tools, with the same policy record.
 type Surface struct {
-	Tools []Tool
+	Tools     []Tool
+	Resources []Resource
+	Templates []ResourceTemplate
+	Prompts   []Prompt
 }
 
 // Tool is one tool as the golden surface file records it.
@@ -59,10 +62,12 @@ var (
 	approvalOrder = []string{"never", "when", "always"}
 )
 
-// FromServer reads the surface of srv, sorted by tool name.
+// FromServer reads the surface of srv: tools, resources, resource
+// templates and prompts, each sorted by name.
 func FromServer(srv *mcpkit.Server) (*Surface, error) {
+	byName := func(a, b *mcpkit.ToolInfo) int { return strings.Compare(a.Name, b.Name) }
 	tools := slices.Clone(srv.Tools())
-	slices.SortFunc(tools, func(a, b *mcpkit.ToolInfo) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(tools, byName)
 	s := &Surface{Tools: make([]Tool, 0, len(tools))}
 	for _, t := range tools {
 		ann, err := json.Marshal(t.Annotations)
@@ -70,17 +75,38 @@ func FromServer(srv *mcpkit.Server) (*Surface, error) {
 			return nil, fmt.Errorf("surfacediff: tool %s: annotations: %w", t.Name, err)
 		}
 		s.Tools = append(s.Tools, Tool{
-			Name: t.Name, Title: t.Title, Description: t.Description,
-			Policy: Policy{
-				Risk: t.Policy.Risk.String(), Scopes: nonNil(t.Policy.Scopes), Public: t.Policy.Public,
-				Approval: t.Policy.Approval.String(), ApprovalKind: approvalKind(t.Policy.Approval),
-				FlagKey: flags.FlagKey(t), FlagDefault: flagDefault(t.Policy.Risk), Redact: nonNil(t.Redact),
-				Idempotent: t.Policy.Idempotent, OpenWorld: t.Policy.OpenWorld,
-			},
+			Name: t.Name, Title: t.Title, Description: t.Description, Policy: policyOf(t),
 			Annotations: ann, InputSchema: t.InputSchema, OutputSchema: t.OutputSchema,
 		})
 	}
+	res := slices.Clone(srv.Resources())
+	slices.SortFunc(res, byName)
+	for _, r := range res {
+		if r.Kind == mcpkit.KindResourceTemplate {
+			s.Templates = append(s.Templates, ResourceTemplate{Name: r.Name, Title: r.Title, Description: r.Description,
+				URITemplate: r.URI, MIMEType: r.MIMEType, Policy: policyOf(r), Variables: r.InputSchema})
+			continue
+		}
+		s.Resources = append(s.Resources, Resource{Name: r.Name, Title: r.Title, Description: r.Description,
+			URI: r.URI, MIMEType: r.MIMEType, Policy: policyOf(r)})
+	}
+	prompts := slices.Clone(srv.Prompts())
+	slices.SortFunc(prompts, byName)
+	for _, p := range prompts {
+		s.Prompts = append(s.Prompts, Prompt{Name: p.Name, Title: p.Title, Description: p.Description,
+			Policy: policyOf(p), Arguments: p.InputSchema})
+	}
 	return s, nil
+}
+
+// policyOf is an entry's policy as the surface file records it.
+func policyOf(t *mcpkit.ToolInfo) Policy {
+	return Policy{
+		Risk: t.Policy.Risk.String(), Scopes: nonNil(t.Policy.Scopes), Public: t.Policy.Public,
+		Approval: t.Policy.Approval.String(), ApprovalKind: approvalKind(t.Policy.Approval),
+		FlagKey: flags.FlagKey(t), FlagDefault: flagDefault(t.Policy.Risk), Redact: nonNil(t.Redact),
+		Idempotent: t.Policy.Idempotent, OpenWorld: t.Policy.OpenWorld,
+	}
 }
 
 func approvalKind(a mcpkit.ApprovalRule) string {
@@ -112,30 +138,50 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// Marshal renders the surface as the golden file: indented JSON, a list of
-// tools, with a trailing newline.
+// Marshal renders the surface as the golden file: indented JSON with a
+// trailing newline; a list of tools when the server has nothing else (the
+// format of the files written before resources and prompts existed), else
+// an object {"tools", "resources", "resource_templates", "prompts"}.
 func (s *Surface) Marshal() ([]byte, error) {
-	tools := s.Tools
-	if tools == nil {
-		tools = []Tool{}
+	var v any = orEmpty(s.Tools)
+	if len(s.Resources)+len(s.Templates)+len(s.Prompts) > 0 {
+		v = surfaceObject{Tools: orEmpty(s.Tools), Resources: orEmpty(s.Resources),
+			Templates: orEmpty(s.Templates), Prompts: orEmpty(s.Prompts)}
 	}
-	b, err := json.MarshalIndent(tools, "", "  ")
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	return append(b, '\n'), nil
 }
 
+// surfaceObject is the golden file's object form.
+type surfaceObject struct {
+	Tools     []Tool             `json:"tools"`
+	Resources []Resource         `json:"resources,omitempty"`
+	Templates []ResourceTemplate `json:"resource_templates,omitempty"`
+	Prompts   []Prompt           `json:"prompts,omitempty"`
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
 // ErrFormat marks a surface file the classifier cannot read.
 var ErrFormat = errors.New("surfacediff: not a surface file")
 
-// Parse reads a surface file: the list of tools mcpkittest writes, or an
-// object {"tools": [...]}. Fields this version does not know are an error,
+// Parse reads a surface file: the list of tools mcpkittest writes for a
+// server with tools only, or an object {"tools", "resources",
+// "resource_templates", "prompts"}. Fields this version does not know are an error,
 // not ignored: a change in them could not be classified. Fields added to
 // the format later (approval_kind, flag_default) are derived when absent.
 func Parse(data []byte) (*Surface, error) {
 	data = bytes.TrimSpace(data)
 	var tools []Tool
+	var obj surfaceObject
 	switch {
 	case len(data) == 0:
 		return nil, fmt.Errorf("%w: the file is empty", ErrFormat)
@@ -144,9 +190,6 @@ func Parse(data []byte) (*Surface, error) {
 			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 		}
 	case data[0] == '{':
-		var obj struct {
-			Tools []Tool `json:"tools"`
-		}
 		if err := strictUnmarshal(data, &obj); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 		}
@@ -165,7 +208,11 @@ func Parse(data []byte) (*Surface, error) {
 		}
 		seen[t.Name] = true
 	}
-	return &Surface{Tools: tools}, nil
+	out := &Surface{Tools: tools, Resources: obj.Resources, Templates: obj.Templates, Prompts: obj.Prompts}
+	if err := out.normalizeEntries(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	return out, nil
 }
 
 func strictUnmarshal(data []byte, v any) error {
@@ -186,7 +233,14 @@ func (t *Tool) normalize() error {
 	if t.Name == "" {
 		return errors.New("no name")
 	}
-	p := &t.Policy
+	if err := t.Policy.normalize(); err != nil {
+		return err
+	}
+	return objectSchemas(map[string]json.RawMessage{"input_schema": t.InputSchema, "output_schema": t.OutputSchema})
+}
+
+// normalize checks a policy and fills the fields an older file lacks.
+func (p *Policy) normalize() error {
 	if !slices.Contains(riskOrder, p.Risk) {
 		return fmt.Errorf("risk %q is not one of %s", p.Risk, strings.Join(riskOrder, ", "))
 	}
@@ -217,7 +271,12 @@ func (t *Tool) normalize() error {
 	if p.FlagDefault != "on" && p.FlagDefault != "off" {
 		return fmt.Errorf("flag_default %q is not on or off", p.FlagDefault)
 	}
-	for name, raw := range map[string]json.RawMessage{"input_schema": t.InputSchema, "output_schema": t.OutputSchema} {
+	return nil
+}
+
+// objectSchemas checks that each schema present is a JSON object.
+func objectSchemas(schemas map[string]json.RawMessage) error {
+	for name, raw := range schemas {
 		if len(raw) == 0 || string(raw) == "null" {
 			continue
 		}
