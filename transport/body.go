@@ -89,7 +89,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, caller *mcpki
 	r.Body = io.NopCloser(bytes.NewReader(out))
 	r.ContentLength = int64(len(out))
 	b := body{calls: calls, messages: len(in.msgs)}
-	b.metaVersion, b.metaID = in.metaVersion()
+	b.metaVersion, b.metaID = in.metaVersion(calls)
 	return b, true
 }
 

@@ -26,22 +26,38 @@ type body struct {
 }
 
 // metaVersion returns the _meta protocol version of the first request in
-// in that carries one, with that request's id. Older clients send none, so
-// a byte search spares them a second decode of their params.
-func (in inbound) metaVersion() (string, *jsonrpc.ID) {
+// in that carries one, with that request's id. A tools/call's params were
+// decoded already, _meta included, by the same decoder (calls): their
+// version is read from there, not decoded a second time. Older clients
+// send none, so a byte search spares them the decode of any other
+// request's params.
+func (in inbound) metaVersion(calls []rpcCall) (string, *jsonrpc.ID) {
 	key := []byte(mcp.MetaKeyProtocolVersion)
-	for _, m := range in.msgs {
+	next := 0 // calls are in message order
+	for i, m := range in.msgs {
 		req, ok := m.(*jsonrpc.Request)
-		if !ok || !bytes.Contains(req.Params, key) {
+		if !ok {
 			continue
 		}
-		var p struct {
-			Meta map[string]any `json:"_meta"`
+		var meta map[string]any
+		for next < len(calls) && calls[next].index < i {
+			next++
 		}
-		if sdkUnmarshal(req.Params, &p) != nil {
-			continue
+		if next < len(calls) && calls[next].index == i && calls[next].Params != nil {
+			meta = calls[next].Params.Meta
+		} else {
+			if !bytes.Contains(req.Params, key) {
+				continue
+			}
+			var p struct {
+				Meta map[string]any `json:"_meta"`
+			}
+			if sdkUnmarshal(req.Params, &p) != nil {
+				continue
+			}
+			meta = p.Meta
 		}
-		if v, ok := p.Meta[mcp.MetaKeyProtocolVersion].(string); ok && v != "" {
+		if v, ok := meta[mcp.MetaKeyProtocolVersion].(string); ok && v != "" {
 			id := req.ID
 			return v, &id
 		}
