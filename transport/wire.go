@@ -1,15 +1,14 @@
 package transport
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 
-	sjson "github.com/segmentio/encoding/json"
-
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpkit-go/mcpkit/internal/wire"
 )
 
 // The transport decides (scope pre-check, request id, audit) on what the
@@ -20,52 +19,19 @@ import (
 // another to the server.
 
 // maxJSONDepth is the SDK's nesting bound for a message or params.
-const maxJSONDepth = 1000
+const maxJSONDepth = wire.MaxDepth
 
 var errTooDeep = fmt.Errorf("JSON nested deeper than %d levels", maxJSONDepth)
 
 // sdkUnmarshal decodes data into v as the SDK's JSON decoding does: the
 // first JSON value only, struct fields matched case-sensitively, nesting
-// bounded.
+// bounded (wire.DecodeValue, the same decoding without its 32 KiB read
+// buffer per call).
 func sdkUnmarshal(data []byte, v any) error {
-	if jsonDepthExceeds(data, maxJSONDepth) {
+	if wire.DepthExceeds(data, maxJSONDepth) {
 		return errTooDeep
 	}
-	dec := sjson.NewDecoder(bytes.NewReader(data))
-	dec.DontMatchCaseInsensitiveStructFields()
-	return dec.Decode(v)
-}
-
-// jsonDepthExceeds reports whether brackets outside strings nest deeper
-// than max anywhere in data.
-func jsonDepthExceeds(data []byte, max int) bool {
-	depth, inString, escaped := 0, false, false
-	for _, b := range data {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case b == '\\':
-				escaped = true
-			case b == '"':
-				inString = false
-			}
-			continue
-		}
-		switch b {
-		case '"':
-			inString = true
-		case '{', '[':
-			if depth++; depth > max {
-				return true
-			}
-		case '}', ']':
-			if depth > 0 { // stray closers do not buy depth
-				depth--
-			}
-		}
-	}
-	return false
+	return wire.DecodeValue(data, v)
 }
 
 // inbound is a POST body decoded as the SDK decodes it: one message, or a
