@@ -26,8 +26,8 @@ func checkClientInfo(req mcp.Request) (*mcp.Implementation, error) {
 			return nil, err
 		}
 	}
-	if cr, ok := req.(interface{ ClientInfo() *mcp.Implementation }); ok {
-		ci := cr.ClientInfo()
+	if _, ok := req.(interface{ ClientInfo() *mcp.Implementation }); ok {
+		ci := sdkClientInfo(req)
 		return ci, oversizedClientInfo(ci)
 	}
 	return nil, nil

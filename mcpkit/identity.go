@@ -133,11 +133,9 @@ func identityFromToken(req mcp.Request) (Identity, bool) {
 }
 
 func clientInfo(req mcp.Request) *mcp.Implementation {
-	switch r := req.(type) {
-	case *mcp.CallToolRequest:
-		return r.ClientInfo()
-	case *mcp.ListToolsRequest:
-		return r.ClientInfo()
+	switch req.(type) {
+	case *mcp.CallToolRequest, *mcp.ListToolsRequest:
+		return sdkClientInfo(req)
 	}
 	return nil
 }
