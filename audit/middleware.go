@@ -150,13 +150,7 @@ func (a *Auditor) begin(c *mcpkit.Call, span trace.Span) *Record {
 		Tool:            a.toolName(c),
 		Operation:       operationOf(c),
 		Target:          a.target(c),
-		Principal: Principal{
-			Subject: c.Identity.Subject,
-			Email:   c.Identity.Email,
-			Groups:  c.Identity.Groups,
-			Client:  red.Identifier(clientString(c.Identity)),
-			Auth:    c.Identity.AuthMethod,
-		},
+		Principal:       principalOf(red, c.Identity),
 	}
 	if c.Server != nil {
 		r.Server = ServerInfo{Name: c.Server.Name, Version: c.Server.Version}

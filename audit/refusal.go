@@ -91,7 +91,7 @@ func (a *Auditor) Refused(ctx context.Context, rf Refusal) error {
 	}
 	a.refusalIDs(r, rf, op)
 	if id := rf.Identity; id != nil {
-		r.Principal = Principal{Subject: id.Subject, Email: id.Email, Groups: id.Groups, Client: a.cfg.redactor.Identifier(clientString(*id)), Auth: id.AuthMethod}
+		r.Principal = principalOf(a.cfg.redactor, *id)
 		if rf.RateLimited && a.limited.absorb(r) {
 			return nil
 		}

@@ -73,7 +73,8 @@ type ReviewEvent struct {
 }
 
 // Reviewed records an approval console event. Reasons and errors are
-// redacted like any error text.
+// redacted like any error text, and the reviewer's client name like a
+// caller's (masked, and cut when long).
 func (a *Auditor) Reviewed(ctx context.Context, ev ReviewEvent) error {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
@@ -94,7 +95,7 @@ func (a *Auditor) Reviewed(ctx context.Context, ev ReviewEvent) error {
 		r.Server = ServerInfo{Name: ev.Server.Name, Version: ev.Server.Version}
 	}
 	if id := ev.Reviewer; id != nil {
-		r.Principal = Principal{Subject: id.Subject, Email: id.Email, Groups: id.Groups, Client: clientString(*id), Auth: id.AuthMethod}
+		r.Principal = principalOf(red, *id)
 	}
 	if ev.Decision != "" {
 		approver := ""
