@@ -279,3 +279,36 @@ func TestInstanceIDIsValidated(t *testing.T) {
 	assert.Equal(t, audit.DefaultInstance(p1), s.Recovered().Instance)
 	require.NoError(t, s.Close(context.Background()))
 }
+
+// A log written before instance ids (testdata: records without one, a
+// random id per process in the genesis and checkpoint lines) keeps
+// verifying, and a sink with an instance id resumes it; the records then
+// say which were written by a named replica.
+func TestLogWrittenBeforeInstanceIDsKeepsVerifying(t *testing.T) {
+	old, err := os.ReadFile(filepath.Join("testdata", "legacy-no-instance.jsonl"))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "legacy.jsonl")
+	require.NoError(t, os.WriteFile(path, old, 0o600))
+
+	res, err := audit.Verify(testKeys, path)
+	require.NoError(t, err)
+	assert.Equal(t, 6, res.Counts.Final)
+	assert.Equal(t, map[string]int{"ok": 4, "tool_error": 2}, res.Counts.Outcomes)
+	assert.Equal(t, map[string]int{"": 6}, res.Counts.Instances)
+	assert.Len(t, res.Instances, 2, "one random id per process that wrote it")
+
+	s, err := openFile(path, audit.WithInstance("replica-a"))
+	require.NoError(t, err)
+	writeN(t, s, 100, 2)
+	require.NoError(t, s.Close(context.Background()))
+	res, err = audit.Verify(testKeys, path)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"": 6, "replica-a": 2}, res.Counts.Instances)
+	assert.Equal(t, "replica-a", res.Instances[len(res.Instances)-1])
+
+	rep, err := audit.VerifyDir(context.Background(), dir, audit.VerifyConfig{Keys: testKeys})
+	require.NoError(t, err)
+	require.Len(t, rep.Chains, 1)
+	assert.Equal(t, "replica-a", rep.Chains[0].Instance)
+}
