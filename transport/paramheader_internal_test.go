@@ -51,11 +51,11 @@ func FuzzParamHeaderAgreement(f *testing.F) {
 			t.Fatalf("spec encoding %q of %q refused: %s", specEncode(canonical), canonical, p)
 		}
 		if compareParam(str, "Mcp-Param-A", header, raw) == "" {
-			inner, wrapped := strings.CutPrefix(header, base64Prefix)
-			inner, wrapped = strings.CutSuffix(inner, base64Suffix)
+			inner, prefixed := strings.CutPrefix(header, base64Prefix)
+			inner, suffixed := strings.CutSuffix(inner, base64Suffix)
 			switch {
 			case header == canonical:
-			case wrapped && strings.HasPrefix(header, base64Prefix):
+			case prefixed && suffixed:
 				dec, err := base64.StdEncoding.DecodeString(inner)
 				if err != nil || string(dec) != canonical {
 					t.Fatalf("header %q accepted for body %q", header, canonical)
