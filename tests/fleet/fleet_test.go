@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -53,6 +54,8 @@ type fleet struct {
 	// aliceOK and aliceLimited are alice's read-only calls the fleet
 	// served and refused for her rate limit.
 	aliceOK, aliceLimited int
+	// killed is the request of the call killed with replica A.
+	killed killedRequest
 }
 
 // TestFleet runs the incidents example as a fleet of three replicas on
@@ -60,9 +63,12 @@ type fleet struct {
 // PostgreSQL, behind a round-robin reverse proxy that never routes a
 // client back to the same replica on purpose.
 func TestFleet(t *testing.T) {
-	c := pg.Get(t)
+	began := time.Now()
 	dir := t.TempDir()
-	f := &fleet{pg: c, bin: buildExample(t, dir), want: map[string]int{}, replays: map[string]int{},
+	built := buildExample(dir) // while PostgreSQL starts
+	c := pg.Get(t)
+	require.NoError(t, <-built)
+	f := &fleet{pg: c, bin: filepath.Join(dir, "incidents"), want: map[string]int{}, replays: map[string]int{},
 		direct: map[string]int{}, lost: map[string]int{}, approved: map[string]int{}}
 	ownerURL, replicaURL := database(t, c)
 	for _, s := range []string{ownerURL, replicaURL} {
@@ -100,19 +106,24 @@ func TestFleet(t *testing.T) {
 	grantReplica(t, c)
 	for _, r := range f.replicas {
 		r.env = []string{"INCIDENTS_APPROVAL_KEYS=" + approvalKeys, "INCIDENTS_SHARED_STATE=" + replicaURL}
-		r.start(t, f.bin)
+		require.NoError(t, r.launch(f.bin))
 		t.Cleanup(func() { r.stop(t) })
+	}
+	for _, r := range f.replicas {
+		r.ready(t)
 		for _, pw := range f.passwords {
 			require.NotContains(t, migrate.log()+r.log(), pw, "a log holds a database password")
 		}
 	}
 	f.proxy = newProxy(t, backends)
+	t.Logf("PostgreSQL, the example built, the schema migrated and three replicas up in %v", time.Since(began).Round(100*time.Millisecond))
 
 	// Each scenario leaves the fleet serving for the next; the last one
 	// stops it and reads the audit logs.
 	t.Run("in-client approvals answered on another replica run once", f.inClientApprovals)
 	t.Run("console approvals reach the replica whose call waits", f.consoleApprovals)
 	t.Run("one identity's rate limit holds across the fleet", f.sharedRateLimit)
+	t.Run("a killed replica's waiting request is never approved", f.killedRequestNeverApproved)
 	t.Run("postgres outage refuses destructive calls and keeps reads going", f.postgresOutage)
 	t.Run("every audit chain verifies and adds up", f.auditAddsUp)
 }
@@ -152,19 +163,30 @@ func (f *fleet) inClientApprovals(t *testing.T) {
 	}
 
 	// Replaying an answered state, byte for byte, on any replica is
-	// refused.
+	// refused: every state on every replica, one replica per goroutine.
 	hc := &http.Client{Timeout: 10 * time.Second}
-	for _, a := range answers {
-		for i, r := range f.replicas {
-			status, body := post(t, hc, r.url()+"/mcp", a.header, a.body)
-			require.Equal(t, http.StatusOK, status, "%s replayed on %s: %s", a.reason, r.id, body)
-			isErr, txt, ok := toolResult(body)
-			require.True(t, ok, "%s replayed on %s: %s", a.reason, r.id, body)
-			require.True(t, isErr, "%s replayed on replica %d was accepted: %s", a.reason, i, txt)
-			require.Contains(t, txt, "was not run", a.reason)
-			f.replays[a.reason]++
+	refused := make([][]string, len(f.replicas))
+	var wg sync.WaitGroup
+	for i, r := range f.replicas {
+		wg.Go(func() {
+			for _, a := range answers {
+				status, body := post(hc, r.url()+"/mcp", a.header, a.body)
+				isErr, txt, ok := toolResult(body)
+				if status != http.StatusOK || !ok || !isErr || !strings.Contains(txt, "requestState has already been used") {
+					t.Errorf("%s replayed on %s was not refused as used: %d %s", a.reason, r.id, status, body)
+					continue
+				}
+				refused[i] = append(refused[i], a.reason)
+			}
+		})
+	}
+	wg.Wait()
+	for _, reasons := range refused {
+		for _, reason := range reasons {
+			f.replays[reason]++
 		}
 	}
+	require.False(t, t.Failed())
 	ranOn = f.ranOn(t)
 	for _, a := range answers {
 		require.Len(t, ranOn[a.reason], 1, "%s ran again after a replay", a.reason)

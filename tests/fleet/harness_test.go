@@ -85,15 +85,32 @@ func (r *replica) Write(p []byte) (int, error) {
 // start runs the process and waits until it answers /healthz.
 func (r *replica) start(t *testing.T, bin string) {
 	t.Helper()
+	require.NoError(t, r.launch(bin))
+	r.ready(t)
+}
+
+// launch runs the process without waiting for it.
+func (r *replica) launch(bin string) error {
 	cmd := exec.Command(bin, r.args...)
 	cmd.Env = append(os.Environ(), r.env...)
 	cmd.Stderr = r
 	cmd.Stdout = io.Discard
-	require.NoError(t, cmd.Start())
+	if err := cmd.Start(); err != nil {
+		return err
+	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	r.mu.Lock()
 	r.cmd, r.exited = cmd, exited
+	r.mu.Unlock()
+	return nil
+}
+
+// ready waits until the launched process answers /healthz.
+func (r *replica) ready(t *testing.T) {
+	t.Helper()
+	r.mu.Lock()
+	cmd, exited := r.cmd, r.exited
 	r.mu.Unlock()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -305,14 +322,17 @@ func text(res *mcp.CallToolResult) string {
 }
 
 // post sends body to url with header (a recorded request replayed as is)
-// and returns the status and the body.
-func post(t *testing.T, hc *http.Client, url string, header http.Header, body []byte) (int, []byte) {
-	t.Helper()
+// and returns the status and the body; a transport error is status 0.
+func post(hc *http.Client, url string, header http.Header, body []byte) (int, []byte) {
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	require.NoError(t, err)
+	if err != nil {
+		return 0, []byte(err.Error())
+	}
 	req.Header = header.Clone()
 	resp, err := hc.Do(req)
-	require.NoError(t, err)
+	if err != nil {
+		return 0, []byte(err.Error())
+	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	return resp.StatusCode, b
@@ -350,13 +370,18 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// buildExample builds examples/incidents into dir.
-func buildExample(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "incidents")
-	out, err := exec.Command("go", "build", "-o", bin, "../../examples/incidents").CombinedOutput()
-	require.NoError(t, err, string(out))
-	return bin
+// buildExample builds examples/incidents into dir, in the background:
+// the result tells the binary's path or why the build failed.
+func buildExample(dir string) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "incidents"), "../../examples/incidents").CombinedOutput()
+		if err != nil {
+			err = fmt.Errorf("go build examples/incidents: %v\n%s", err, out)
+		}
+		done <- err
+	}()
+	return done
 }
 
 // database creates the fleet's database as the runbook does: an owner
