@@ -47,9 +47,10 @@
 // (WithElicitHandler, WithElicitApprove) and any go-sdk client handler
 // (WithClientOptions); Text returns a result's text.
 //
-// TestReplayCache, TestStore, TestSink and TestWitness check an
-// implementation of approval.ReplayCache, approval.Store, audit.Sink or
-// audit.Witness against its documented contract (concurrency, context
+// TestReplayCache, TestStore, TestDecisionStore, TestSink and TestWitness
+// check an implementation of approval.ReplayCache, approval.Store,
+// approval.DecisionStore, audit.Sink or audit.Witness against its
+// documented contract (concurrency, context
 // cancellation, fail-closed errors included), one subtest per property, so
 // that a team's Redis or SQL implementation can prove it conforms.
 //

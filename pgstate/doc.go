@@ -113,6 +113,10 @@
 // task that outlives a restart; the lease and owner would then pass to the
 // replica that resumes it.
 //
+// BenchmarkStoreDecision measured one approval across two replicas (add,
+// decide on the other, delivered, withdrawn) at about 5.5 ms, 180/s, on
+// two shared cores with PostgreSQL on the same machine.
+//
 // # Failure modes
 //
 // Everything fails closed. With PostgreSQL unreachable: ReplayCache.Use
