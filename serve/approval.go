@@ -109,6 +109,9 @@ func elicitApprover(cfg Config, e *env, console *approval.Console) (approval.App
 	if err != nil {
 		return nil, fmt.Errorf("$%s: %w", name, err)
 	}
+	if len(keys) == 0 && e.shared != nil {
+		return nil, fmt.Errorf("$%s is required with shared state: every replica must verify the in-client approval states any other replica signed; set the same keys on each (see approval.ParseKeys), or use -approver console", name)
+	}
 	if len(keys) == 0 {
 		// One process, one key: states do not outlive it anyway.
 		secret := make([]byte, approval.MinKeySize)

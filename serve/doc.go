@@ -18,8 +18,9 @@
 //     process listings) connects each replica to the state they share
 //     (Shared: the single-use approval states, the console's pending
 //     requests, the rate limits) before anything else is set up. The URL
-//     is never logged nor put in an error. $<PREFIX>_APPROVAL_KEYS is then
-//     required (every replica verifies the states any replica signed).
+//     is never logged nor put in an error. With -approver elicit (the
+//     default) $<PREFIX>_APPROVAL_KEYS is then required (every replica
+//     verifies the states any replica signed).
 //     -instance-id ID names the replica (default: the host name);
 //     -replicas N (default 1) is how many share the state: while the
 //     shared limiter is unreachable, each replica grants read-only calls

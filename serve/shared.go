@@ -69,7 +69,7 @@ var instanceID = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$`)
 // listings). It is set up first, so that a database that cannot be
 // reached stops the server before a port is bound. The approval and
 // rate-limit features take what it connected to. A fleet signs in-client
-// approval states with keys every replica holds, so
+// approval states with keys every replica holds, so with -approver elicit
 // $<PREFIX>_APPROVAL_KEYS is required with it.
 func sharedFeature(cfg Config) feature {
 	var flagURL, instance string
@@ -111,9 +111,6 @@ func sharedFeature(cfg Config) feature {
 			}
 			if u == "" {
 				return nil, nil, nil
-			}
-			if e.io.Getenv(cfg.ApprovalKeysEnv()) == "" {
-				return nil, nil, fmt.Errorf("$%s is required with shared state: every replica must verify the in-client approval states any other replica signed; set the same keys on each (see approval.ParseKeys)", cfg.ApprovalKeysEnv())
 			}
 			sh, err := cfg.SharedState(ctx, SharedStateParams{URL: u, Instance: instance, Logger: e.logger})
 			var cleanup func(context.Context) error

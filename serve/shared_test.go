@@ -221,6 +221,10 @@ func TestSharedStateConfigErrorsFailBeforeServing(t *testing.T) {
 			return serve.Shared{}, err
 		}
 	}
+	withReplay := func(context.Context, serve.SharedStateParams) (serve.Shared, error) {
+		called = true
+		return serve.Shared{Replay: &spyReplay{}}, nil
+	}
 	for _, tc := range []struct {
 		name   string
 		hook   serve.SharedStateFunc
@@ -231,12 +235,12 @@ func TestSharedStateConfigErrorsFailBeforeServing(t *testing.T) {
 	}{
 		{name: "no hook, no flag", args: []string{"-shared-state", secretURL}, getenv: fleetEnv,
 			want: "flag provided but not defined: -shared-state"},
-		{name: "no shared approval keys", hook: hook(nil), getenv: func(n string) string {
+		{name: "no shared approval keys", hook: withReplay, getenv: func(n string) string {
 			if n == "NOTES_SHARED_STATE" {
 				return secretURL
 			}
 			return ""
-		}, want: "$NOTES_APPROVAL_KEYS is required with shared state"},
+		}, called: true, want: "$NOTES_APPROVAL_KEYS is required with shared state"},
 		{name: "bad instance id", hook: hook(nil), args: []string{"-instance-id", "../etc"}, getenv: fleetEnv,
 			want: `-instance-id "../etc"`},
 		{name: "no replay cache", hook: hook(nil), getenv: fleetEnv, called: true,
@@ -314,4 +318,22 @@ func TestSharedStateLimiterOutageKeepsReadsGoing(t *testing.T) {
 	_, err := serve.New(context.Background(), fleetConfig(&r, serve.Shared{Replay: &spyReplay{}}, nil), []string{"-replicas", "0"},
 		serve.IO{Stderr: io.Discard, Getenv: fleetEnv})
 	require.ErrorContains(t, err, "-replicas 0")
+}
+
+// Only in-client approval needs the shared keys: a replica that refuses
+// or sends approvals to the console starts without them.
+func TestSharedStateWithoutKeysServesWithoutInClientApproval(t *testing.T) {
+	var r ran
+	env := func(n string) string {
+		if n == "NOTES_SHARED_STATE" {
+			return secretURL
+		}
+		return ""
+	}
+	s := newReplica(t, fleetConfig(&r, serve.Shared{Replay: &spyReplay{}}, nil), env, "-approver", "deny")
+	cs := mcpkittest.NewHarness(t, s.MCP(), mcpkittest.WithIdentity(alice)).Session
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "purge_notes", Arguments: map[string]any{}})
+	require.NoError(t, err)
+	assert.True(t, res.IsError)
+	assert.Equal(t, 0, r.get("purge_notes"))
 }
