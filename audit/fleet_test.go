@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,6 +104,19 @@ func TestFleetSharingOneWitnessVerifiesEveryReplica(t *testing.T) {
 			}
 		}
 	}
+
+	// A record moved to another replica by editing its instance fails.
+	path := filepath.Join(dir, "replica-a.jsonl")
+	lines := readLines(t, path)
+	i := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, `"tool":"get_thing"`) })
+	require.Positive(t, i)
+	lines[i] = strings.Replace(lines[i], `"instance":"replica-a"`, `"instance":"replica-b"`, 1)
+	writeLines(t, path, lines)
+	res, err := verifyReplica(t, dir, witness, "replica-a")
+	require.Error(t, err)
+	assert.Equal(t, audit.ProblemAltered, res.Problems[0].Kind)
+	assert.Equal(t, uint64(i+1), res.Problems[0].Seq)
+	assert.Zero(t, res.Counts.Instances["replica-b"], "an altered record is not counted")
 }
 
 // One replica's log deleted: the two others still verify clean against
@@ -257,7 +271,7 @@ func TestInterleavedWritersAreNamed(t *testing.T) {
 
 func TestInstanceIDIsValidated(t *testing.T) {
 	dir := t.TempDir()
-	for _, bad := range []string{"", "a/b", `a\b`, "..", ".hidden", "a b", "ä", strings.Repeat("x", audit.MaxInstanceLen+1)} {
+	for _, bad := range []string{"", "a/b", `a\b`, "..", ".hidden", "a b", "ä", "web.000001", strings.Repeat("x", audit.MaxInstanceLen+1)} {
 		path := filepath.Join(dir, "sub", "audit.jsonl")
 		_, err := openFile(path, audit.WithInstance(bad))
 		require.Error(t, err, bad)
@@ -267,6 +281,7 @@ func TestInstanceIDIsValidated(t *testing.T) {
 	}
 	require.NoError(t, audit.CheckInstance(strings.Repeat("x", audit.MaxInstanceLen)))
 	require.NoError(t, audit.CheckInstance("web-1.prod_eu"))
+	require.NoError(t, audit.CheckInstance("web.00001"))
 
 	// The default is stable for a path, differs between two paths, and is
 	// a valid id.

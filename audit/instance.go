@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
+
+// rotatedSuffix is how a rotated file's name ends before its extension.
+var rotatedSuffix = regexp.MustCompile(`\.[0-9]{6,}$`)
 
 // MaxInstanceLen bounds an instance id: it names a file
 // (audit/{instance}.jsonl) and goes into every record.
@@ -20,8 +24,8 @@ const MaxInstanceLen = 64
 // each one's logs apart. Keep it stable across restarts of the replica
 // (a StatefulSet ordinal, a host name): a replica that restarts on a new
 // file under its old id finds its lost log in the witness. id is 1 to 64
-// characters of A-Z a-z 0-9 . _ -, not starting with '.'. Default:
-// DefaultInstance(path).
+// characters of A-Z a-z 0-9 . _ -, not starting with '.' (CheckInstance
+// says what else). Default: DefaultInstance(path).
 func WithInstance(id string) FileOption {
 	return func(c *fileConfig) {
 		if err := CheckInstance(id); err != nil {
@@ -34,10 +38,15 @@ func WithInstance(id string) FileOption {
 
 // CheckInstance reports whether id can be an instance id: 1 to
 // MaxInstanceLen characters of A-Z a-z 0-9 . _ -, not starting with '.'
-// (so it is a file name, never a path or a hidden file).
+// (so it is a file name, never a path or a hidden file), and not ending
+// in '.' and six or more digits (the suffix of a rotated file: ID.jsonl
+// would read as a rotated file of another log).
 func CheckInstance(id string) error {
 	if id == "" || len(id) > MaxInstanceLen || id[0] == '.' {
 		return fmt.Errorf("instance id %q: use 1 to %d characters of A-Z a-z 0-9 . _ -, not starting with '.'", id, MaxInstanceLen)
+	}
+	if rotatedSuffix.MatchString(id) {
+		return fmt.Errorf("instance id %q ends like a rotated file (.000001): %s.jsonl would be read as a rotated file of %s.jsonl", id, id, rotatedSuffix.ReplaceAllString(id, ""))
 	}
 	for _, c := range id {
 		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '.' && c != '_' && c != '-' {
