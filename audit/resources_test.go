@@ -39,16 +39,23 @@ type postmortemArgs struct {
 // template and a postmortem prompt needing incidents:read, audited to a
 // memory sink; runs counts handler runs.
 type resourceFixture struct {
-	srv  *mcpkit.Server
-	sink *memSink
-	runs *atomic.Int64
-	seen *atomic.Value // last postmortemArgs the prompt handler saw
+	srv     *mcpkit.Server
+	auditor *audit.Auditor
+	sink    *memSink
+	runs    *atomic.Int64
+	seen    *atomic.Value // last postmortemArgs the prompt handler saw
 }
 
 func newResourceFixture(t *testing.T, opts ...mcpkit.Option) *resourceFixture {
 	t.Helper()
+	return newAuditedResourceFixture(t, nil, opts...)
+}
+
+func newAuditedResourceFixture(t *testing.T, auditOpts []audit.Option, opts ...mcpkit.Option) *resourceFixture {
+	t.Helper()
 	f := &resourceFixture{sink: &memSink{}, runs: &atomic.Int64{}, seen: &atomic.Value{}}
-	a := must(audit.New(f.sink))
+	a := must(audit.New(f.sink, auditOpts...))
+	f.auditor = a
 	f.srv = must(mcpkit.NewServer(&mcp.Implementation{Name: "incidents", Version: "1.0.0"},
 		append([]mcpkit.Option{mcpkit.WithMiddleware(a.Middleware())}, opts...)...))
 	require.NoError(t, mcpkit.AddResource(f.srv, mcpkit.Resource{URI: "docs://runbook", Name: "runbook", MIMEType: "text/markdown",

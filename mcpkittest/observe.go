@@ -46,7 +46,7 @@ func (o *observer) options(stopAtGates bool) []mcpkit.Option {
 		}
 	}
 	gate := mcpkit.GateFunc(func(ctx context.Context, c *mcpkit.Call) error {
-		if c.Request == nil { // tools/list: never hide anything
+		if c.Listing() { // a list request: never hide anything
 			return nil
 		}
 		o.mu.Lock()
