@@ -1,12 +1,28 @@
-// Package audit keeps a tamper-evident record of every MCP tool call, with
-// secrets redacted, and traces every MCP request per the OpenTelemetry MCP
-// semantic conventions.
+// Package audit keeps a tamper-evident record of every MCP tool call,
+// resource read and prompt get, with secrets redacted, and traces every MCP
+// request per the OpenTelemetry MCP semantic conventions.
 //
 // # Where it sits
 //
 // The middleware is the outermost one (mcpkit.WithMiddleware), so it sees
 // every outcome: ok, tool errors, invalid input, flag, scope and approval
-// denials, refusals, panics and calls to unknown tools.
+// denials, refusals, panics and calls to unknown tools. It wraps resource
+// reads and prompt gets registered with mcpkit (AddResource,
+// AddResourceTemplate, AddPrompt) the same way.
+//
+// # Operation and target
+//
+// A record says what it is about with operation (tools/call,
+// resources/read, prompts/get) and target (the tool's or prompt's name, or
+// the resource URI read, redacted like an argument since a URI may carry a
+// credential). The tool field keeps its meaning, the tool of a tools/call,
+// and is empty on a read or a get, so readers of tool records (and
+// auditverify) work unchanged; records written before operation existed
+// lack it and are all tool calls. Both fields are part of the sealed line
+// the chain's HMAC covers. A read's result is {"contents":[...]} and a
+// get's {"messages":[...]}, redacted as a tool's structured result is;
+// WithResultDigest takes resource and prompt names too. Unknown URIs and
+// prompt names are outcomes unknown_resource and unknown_prompt.
 //
 //	keys, err := audit.KeyringFromEnv(audit.EnvKey)     // or audit.ReadKeyFile
 //	if err != nil {
@@ -235,13 +251,16 @@
 // Spans and metrics follow the OpenTelemetry MCP semantic conventions as
 // published in semantic-conventions-genai, docs/gen-ai/mcp.md (status
 // Development), matched on: the server span (kind SERVER, name
-// "{mcp.method.name} {target}" with the tool as target, "{mcp.method.name}"
-// when there is no low-cardinality target; status ERROR when error.type is
+// "{mcp.method.name} {target}" with the tool or the prompt as target,
+// "{mcp.method.name}" when there is no low-cardinality target (a
+// resources/read, whose URI is only the span attribute mcp.resource.uri,
+// redacted, and never a metric attribute); status ERROR when error.type is
 // set, its description the JSON-RPC error message); its attributes
 // mcp.method.name (required), error.type (iff the operation fails: the
 // JSON-RPC code as a string, "tool_error" for a CallToolResult with
 // isError), rpc.response.status_code (when the response has an error
 // code), gen_ai.tool.name (when the operation is about a tool),
+// gen_ai.prompt.name (a registered prompt's prompts/get),
 // jsonrpc.request.id (never for notifications), gen_ai.operation.name
 // ("execute_tool", tool calls only), mcp.protocol.version, mcp.session.id,
 // network.transport ("tcp" on HTTP, "pipe" on stdio),

@@ -61,7 +61,10 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // whose results are large and whose content the record need not hold (a
 // reviewer holding the result can still match it). Arguments and errors
 // are recorded and redacted as usual. Recording the full, redacted result
-// stays the default. An empty tool name is an error from New.
+// stays the default. An empty tool name is an error from New. Resource and
+// prompt names (mcpkit.Resource.Name, mcpkit.Prompt.Name) are taken too:
+// their digest is of the JSON of the contents or messages returned,
+// {"contents":[...]} or {"messages":[...]}.
 func WithResultDigest(tools ...string) Option {
 	return func(c *config) {
 		if c.digestOnly == nil {

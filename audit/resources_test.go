@@ -1,12 +1,15 @@
 package audit_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -359,4 +362,44 @@ func TestResourcesAndPromptsOverHTTP(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestResourceResultDigestKeepsNoContents(t *testing.T) {
+	f := newAuditedResourceFixture(t, []audit.Option{audit.WithResultDigest("runbook")})
+	h := mcpkittest.NewHarness(t, f.srv, mcpkittest.WithIdentity(stranger))
+	_, err := h.Session.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: "docs://runbook"})
+	require.NoError(t, err)
+	rec := f.last(t)
+	assert.Contains(t, string(rec.Result), `"digest_only":true`)
+	assert.NotContains(t, string(rec.Result), "Rotate the deploy token")
+}
+
+// The chain seals operation and target: the file verifies as written, and
+// a record whose target is edited afterwards does not.
+func TestResourceRecordsAreSealedInTheChain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	file, err := openFile(path)
+	require.NoError(t, err)
+	a := must(audit.New(file))
+	srv := must(mcpkit.NewServer(&mcp.Implementation{Name: "incidents", Version: "1.0.0"}, mcpkit.WithMiddleware(a.Middleware())))
+	require.NoError(t, mcpkit.AddResourceTemplate(srv, mcpkit.ResourceTemplate{URITemplate: "incident://{id}", Name: "incident",
+		Description: "One incident.", Policy: mcpkit.Policy{Public: true}},
+		func(_ context.Context, in incidentRef) ([]*mcp.ResourceContents, error) {
+			return []*mcp.ResourceContents{{Text: in.ID}}, nil
+		}))
+	h := mcpkittest.NewHarness(t, srv, mcpkittest.WithIdentity(reader))
+	_, err = h.Session.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: "incident://INC-1"})
+	require.NoError(t, err)
+	require.NoError(t, file.Close(context.Background()))
+
+	res, err := audit.Verify(testKeys, path)
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Calls)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"operation":"resources/read","target":"incident://INC-1"`)
+
+	require.NoError(t, os.WriteFile(path, bytes.Replace(b, []byte(`"target":"incident://INC-1"`), []byte(`"target":"incident://INC-2"`), 1), 0o600))
+	_, err = audit.Verify(testKeys, path)
+	assert.Error(t, err, "an edited target breaks the seal")
 }

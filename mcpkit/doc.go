@@ -68,6 +68,34 @@
 // registration error, since every proxy on the way sees a header. The
 // transport package checks that the headers agree with the body.
 //
+// # Resources and prompts
+//
+// AddResource, AddResourceTemplate and AddPrompt register resources
+// (fixed URIs and templates such as "incident://{id}") and prompts with a
+// Policy, behind the same chain and gates as tools: a caller a gate
+// refuses does not see the entry in resources/list,
+// resources/templates/list or prompts/list, and its resources/read or
+// prompts/get is refused with the same words and outcome (a JSON-RPC
+// error, RefusedRPCCode, the outcome in its data), audited. Gates tell
+// the requests apart by Call.Operation and Call.Tool.Kind. A template's
+// variables and a prompt's arguments arrive as strings: they are mapped
+// onto In's fields and validated against In's schema before the function
+// runs; a variable holding a slash, "." or "..", or a control character is
+// refused whatever the schema says. Resources and prompts are read-only:
+// a zero Risk means ReadOnly, and a higher one is a registration error.
+//
+//	type IncidentRef struct {
+//		ID string `json:"id" jsonschema:"description=Incident id,pattern=^INC-[0-9]+$"`
+//	}
+//	mcpkit.MustAddResourceTemplate(srv, mcpkit.ResourceTemplate{
+//		URITemplate: "incident://{id}",
+//		Name:        "incident",
+//		Description: "One incident as JSON.",
+//		Policy:      mcpkit.Policy{Scopes: []string{"incidents:read"}},
+//	}, func(ctx context.Context, in IncidentRef) ([]*mcp.ResourceContents, error) {
+//		return []*mcp.ResourceContents{{Text: `{"id":"` + in.ID + `"}`}}, nil
+//	})
+//
 // Client info (initialize's clientInfo, or the _meta client info of
 // protocol 2026-07-28) with a name, version or title over MaxClientInfo
 // (256 bytes) is refused with invalid params: it is copied into every

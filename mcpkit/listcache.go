@@ -21,7 +21,8 @@ const (
 // every flag flip and scope change since.
 const maxListTTL = 24 * time.Hour
 
-// WithListTTL sets how long a client may keep a tools/list result before
+// WithListTTL sets how long a client may keep a tools/list,
+// resources/list, resources/templates/list or prompts/list result before
 // asking again (the result's ttlMs; default 0: always stale). d must be
 // between 0 and 24h; sub-millisecond parts are dropped. Whatever d, a list
 // the gates filter per caller is marked cacheScope "private".
