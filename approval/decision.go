@@ -81,8 +81,9 @@ func (l localDecisions) Decide(ctx context.Context, id string, decide func(Reque
 	return err
 }
 
+// Await withdraws the request from the calls waiting here, so that no
+// decision reaches it; the Console removes it from the plain store after
+// (a bounded Remove).
 func (l localDecisions) Await(ctx context.Context, id string) (Decision, error) {
-	d, err := l.local.Await(ctx, id)
-	_ = l.Store.Remove(context.WithoutCancel(ctx), id)
-	return d, err
+	return l.local.Await(ctx, id)
 }
