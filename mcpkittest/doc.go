@@ -31,6 +31,23 @@
 // change to a tool fails the build until the files are regenerated and the
 // diff reviewed.
 //
+// Resources, resource templates and prompts get the same treatment: they
+// are in the surface file (URI or URI template with its variables' schema,
+// MIME type, prompt arguments' schema, policy) and classified with the
+// tools' rules; POLICY.md has a Resources and a Prompts section ("should
+// the agent be able to read / get it?" with scope, approval and flag); a
+// consistency check requires resources/list, resources/templates/list and
+// prompts/list to show each identity exactly what resources/read and
+// prompts/get let past the gates (a hidden entry refused with a JSON-RPC
+// error naming the audited outcome); and an audit check requires one
+// record per read and get (valid, planted secrets, without the scope, a
+// template URI that does not fit, an unknown URI, an unknown prompt), in
+// order, with no planted secret in any record. A template's variables and
+// a prompt's arguments are generated from the schema like a tool's, or
+// taken from Config.ValidArgs under the entry's label ("resource <name>",
+// "prompt <name>"). Harness.Read, GetPrompt, Resources, ResourceTemplates
+// and Prompts reach them from your own tests.
+//
 // The surface check reports a change classified by package surfacediff,
 // one line per change, most severe first ("delete_incident: approval
 // loosened from always to never (security review)"). -update writes

@@ -195,3 +195,57 @@ func Text(res *mcp.CallToolResult) string {
 	}
 	return b.String()
 }
+
+// Read reads a resource. A refusal is a JSON-RPC error (*jsonrpc.Error)
+// whose data names the audit outcome.
+func (h *Harness) Read(uri string) (*mcp.ReadResourceResult, error) {
+	return h.Session.ReadResource(h.ctx, &mcp.ReadResourceParams{URI: uri})
+}
+
+// GetPrompt gets a prompt with its arguments. A refusal is a JSON-RPC
+// error, as for Read.
+func (h *Harness) GetPrompt(name string, args map[string]string) (*mcp.GetPromptResult, error) {
+	return h.Session.GetPrompt(h.ctx, &mcp.GetPromptParams{Name: name, Arguments: args})
+}
+
+// Resources returns every resource the connected identity sees in
+// resources/list, across pages.
+func (h *Harness) Resources() []*mcp.Resource {
+	h.tb.Helper()
+	var out []*mcp.Resource
+	for r, err := range h.Session.Resources(h.ctx, nil) {
+		if err != nil {
+			h.tb.Fatalf("mcpkittest: resources/list: %v", err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// ResourceTemplates returns every resource template the connected identity
+// sees in resources/templates/list, across pages.
+func (h *Harness) ResourceTemplates() []*mcp.ResourceTemplate {
+	h.tb.Helper()
+	var out []*mcp.ResourceTemplate
+	for r, err := range h.Session.ResourceTemplates(h.ctx, nil) {
+		if err != nil {
+			h.tb.Fatalf("mcpkittest: resources/templates/list: %v", err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// Prompts returns every prompt the connected identity sees in
+// prompts/list, across pages.
+func (h *Harness) Prompts() []*mcp.Prompt {
+	h.tb.Helper()
+	var out []*mcp.Prompt
+	for p, err := range h.Session.Prompts(h.ctx, nil) {
+		if err != nil {
+			h.tb.Fatalf("mcpkittest: prompts/list: %v", err)
+		}
+		out = append(out, p)
+	}
+	return out
+}

@@ -40,7 +40,7 @@ func (o *observer) options(stopAtGates bool) []mcpkit.Option {
 		return func(ctx context.Context, c *mcpkit.Call) (*mcp.CallToolResult, error) {
 			res, err := next(ctx, c)
 			o.mu.Lock()
-			o.outcomes = append(o.outcomes, observed{tool: c.Tool.Name, outcome: c.Outcome(), err: c.Err()})
+			o.outcomes = append(o.outcomes, observed{tool: observedKey(c.Tool), outcome: c.Outcome(), err: c.Err()})
 			o.mu.Unlock()
 			return res, err
 		}
@@ -50,7 +50,7 @@ func (o *observer) options(stopAtGates bool) []mcpkit.Option {
 			return nil
 		}
 		o.mu.Lock()
-		o.passed[c.Tool.Name]++
+		o.passed[observedKey(c.Tool)]++
 		o.mu.Unlock()
 		if stopAtGates {
 			return errStopped
@@ -60,12 +60,22 @@ func (o *observer) options(stopAtGates bool) []mcpkit.Option {
 	stop := func(next mcpkit.Handler) mcpkit.Handler {
 		return func(ctx context.Context, c *mcpkit.Call) (*mcp.CallToolResult, error) {
 			o.mu.Lock()
-			o.reached[c.Tool.Name]++
+			o.reached[observedKey(c.Tool)]++
 			o.mu.Unlock()
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "mcpkittest: handler not run"}}}, nil
 		}
 	}
 	return []mcpkit.Option{mcpkit.WithMiddleware(record), mcpkit.WithGates(gate), mcpkit.WithInnerMiddleware(stop)}
+}
+
+// observedKey is what the observer counts an entry under: a tool's name,
+// or the label of a resource, template or prompt ("resource status",
+// "prompt summarize_thing"), whose names may repeat a tool's.
+func observedKey(info *mcpkit.ToolInfo) string {
+	if info.Kind == "" || info.Kind == mcpkit.KindTool {
+		return info.Name
+	}
+	return info.Label()
 }
 
 func (o *observer) last() (observed, bool) {

@@ -11,7 +11,9 @@ import (
 
 // PolicyMarkdown renders POLICY.md: for every tool, the documented answer to
 // "should the agent be able to call this tool?" with its scope, then the
-// policy in detail. It is generated from the registered policies, so it
+// policy in detail; then, when the server has any, a section for its
+// resources and resource templates ("should the agent be able to read
+// it?") and one for its prompts ("... get it?"). It is generated from the registered policies, so it
 // cannot drift from the code as long as the golden check runs in CI.
 func PolicyMarkdown(srv *mcpkit.Server) []byte {
 	tools := slices.Clone(srv.Tools())
@@ -55,6 +57,7 @@ func PolicyMarkdown(srv *mcpkit.Server) []byte {
 		}
 		fmt.Fprintf(&b, "- Annotations: %s\n", annotations(t))
 	}
+	b.WriteString(entriesMarkdown(srv))
 	return []byte(b.String())
 }
 

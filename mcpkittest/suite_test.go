@@ -110,6 +110,11 @@ type countIn struct {
 	Force bool   `json:"force,omitempty" jsonschema:"description=Skip safety checks"`
 }
 
+type summaryIn struct {
+	ID   string `json:"id" jsonschema:"description=Thing id"`
+	Tone string `json:"tone,omitempty" jsonschema:"description=Tone of the summary"`
+}
+
 type thing struct {
 	ID string `json:"id" jsonschema:"description=Thing id"`
 }
@@ -139,6 +144,24 @@ func goodServer(ran *int, v variant) Factory {
 			Policy: mcpkit.Policy{Risk: mcpkit.Destructive, Scopes: []string{"things:admin"}, Approval: v.approval}}, h)
 		mcpkit.MustAddTool(srv, mcpkit.Tool{Name: "ping", Description: "Check the server answers.",
 			Policy: mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}}, func(context.Context, struct{}) (thing, error) { return thing{ID: "pong"}, nil })
+		mcpkit.MustAddResource(srv, mcpkit.Resource{URI: "things://status", Name: "status", Description: "The service's status.",
+			MIMEType: "application/json", Policy: mcpkit.Policy{Scopes: []string{"things:read"}}},
+			func(context.Context) ([]*mcp.ResourceContents, error) {
+				*ran++
+				return []*mcp.ResourceContents{{Text: "{}"}}, nil
+			})
+		mcpkit.MustAddResourceTemplate(srv, mcpkit.ResourceTemplate{URITemplate: "things://thing/{id}", Name: "thing", Description: "One thing as JSON.",
+			MIMEType: "application/json", Policy: mcpkit.Policy{Scopes: []string{"things:read"}}},
+			func(context.Context, idIn) ([]*mcp.ResourceContents, error) {
+				*ran++
+				return []*mcp.ResourceContents{{Text: "{}"}}, nil
+			})
+		mcpkit.MustAddPrompt(srv, mcpkit.Prompt{Name: "summarize_thing", Description: "Summarize a thing for a reader.",
+			Policy: mcpkit.Policy{Scopes: []string{"things:admin"}}},
+			func(context.Context, summaryIn) ([]*mcp.PromptMessage, error) {
+				*ran++
+				return []*mcp.PromptMessage{{Role: "user", Content: &mcp.TextContent{Text: "summarize"}}}, nil
+			})
 		if v.after != nil {
 			v.after(srv)
 		}
@@ -190,6 +213,11 @@ func TestGoodServerPassesEveryCheck(t *testing.T) {
 	}
 	assert.Zero(t, ran, "the suite never runs a handler")
 }
+
+const (
+	entryConsistency = "consistency/resources and prompts listed are exactly what each identity may read or get"
+	entryAudit       = "audit/exactly one record per resource read and prompt get, refusals and unknown targets too, and no planted secret"
+)
 
 func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 	cases := []struct {
@@ -265,6 +293,68 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 		{"approval not wired", variant{}, "approval/with a denying approver, tools that need approval never reach the handler", "reached its handler",
 			&Config{Approval: func(approval.Approver) mcpkit.Option {
 				return mcpkit.WithInnerMiddleware(func(next mcpkit.Handler) mcpkit.Handler { return next })
+			}}},
+		{"gate that hides a resource but lets it be read", withOption(mcpkit.WithGates(mcpkit.GateFunc(
+			func(ctx context.Context, c *mcpkit.Call) error {
+				if c.Listing() && c.Tool.Kind == mcpkit.KindResource && c.Tool.Name == "status" {
+					return fmt.Errorf("hidden")
+				}
+				return nil
+			}))),
+			entryConsistency, "resource status (things://status) is hidden from resources/list but resources/read lets it past every gate", nil},
+		{"gate that lists a template but refuses its reads", withOption(mcpkit.WithGates(mcpkit.GateFunc(
+			func(ctx context.Context, c *mcpkit.Call) error {
+				if !c.Listing() && c.Tool.Kind == mcpkit.KindResourceTemplate {
+					return &mcpkit.Error{Code: mcpkit.CodeDeniedFlag, Message: "off"}
+				}
+				return nil
+			}))),
+			entryConsistency, "resource template thing (things://thing/{id}, read as things://thing/T-1) is listed by resources/templates/list but resources/read refuses it (denied_flag)", nil},
+		{"gate that lists a prompt but refuses its gets", withOption(mcpkit.WithGates(mcpkit.GateFunc(
+			func(ctx context.Context, c *mcpkit.Call) error {
+				if c.Operation == mcpkit.OpGetPrompt {
+					return fmt.Errorf("refused")
+				}
+				return nil
+			}))),
+			entryConsistency, "prompt summarize_thing is listed by prompts/list but prompts/get refuses it", nil},
+		{"list filter that shows a prompt to callers without its scope", withOption(mcpkit.WithGates(mcpkit.GateFunc(
+			func(ctx context.Context, c *mcpkit.Call) error {
+				if c.Operation == mcpkit.OpGetPrompt && !c.Identity.HasScopes("things:read") {
+					return &mcpkit.Error{Code: mcpkit.CodeDeniedScope, Message: "no"}
+				}
+				return nil
+			}))),
+			entryConsistency, "prompt summarize_thing is listed by prompts/list but prompts/get refuses it (denied_scope)", nil},
+		{"audit sink that drops a resource read's record", variant{}, entryAudit, "want exactly one each",
+			&Config{Audit: func(sink audit.Sink) mcpkit.Option {
+				dropping := audit.SinkFunc(func(ctx context.Context, r *audit.Record) error {
+					if r.Operation == string(mcpkit.OpReadResource) && r.Outcome == string(mcpkit.OutcomeDeniedScope) {
+						return nil // claims success, writes nothing
+					}
+					return sink.Write(ctx, r)
+				})
+				return mcpkit.WithMiddleware(must(audit.Middleware(dropping)))
+			}}},
+		{"audit that keeps a prompt's arguments raw", variant{}, entryAudit, "contains the planted secret",
+			&Config{Audit: func(sink audit.Sink) mcpkit.Option {
+				return mcpkit.WithMiddleware(func(next mcpkit.Handler) mcpkit.Handler {
+					return func(ctx context.Context, c *mcpkit.Call) (*mcp.CallToolResult, error) {
+						res, err := next(ctx, c)
+						_ = sink.Write(ctx, &audit.Record{ID: "x", Time: audit.Time{Time: c.Start}, Operation: string(c.Operation), Target: c.Target,
+							Principal: audit.Principal{Subject: c.Identity.Subject}, Outcome: string(c.Outcome()), Arguments: c.Arguments})
+						return res, err
+					}
+				})
+			}}},
+		{"audit that skips unknown resources", variant{}, entryAudit, "want exactly one each",
+			&Config{Audit: func(sink audit.Sink) mcpkit.Option {
+				return mcpkit.WithMiddleware(must(audit.Middleware(audit.SinkFunc(func(ctx context.Context, r *audit.Record) error {
+					if r.Outcome == string(mcpkit.OutcomeUnknownResource) {
+						return nil
+					}
+					return sink.Write(ctx, r)
+				}))))
 			}}},
 		{"scopes declared but not enforced", withOption(mcpkit.WithoutScopeEnforcement()),
 			"scopes/a caller without a tool's scopes can neither list nor call it", "update_thing requires scope things:write, but tools/list shows it", nil},

@@ -260,7 +260,11 @@ func changesSection(o Config) ([]byte, error) {
 	}
 	b.WriteString(".\n\n")
 	for _, c := range r.Changes {
-		fmt.Fprintf(&b, "- `%s`: %s (%s)\n", c.Tool, c.Detail, c.Category)
+		subject := "`" + c.Tool + "`"
+		if c.Entry != "" {
+			subject = strings.TrimSuffix(c.Label(), c.Tool) + subject
+		}
+		fmt.Fprintf(&b, "- %s: %s (%s)\n", subject, c.Detail, c.Category)
 	}
 	return []byte(b.String()), nil
 }
