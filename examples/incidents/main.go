@@ -1,7 +1,9 @@
 // Command incidents is a complete MCP server over an embedded, deterministic
 // set of 50 incidents. It is the example a team copies: five typed tools with
-// policies (read, write, destructive), scopes enforced, audit, flags and
-// approval wired, served over stdio or streamable HTTP.
+// policies (read, write, destructive), each incident as a resource
+// (incident://{id}, and incidents://index), a postmortem prompt, scopes
+// enforced, audit, flags and approval wired, served over stdio or
+// streamable HTTP.
 //
 //	go run ./examples/incidents                                   # stdio
 //	go run ./examples/incidents -http 127.0.0.1:8080 -tokens FILE # HTTP
@@ -13,6 +15,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 
@@ -52,7 +55,7 @@ func serverConfig() serve.Config {
 			if err != nil {
 				return err
 			}
-			return registerTools(srv, store)
+			return register(srv, store)
 		},
 	}
 }
@@ -63,14 +66,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return serve.Run(ctx, serverConfig(), args, serve.IO{Stdin: stdin, Stdout: stdout, Stderr: stderr})
 }
 
+// register adds everything the server offers over store: the tools, the
+// incident resources and the postmortem prompt.
+func register(srv *mcpkit.Server, store *Store) error {
+	return errors.Join(registerTools(srv, store), registerResources(srv, store))
+}
+
 // newServer builds the incidents server over store, for tests that need
-// the tools without serve's features.
+// the tools, resources and prompt without serve's features.
 func newServer(store *Store, opts ...mcpkit.Option) (*mcpkit.Server, error) {
 	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "incidents", Title: "Incidents", Version: version}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	if err := registerTools(srv, store); err != nil {
+	if err := register(srv, store); err != nil {
 		return nil, err
 	}
 	return srv, nil

@@ -19,7 +19,7 @@ import (
 func setUp(t *testing.T, store *Store, id mcpkit.Identity, args ...string) (*mcpkit.Server, func(context.Context) error) {
 	t.Helper()
 	cfg := serverConfig()
-	cfg.Tools = func(srv *mcpkit.Server) error { return registerTools(srv, store) }
+	cfg.Tools = func(srv *mcpkit.Server) error { return register(srv, store) }
 	cfg.Options = []mcpkit.Option{mcpkit.WithDefaultIdentity(id)}
 	if !slices.Contains(args, "-audit") {
 		args = append([]string{"-audit", filepath.Join(t.TempDir(), "incidents-audit.jsonl")}, args...)

@@ -78,6 +78,17 @@ func (s *Store) List(f Filter, offset, limit int) ([]Incident, bool) {
 	return out, false
 }
 
+// All returns every incident, in the order List returns them.
+func (s *Store) All() []Incident {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Incident, 0, len(s.incidents))
+	for _, inc := range s.incidents {
+		out = append(out, cloneIncident(inc))
+	}
+	return out
+}
+
 // Search returns incidents whose title, service or notes contain every word
 // of query, case-insensitively.
 func (s *Store) Search(query string, limit int) []Incident {
