@@ -1,6 +1,8 @@
 // Command postgres is an MCP server over a real PostgreSQL database: five
 // read-only tools (list_schemas, list_tables, describe_table, query,
-// explain_query) for an agent that needs to look at data, never change it.
+// explain_query) for an agent that needs to look at data, never change it,
+// and the readable tables' schemas as resources (postgres://tables and
+// postgres://schema/{schema}/{table}).
 //
 //	psql -v role=mcp_reader -v password=... -v schema=shop -f setup.sql
 //	DATABASE_URL=postgres://mcp_reader:...@127.0.0.1:5432/app go run ./examples/postgres
@@ -30,6 +32,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -80,7 +83,7 @@ func (a *app) serverConfig() serve.Config {
 		Flags:     a.cfg.register,
 		Check:     a.cfg.validate,
 		Prepare:   a.connect,
-		Tools:     func(srv *mcpkit.Server) error { return registerTools(srv, a.db) },
+		Tools:     func(srv *mcpkit.Server) error { return register(srv, a.db) },
 	}
 }
 
@@ -96,14 +99,20 @@ func (a *app) connect(ctx context.Context, logger *slog.Logger) (func(), error) 
 	return db.Close, nil
 }
 
+// register adds everything the server offers over db: the tools and the
+// table schema resources.
+func register(srv *mcpkit.Server, db *DB) error {
+	return errors.Join(registerTools(srv, db), registerResources(srv, db))
+}
+
 // newServer builds the postgres server over db, for tests that need the
-// tools without serve's features.
+// tools and resources without serve's features.
 func newServer(db *DB, opts ...mcpkit.Option) (*mcpkit.Server, error) {
 	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "postgres", Title: "PostgreSQL (read-only)", Version: version}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	if err := registerTools(srv, db); err != nil {
+	if err := register(srv, db); err != nil {
 		return nil, err
 	}
 	return srv, nil

@@ -62,6 +62,8 @@ func TestStdioBinaryWithRealClient(t *testing.T) {
 	assert.Equal(t, 0, cmd.ProcessState.ExitCode())
 	assert.Contains(t, stderr.String(), "serving MCP over stdio")
 	assert.NotContains(t, stderr.String(), c.password)
+
+	playStdioResources(t, bin, c)
 }
 
 // TestSetupSQL checks the shipped script's own guarantees: it refuses to
