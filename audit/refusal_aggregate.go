@@ -122,8 +122,9 @@ type RefusalSummary struct {
 const SourceOther = "other"
 
 // chainOverhead is what a file sink adds to a record's JSON: seq,
-// prev_hash, hash and the newline.
-const chainOverhead = 192
+// prev_hash, kid, hash and the newline, and the instance id (at most
+// MaxInstanceLen).
+const chainOverhead = 192 + len(`,"instance":""`) + MaxInstanceLen
 
 type refusalKey struct {
 	source, reason string
