@@ -42,7 +42,9 @@
 // error naming the audited outcome); and an audit check requires one
 // record per read and get (valid, planted secrets, without the scope, a
 // template URI that does not fit, an unknown URI, an unknown prompt), in
-// order, with no planted secret in any record. A template's variables and
+// order, with no planted secret in any record; a flag check turns each
+// entry's flag off and requires it hidden and refused (denied_flag). A
+// template's variables and
 // a prompt's arguments are generated from the schema like a tool's, or
 // taken from Config.ValidArgs under the entry's label ("resource <name>",
 // "prompt <name>"). Harness.Read, GetPrompt, Resources, ResourceTemplates

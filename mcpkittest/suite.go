@@ -164,6 +164,7 @@ func checks() []check {
 		{"audit/exactly one record per call, with the principal, and no planted secret", checkAuditRecords},
 		{"audit/exactly one record per resource read and prompt get, refusals and unknown targets too, and no planted secret", checkEntryAudit},
 		{"flags/a tool whose flag is off is hidden and refused, and back when on", checkFlags},
+		{"flags/a resource or prompt whose flag is off is hidden and refused, and back when on", checkEntryFlags},
 		{"approval/with a denying approver, tools that need approval never reach the handler", checkApproval},
 		{"golden/tool surface matches the reviewed file", checkSurfaceGolden},
 		{"golden/POLICY.md matches the policies", checkPolicyGolden},

@@ -362,6 +362,17 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 			"scopes/a caller without a tool's scopes can neither list nor call it", "delete_thing requires scope things:admin, but a call from a caller without it got past every gate", nil},
 		{"flag gate not wired", variant{}, "flags/a tool whose flag is off is hidden and refused, and back when on", "is listed while its flag",
 			&Config{Flags: func(flags.Client) mcpkit.Option { return mcpkit.WithGates() }}},
+		{"flag gate that only guards tools", variant{}, "flags/a resource or prompt whose flag is off is hidden and refused, and back when on",
+			"resource status (things://status) is listed by resources/list while its flag resource.status is off",
+			&Config{Flags: func(c flags.Client) mcpkit.Option {
+				g := must(flags.NewGate(c))
+				return mcpkit.WithGates(mcpkit.GateFunc(func(ctx context.Context, call *mcpkit.Call) error {
+					if call.Tool.Kind != mcpkit.KindTool && call.Tool.Kind != "" {
+						return nil
+					}
+					return g.Check(ctx, call)
+				}))
+			}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
