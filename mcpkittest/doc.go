@@ -42,7 +42,9 @@
 // error naming the audited outcome); and an audit check requires one
 // record per read and get (valid, planted secrets, without the scope, a
 // template URI that does not fit, an unknown URI, an unknown prompt), in
-// order, with no planted secret in any record; a flag check turns each
+// order, with no planted secret in any record; a scope check requires
+// that a caller lacking one of an entry's scopes neither sees it nor gets
+// a read or get past the gates; a flag check turns each
 // entry's flag off and requires it hidden and refused (denied_flag). A
 // template's variables and
 // a prompt's arguments are generated from the schema like a tool's, or

@@ -161,6 +161,7 @@ func checks() []check {
 		{"consistency/tools/list shows exactly what each identity may call", checkConsistency},
 		{"consistency/resources and prompts listed are exactly what each identity may read or get", checkEntryConsistency},
 		{"scopes/a caller without a tool's scopes can neither list nor call it", checkScopesEnforced},
+		{"scopes/a caller without a resource's or prompt's scopes can neither list nor read or get it", checkEntryScopesEnforced},
 		{"audit/exactly one record per call, with the principal, and no planted secret", checkAuditRecords},
 		{"audit/exactly one record per resource read and prompt get, refusals and unknown targets too, and no planted secret", checkEntryAudit},
 		{"flags/a tool whose flag is off is hidden and refused, and back when on", checkFlags},

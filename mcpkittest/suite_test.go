@@ -358,6 +358,18 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 			}}},
 		{"scopes declared but not enforced", withOption(mcpkit.WithoutScopeEnforcement()),
 			"scopes/a caller without a tool's scopes can neither list nor call it", "update_thing requires scope things:write, but tools/list shows it", nil},
+		{"scopes declared on a resource but not enforced", withOption(mcpkit.WithoutScopeEnforcement()),
+			"scopes/a caller without a resource's or prompt's scopes can neither list nor read or get it",
+			"resource status requires scope things:read, but resources/list shows it to a caller without it", nil},
+		{"scope check that hides a prompt but lets it be got", variant{opts: []mcpkit.Option{mcpkit.WithoutScopeEnforcement(), mcpkit.WithGates(mcpkit.GateFunc(
+			func(ctx context.Context, c *mcpkit.Call) error {
+				if c.Listing() && !c.Identity.HasScopes(c.Tool.Policy.Scopes...) {
+					return fmt.Errorf("hidden")
+				}
+				return nil
+			}))}},
+			"scopes/a caller without a resource's or prompt's scopes can neither list nor read or get it",
+			"prompt summarize_thing requires scope things:admin, but prompts/get from a caller without it got past every gate", nil},
 		{"scope check that hides but does not refuse", hidingScopeCheck(),
 			"scopes/a caller without a tool's scopes can neither list nor call it", "delete_thing requires scope things:admin, but a call from a caller without it got past every gate", nil},
 		{"flag gate not wired", variant{}, "flags/a tool whose flag is off is hidden and refused, and back when on", "is listed while its flag",
