@@ -308,6 +308,8 @@ type decisionResponse struct {
 	Decision Verdict `json:"decision"`
 	Approver string  `json:"approver"`
 	Reason   string  `json:"reason,omitempty"`
+	// Message says that the waiting call received the decision.
+	Message string `json:"message"`
 }
 
 func (c *Console) decideHandler(v Verdict) http.HandlerFunc {
@@ -402,9 +404,34 @@ func (c *Console) decideHandler(v Verdict) http.HandlerFunc {
 		case unrecorded:
 			writeError(w, http.StatusServiceUnavailable, "your decision could not be recorded in the audit log, so it was not applied; the call was refused")
 		default:
-			writeJSON(w, http.StatusOK, decisionResponse{ID: id, Decision: v, Approver: who.Subject, Reason: body.Reason})
+			c.confirm(ctx, w, r, rv, v, body.Reason)
 		}
 	}
+}
+
+// confirm answers a decision the store took: 200 once the waiting call
+// took it. With a DeliveryConfirmer, a decision the call did not take in
+// time is withdrawn (409) and a second review record, outcome not_waiting,
+// says that it was not delivered.
+func (c *Console) confirm(ctx context.Context, w http.ResponseWriter, r *http.Request, rv Review, v Verdict, reason string) {
+	if dc, ok := c.store.(DeliveryConfirmer); ok {
+		err := dc.Confirm(ctx, rv.RequestID)
+		if err != nil {
+			msg := "the waiting call did not take the decision: its server may have stopped; nothing ran"
+			rv.Status = http.StatusConflict
+			if !errors.Is(err, ErrNotDelivered) {
+				c.logger.Error("approval: confirm a decision", "id", rv.RequestID, "error", err)
+				msg = "your decision was recorded, but whether the waiting call took it could not be confirmed (the approval store failed); check the call's audit record"
+				rv.Status = http.StatusServiceUnavailable
+			}
+			rv.Outcome, rv.Error, rv.Time = ReviewNotWaiting, msg, time.Time{}
+			_ = c.report(r.Context(), rv)
+			writeError(w, rv.Status, msg)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, decisionResponse{ID: rv.RequestID, Decision: v, Approver: rv.Reviewer.Subject, Reason: reason,
+		Message: string(v) + "; the waiting call received it"})
 }
 
 // Why a console's decide function declined to decide.

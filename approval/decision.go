@@ -12,7 +12,28 @@ var (
 	// ErrNotWaiting: the request is still listed but no call waits for it
 	// any more (the process serving it stopped, or lost the store).
 	ErrNotWaiting = errors.New("approval: no call waits for the request any more")
+	// ErrNotDelivered: a DeliveryConfirmer's waiting call did not take
+	// the decision in time (its process may have stopped), and the
+	// decision was withdrawn: it is never applied.
+	ErrNotDelivered = errors.New("approval: the waiting call did not take the decision")
 )
+
+// DeliveryConfirmer is a DecisionStore shared by processes whose waiting
+// call acknowledges the decision it takes. The Console confirms every
+// decision Decide stored before telling the reviewer it was applied: a
+// process that died a moment ago still looks alive to the store (its lease
+// has not run out), and a decision for its call would otherwise be
+// reported approved and never run. MemoryStore needs none: its waiting
+// call is in the same process.
+type DeliveryConfirmer interface {
+	// Confirm waits, a bounded time, for the call waiting on id to take
+	// the decision a Decide of id just stored. If it took it, Confirm
+	// returns nil. Otherwise Confirm withdraws the decision, in one step
+	// that races the call's take so that exactly one of them wins, and
+	// returns ErrNotDelivered: the call never applies it. Another error
+	// means the store failed and delivery is not known.
+	Confirm(ctx context.Context, id string) error
+}
 
 // DecisionStore is a Store that also carries the console's decisions to the
 // waiting call, wherever it waits: with one shared by the replicas of a

@@ -71,7 +71,14 @@
 // through any replica's console; two reviewers deciding at once on two
 // replicas get one decision and one 409; a decision for a call that is
 // gone (it timed out, or its replica stopped) is refused (404 or 409) and
-// audited as not_waiting, never applied later. MemoryStore is the
+// audited as not_waiting, never applied later. A store shared by processes
+// is also a DeliveryConfirmer: the console answers 200 only once the
+// waiting call took the decision, and withdraws one it did not take in
+// time (ErrNotDelivered: 409 "the waiting call did not take the decision:
+// its server may have stopped; nothing ran", and a second review record,
+// not_waiting, after the approval's), so a replica that died a moment ago,
+// whose request still looks alive, never has an approval reported that
+// does not run. MemoryStore is the
 // DecisionStore of one process. With a plain Store a decision reaches only
 // calls waiting in the same process (409 otherwise), and NewConsole
 // removes the requests a previous run left. mcpkittest.TestDecisionStore

@@ -25,7 +25,9 @@ const (
 	ReviewApproved ReviewOutcome = audit.OutcomeReviewApproved
 	ReviewDenied   ReviewOutcome = audit.OutcomeReviewDenied
 	// ReviewNotWaiting: a decision for a request no call waits for (404,
-	// 409); nothing was applied.
+	// 409); nothing was applied. It also follows the ReviewApproved or
+	// ReviewDenied record of a decision a DeliveryConfirmer's waiting call
+	// did not take in time (409, Error says so): withdrawn, never applied.
 	ReviewNotWaiting ReviewOutcome = audit.OutcomeReviewNotWaiting
 )
 

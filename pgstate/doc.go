@@ -88,7 +88,7 @@
 // A row of <schema>.approval_requests is one request (as json, the
 // arguments as reviewers see them), its owner (the instance of the replica
 // whose call waits) and a lease the owner renews every third of WithLease
-// (default 15 s) while the call waits. Decide locks the row (SELECT ... FOR
+// (default 6 s, renewed every 2 s) while the call waits. Decide locks the row (SELECT ... FOR
 // UPDATE), refuses it when already decided (approval.ErrDecided) or when
 // the lease ran out (approval.ErrNotWaiting), runs the console's checks
 // (approver rules, four eyes, the deadline) and audit record against the
@@ -103,12 +103,30 @@
 // poll; the listener reconnects and catches up. WithoutNotify polls only
 // (for a pooler that does not carry LISTEN).
 //
+// The owner acknowledges: its waiting call takes a decision by deleting
+// the row that holds it (DELETE ... WHERE decision IS NOT NULL
+// RETURNING). After Decide the deciding replica's console calls
+// Store.Confirm, which reads the row every 50 ms for up to
+// WithDeliveryTimeout (default 3 s; more than the poll interval, at most
+// 5 s): once the row is gone the reviewer gets 200 "approved; the waiting
+// call received it". If it is still there, Confirm withdraws the decision
+// with one conditional UPDATE (decision still set; it clears the decision
+// and ends the lease): that UPDATE and the owner's DELETE race for the
+// row lock and exactly one wins, so a withdrawn decision is never applied
+// later. The reviewer then gets 409 "the waiting call did not take the
+// decision: its server may have stopped; nothing ran", and a second review
+// record (outcome not_waiting, status 409, that error) follows the
+// approval's. This closes the lease window: a replica that died a moment
+// ago still looks alive, but no reviewer is told it approved a call that
+// never runs. A replica that is alive but slow renews the lease, so its
+// request comes back to the list and can be decided again.
+//
 // When the call's wait ends the owner deletes the row (DELETE ...
 // RETURNING, after any Decide holding it, so a decision taken in time is
 // kept and none is taken later); a decision for it is then a 404, audited.
-// A replica that dies leaves its rows: their lease runs out, List stops
-// showing them, a decision is a 409 ("no call waits"), audited, never
-// applied; they are deleted ten minutes later. Every request carries the
+// A replica that dies leaves its rows: until their lease runs out a
+// decision is withdrawn as above (409); after it List stops showing them,
+// a decision is a 409 ("no call waits"), audited, never applied; they are deleted ten minutes later. Every request carries the
 // full approval.Request, so a pending approval can later become a durable
 // task that outlives a restart; the lease and owner would then pass to the
 // replica that resumes it.
@@ -128,7 +146,10 @@
 // database is back the pool reconnects by itself, the listener connects
 // again, and approvals work again. A decision is delivered at most once
 // (Decide's row lock); one that was recorded by the console but whose
-// commit failed is answered 503 and audited as not applied. Background
+// commit failed is answered 503 and audited as not applied. If the
+// database fails while Confirm waits and it cannot withdraw the decision,
+// the reviewer gets 503 saying delivery is not known (audited): the
+// call's own audit record tells whether it ran. Background
 // failures (polling, lease renewal, the listener) are logged once per
 // outage (WithStoreLogger).
 //

@@ -30,21 +30,24 @@ import (
 // number of reviewers on any replicas one decides, and a replica that died
 // leaves requests nobody can decide once their lease ran out. The owner
 // learns of a decision by LISTEN/NOTIFY and, should a notification be
-// lost, by polling its waiting requests.
+// lost, by polling its waiting requests, and takes it by deleting the row:
+// the deciding replica's Confirm waits for that and otherwise withdraws
+// the decision.
 type Store struct {
 	pool     *pgxpool.Pool
 	schema   string
 	instance string
 	lease    time.Duration
 	poll     time.Duration
+	delivery time.Duration
 	notify   bool
 	logger   *slog.Logger
 	payload  string // the NOTIFY payload that concerns this instance: "schema instance"
 	sql      storeSQL
 
 	mu      sync.Mutex
-	owned   map[string]bool                   // added here and not yet removed: leases renewed
-	waiting map[string]chan approval.Decision // in Await
+	owned   map[string]bool          // added here and not yet removed: leases renewed
+	waiting map[string]chan struct{} // in Await: signalled when decided
 
 	wake   chan struct{}
 	cancel context.CancelFunc
@@ -54,6 +57,7 @@ type Store struct {
 
 type storeSQL struct {
 	add, get, list, remove, lock, decide, withdraw, decided, renew, purge string
+	take, delivered, retract                                              string
 }
 
 // Store defaults.
@@ -61,10 +65,13 @@ const (
 	// DefaultLease is how long a request stays decidable after its owner
 	// last renewed it: a replica that dies leaves requests nobody can
 	// decide after at most this long.
-	DefaultLease = 15 * time.Second
+	DefaultLease = 6 * time.Second
 	// DefaultPollInterval is how often an owner reads the decisions of
 	// its waiting requests, whether or not a notification came.
 	DefaultPollInterval = time.Second
+	// DefaultDeliveryTimeout is how long Confirm waits for the waiting
+	// call to take a decision before withdrawing it.
+	DefaultDeliveryTimeout = 3 * time.Second
 	// NotifyChannel is the channel decisions are announced on.
 	NotifyChannel = "mcpkit_approval"
 )
@@ -76,9 +83,16 @@ const deadRetention = 10 * time.Minute
 // storeTimeout bounds one background statement.
 const storeTimeout = 5 * time.Second
 
+// maxDeliveryTimeout bounds WithDeliveryTimeout: Decide and Confirm share
+// the console's 10 s.
+const maxDeliveryTimeout = 5 * time.Second
+
 // withdrawTimeout bounds the withdrawal of a request whose wait ended. It
 // exceeds the 10 s the Console gives a decision.
 const withdrawTimeout = 15 * time.Second
+
+// confirmPoll is how often Confirm reads whether the decision was taken.
+const confirmPoll = 50 * time.Millisecond
 
 // maxRequestID bounds an id the store will look up.
 const maxRequestID = 256
@@ -89,6 +103,7 @@ type StoreOption func(*storeConfig)
 type storeConfig struct {
 	schema, instance string
 	lease, poll      time.Duration
+	delivery         time.Duration
 	notify           bool
 	logger           *slog.Logger
 	errs             []error
@@ -121,6 +136,16 @@ func WithPollInterval(d time.Duration) StoreOption {
 	return func(c *storeConfig) { c.poll = d }
 }
 
+// WithDeliveryTimeout sets how long Confirm (the console, after a
+// reviewer's decision) waits for the waiting call to take the decision
+// (DefaultDeliveryTimeout) before withdrawing it and answering that it was
+// not delivered. More than the poll interval, so that a decision whose
+// notification is lost is still taken in time; at most 5 s (the console
+// gives a decision 10 s in all).
+func WithDeliveryTimeout(d time.Duration) StoreOption {
+	return func(c *storeConfig) { c.delivery = d }
+}
+
 // WithoutNotify turns LISTEN/NOTIFY off: decisions arrive by polling
 // alone. For a connection pooler that does not carry LISTEN (PgBouncer in
 // transaction mode).
@@ -143,7 +168,7 @@ func NewStore(ctx context.Context, pool *pgxpool.Pool, opts ...StoreOption) (*St
 	if pool == nil {
 		return nil, errors.New("pgstate: NewStore needs a pool")
 	}
-	cfg := storeConfig{schema: DefaultSchema, lease: DefaultLease, poll: DefaultPollInterval, notify: true}
+	cfg := storeConfig{schema: DefaultSchema, lease: DefaultLease, poll: DefaultPollInterval, delivery: DefaultDeliveryTimeout, notify: true}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -161,6 +186,9 @@ func NewStore(ctx context.Context, pool *pgxpool.Pool, opts ...StoreOption) (*St
 	if cfg.lease < time.Second || cfg.lease <= cfg.poll {
 		cfg.errs = append(cfg.errs, fmt.Errorf("pgstate: WithLease(%v): want at least 1s and more than the poll interval (%v)", cfg.lease, cfg.poll))
 	}
+	if cfg.delivery <= cfg.poll || cfg.delivery > maxDeliveryTimeout {
+		cfg.errs = append(cfg.errs, fmt.Errorf("pgstate: WithDeliveryTimeout(%v): want more than the poll interval (%v) and at most %v", cfg.delivery, cfg.poll, maxDeliveryTimeout))
+	}
 	if err := errors.Join(cfg.errs...); err != nil {
 		return nil, err
 	}
@@ -169,9 +197,9 @@ func NewStore(ctx context.Context, pool *pgxpool.Pool, opts ...StoreOption) (*St
 	}
 	t := cfg.schema + ".approval_requests"
 	s := &Store{
-		pool: pool, schema: cfg.schema, instance: cfg.instance, lease: cfg.lease, poll: cfg.poll, notify: cfg.notify, logger: cfg.logger,
+		pool: pool, schema: cfg.schema, instance: cfg.instance, lease: cfg.lease, poll: cfg.poll, delivery: cfg.delivery, notify: cfg.notify, logger: cfg.logger,
 		payload: cfg.schema + " " + cfg.instance,
-		owned:   map[string]bool{}, waiting: map[string]chan approval.Decision{},
+		owned:   map[string]bool{}, waiting: map[string]chan struct{}{},
 		wake: make(chan struct{}, 1),
 		sql: storeSQL{
 			add: `INSERT INTO ` + t + ` (id, owner, request, created, deadline, lease_until)
@@ -184,8 +212,15 @@ ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, request = EXCLUDED.reques
 			lock:     `SELECT request, owner, decision IS NOT NULL, lease_until > now() FROM ` + t + ` WHERE id = $1 FOR UPDATE`,
 			decide:   `UPDATE ` + t + ` SET decision = $2, decided_at = now() WHERE id = $1 AND decision IS NULL AND lease_until > now()`,
 			withdraw: `DELETE FROM ` + t + ` WHERE id = $1 AND owner = $2 RETURNING decision`,
-			decided:  `SELECT id, decision FROM ` + t + ` WHERE owner = $1 AND id = ANY($2) AND decision IS NOT NULL`,
-			renew:    `UPDATE ` + t + ` SET lease_until = now() + make_interval(secs => $3) WHERE owner = $1 AND id = ANY($2)`,
+			decided:  `SELECT id FROM ` + t + ` WHERE owner = $1 AND id = ANY($2) AND decision IS NOT NULL`,
+			// The owner's take and the decider's retraction of one
+			// decision: each changes the row only while it holds the
+			// decision, so the row lock lets exactly one of them win.
+			take:      `DELETE FROM ` + t + ` WHERE id = $1 AND owner = $2 AND decision IS NOT NULL RETURNING decision`,
+			delivered: `SELECT decision IS NOT NULL FROM ` + t + ` WHERE id = $1`,
+			retract: `UPDATE ` + t + ` SET decision = NULL, decided_at = NULL, lease_until = least(lease_until, now())
+WHERE id = $1 AND decision IS NOT NULL`,
+			renew: `UPDATE ` + t + ` SET lease_until = now() + make_interval(secs => $3) WHERE owner = $1 AND id = ANY($2)`,
 			purge: `DELETE FROM ` + t + ` WHERE id IN (SELECT id FROM ` + t + ` WHERE lease_until < now() - make_interval(secs => $1)
   LIMIT 1000 FOR UPDATE SKIP LOCKED)`,
 		},
@@ -408,9 +443,12 @@ func (s *Store) Decide(ctx context.Context, id string, decide func(approval.Requ
 }
 
 // Await implements approval.DecisionStore for a request this instance
-// added. Withdrawing deletes the row, after any Decide holding it.
+// added. It takes a decision by deleting the row that holds it (the
+// acknowledgement Confirm waits for), so that a decision Confirm withdrew
+// is never taken; withdrawing at the end deletes the row, after any Decide
+// holding it, and returns a decision it held.
 func (s *Store) Await(ctx context.Context, id string) (approval.Decision, error) {
-	ch := make(chan approval.Decision, 1)
+	sig := make(chan struct{}, 1)
 	s.mu.Lock()
 	if !s.owned[id] {
 		s.mu.Unlock()
@@ -419,40 +457,105 @@ func (s *Store) Await(ctx context.Context, id string) (approval.Decision, error)
 		}
 		return approval.Decision{}, approval.ErrNotFound
 	}
-	s.waiting[id] = ch
+	s.waiting[id] = sig
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.waiting, id)
+		delete(s.owned, id)
+		s.mu.Unlock()
+	}()
 	s.poke() // a decision taken before Await
-	var got *approval.Decision
-	select {
-	case d := <-ch:
-		got = &d
-	case <-ctx.Done():
+	for ctx.Err() == nil {
+		select {
+		case <-sig:
+		case <-ctx.Done():
+			continue
+		}
+		if d, ok, err := s.takeRow(ctx, s.sql.take, id); ok || err != nil {
+			return d, err
+		}
+		// Retracted (or not decided after all): keep waiting.
 	}
-	s.mu.Lock()
-	delete(s.waiting, id)
-	delete(s.owned, id)
-	s.mu.Unlock()
-	// Longer than a console's Decide may hold the row (its audit write),
-	// so that the withdrawal sees the decision rather than giving up.
+	d, ok, err := s.takeRow(ctx, s.sql.withdraw, id)
+	if ok || err != nil {
+		// Decided as the wait ended.
+		return d, err
+	}
+	return approval.Decision{}, ctx.Err()
+}
+
+// takeRow runs take or withdraw for id and returns the decision the
+// deleted row held, if any. It does not depend on ctx: a statement cut
+// after its commit would lose a decision Confirm has seen taken. Longer
+// than a console's Decide may hold the row (its audit write), so that it
+// sees the decision rather than giving up.
+func (s *Store) takeRow(ctx context.Context, query, id string) (approval.Decision, bool, error) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), withdrawTimeout)
 	defer cancel()
 	var enc []byte
-	err := s.pool.QueryRow(wctx, s.sql.withdraw, id, s.instance).Scan(&enc)
+	err := s.pool.QueryRow(wctx, query, id, s.instance).Scan(&enc)
 	switch {
-	case got != nil:
-		return *got, nil
 	case err == nil && enc != nil:
-		// Decided as the wait ended.
 		var d approval.Decision
 		if err := json.Unmarshal(enc, &d); err != nil {
-			return d, fmt.Errorf("pgstate: a stored decision is malformed: %w", err)
+			return d, false, fmt.Errorf("pgstate: a stored decision is malformed: %w", err)
 		}
-		return d, nil
+		return d, true, nil
 	case err != nil && !errors.Is(err, pgx.ErrNoRows):
 		// Its lease runs out unrenewed: nobody decides it after that.
-		s.logger.Warn("pgstate: could not withdraw a request whose wait ended", "id", id, "error", err)
+		s.logger.Warn("pgstate: could not take or withdraw a waiting request", "id", id, "error", err)
 	}
-	return approval.Decision{}, ctx.Err()
+	return approval.Decision{}, false, nil
+}
+
+// Confirm implements approval.DeliveryConfirmer: after a Decide of id
+// succeeded, it waits up to WithDeliveryTimeout for the owner's Await to
+// take the decision (the row is gone). If it was not taken by then, it
+// retracts the decision in one conditional UPDATE that races the owner's
+// take on the row lock, so that exactly one of them wins: retracted, the
+// decision is never applied (ErrNotDelivered), and the request no longer
+// listed until its owner, if alive, renews its lease.
+func (s *Store) Confirm(ctx context.Context, id string) error {
+	if !validID(id) {
+		return approval.ErrNotFound
+	}
+	deadline := time.Now().Add(s.delivery)
+	tick := time.NewTicker(confirmPoll)
+	defer tick.Stop()
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		var held bool
+		err := s.pool.QueryRow(ctx, s.sql.delivered, id).Scan(&held)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return nil
+		case err == nil && !held:
+			return approval.ErrNotDelivered
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+		}
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	tag, err := s.pool.Exec(wctx, s.sql.retract, id)
+	if err != nil {
+		return failed("withdraw a decision the waiting call did not take", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return approval.ErrNotDelivered
+	}
+	// Taken just before the retraction, or not held any more.
+	var held bool
+	err = s.pool.QueryRow(wctx, s.sql.delivered, id).Scan(&held)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return failed("read whether the decision was taken", err)
+	}
+	return approval.ErrNotDelivered
 }
 
 // poke asks the background loop to read decisions now.
@@ -508,25 +611,17 @@ func (s *Store) deliver(ctx context.Context) {
 		s.health.report(ctx, "poll", err)
 		return
 	}
-	type found struct {
-		ID       string
-		Decision []byte
-	}
-	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[found])
+	all, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	s.health.report(ctx, "poll", err)
-	for _, f := range all {
-		var d approval.Decision
-		if json.Unmarshal(f.Decision, &d) != nil {
-			continue
-		}
-		s.mu.Lock()
-		if ch, ok := s.waiting[f.ID]; ok {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range all {
+		if sig, ok := s.waiting[id]; ok {
 			select {
-			case ch <- d:
+			case sig <- struct{}{}:
 			default:
 			}
 		}
-		s.mu.Unlock()
 	}
 }
 
@@ -601,7 +696,10 @@ func (s *Store) listenOnce(ctx context.Context) error {
 	}
 }
 
-var _ approval.DecisionStore = (*Store)(nil)
+var (
+	_ approval.DecisionStore     = (*Store)(nil)
+	_ approval.DeliveryConfirmer = (*Store)(nil)
+)
 
 // health logs a background operation's failure once per outage, and its
 // recovery.

@@ -22,14 +22,32 @@ func (f *fleet) consoleApprovals(t *testing.T) {
 	a, b, c := f.replicas[0], f.replicas[1], f.replicas[2]
 
 	// A is killed while its call waits; it comes back at once, under the
-	// same instance id. Its request is checked in a later scenario, once
-	// A's lease on it has run out (killedRequestNeverApproved).
+	// same instance id. A reviewer approving its request through B at
+	// once, while A's lease on it is still alive, is told within the
+	// delivery timeout that nothing ran (409), not 200. The request is
+	// checked again in a later scenario (killedRequestNeverApproved).
 	killedReason := "console killed"
 	done := f.waitingCall(t, a, 2, killedReason)
 	killedID := f.pendingOn(t, b, rev1Token, killedReason)
 	a.kill(t)
 	killed := time.Now()
 	f.lost[killedReason]++
+	asked := time.Since(killed)
+	status, body := decide(t, b, rev1Token, killedID)
+	t.Logf("approving the killed call's request %v after A died: %d in %v, %s", asked.Round(100*time.Millisecond), status,
+		(time.Since(killed) - asked).Round(100*time.Millisecond), body)
+	require.Equal(t, http.StatusConflict, status, "an approval for a call that died with A: %s", body)
+	if asked < time.Second {
+		// A's lease (6s, renewed every 2s) had at least 4s left: the
+		// decision is taken, not acknowledged, and withdrawn.
+		require.Contains(t, body, "the waiting call did not take the decision")
+	}
+	if strings.Contains(body, "the waiting call did not take the decision") {
+		// The approval is on the record, then its withdrawal.
+		f.undelivered[killedReason] = 1
+	} else {
+		require.Contains(t, body, "no longer waiting")
+	}
 	res := waitResult(t, done)
 	require.Error(t, res.err, "the caller's connection went with A")
 	f.want[killedReason] = 0
@@ -39,8 +57,9 @@ func (f *fleet) consoleApprovals(t *testing.T) {
 	reason := "console via b"
 	done = f.waitingCall(t, a, 0, reason)
 	id := f.pendingOn(t, b, rev1Token, reason)
-	status, body := decide(t, b, rev1Token, id)
+	status, body = decide(t, b, rev1Token, id)
 	require.Equal(t, http.StatusOK, status, "%s", body)
+	require.Contains(t, body, "the waiting call received it")
 	f.approved[reason] = 1
 	res = waitResult(t, done)
 	require.NoError(t, res.err)

@@ -48,6 +48,9 @@ type fleet struct {
 	replays map[string]int
 	// approved counts the console approvals that applied to each call.
 	approved map[string]int
+	// undelivered counts the console approvals the waiting call did not
+	// take (withdrawn, 409): on the record as approved, then not_waiting.
+	undelivered map[string]int
 	// direct counts the calls sent to a replica without the proxy, and
 	// lost those whose replica was killed before it could record them.
 	direct, lost map[string]int
@@ -69,7 +72,7 @@ func TestFleet(t *testing.T) {
 	c := pg.Get(t)
 	require.NoError(t, <-built)
 	f := &fleet{pg: c, bin: filepath.Join(dir, "incidents"), want: map[string]int{}, replays: map[string]int{},
-		direct: map[string]int{}, lost: map[string]int{}, approved: map[string]int{}}
+		direct: map[string]int{}, lost: map[string]int{}, approved: map[string]int{}, undelivered: map[string]int{}}
 	ownerURL, replicaURL := database(t, c)
 	for _, s := range []string{ownerURL, replicaURL} {
 		u, err := url.Parse(s)
@@ -284,7 +287,7 @@ func (f *fleet) auditAddsUp(t *testing.T) {
 	}
 	runs := map[string]int{}
 	finals := map[string]int{}
-	reviews := map[string]int{}
+	reviews, undelivered := map[string]int{}, map[string]int{}
 	replayRefusals := map[string]int{}
 	aliceOK, aliceLimited := 0, 0
 	outcomes := map[string]int{}
@@ -309,6 +312,9 @@ func (f *fleet) auditAddsUp(t *testing.T) {
 					// A console event, its principal the reviewer.
 					if rec.Outcome == "review_approved" {
 						reviews[reasonOf(rec)]++
+					}
+					if rec.Outcome == "review_not_waiting" && strings.Contains(rec.Error, "did not take the decision") {
+						undelivered[reasonOf(rec)]++
 					}
 					continue
 				}
@@ -355,7 +361,8 @@ func (f *fleet) auditAddsUp(t *testing.T) {
 		assert.Equal(t, n, replayRefusals[reason], "refused replays of %q on the record", reason)
 	}
 	for reason := range f.want {
-		assert.Equal(t, f.approved[reason], reviews[reason], "console approvals of %q on the record", reason)
+		assert.Equal(t, f.approved[reason]+f.undelivered[reason], reviews[reason], "console approvals of %q on the record", reason)
+		assert.Equal(t, f.undelivered[reason], undelivered[reason], "console approvals of %q the waiting call did not take, on the record", reason)
 	}
 	assert.Equal(t, f.aliceOK, aliceOK, "alice's served calls on the record")
 	assert.Equal(t, f.aliceLimited, aliceLimited, "alice's 429s on the record (denied_rate, summaries counted)")
