@@ -164,6 +164,9 @@ func refusal(c *Call, res *mcp.CallToolResult) error {
 	case OutcomeInvalidInput, OutcomeUnknownResource, OutcomeUnknownPrompt:
 		code = jsonrpc.CodeInvalidParams
 	}
+	if errors.Is(c.Err(), errResourceNotFound) {
+		code = mcp.CodeResourceNotFound
+	}
 	msg := "the request was refused"
 	for _, ct := range res.Content {
 		if t, ok := ct.(*mcp.TextContent); ok {

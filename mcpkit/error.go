@@ -57,6 +57,18 @@ func PublicError(format string, args ...any) *Error {
 	return &Error{Code: CodeTool, Message: fmt.Sprintf(format, args...)}
 }
 
+// ResourceNotFound returns the error a resource handler returns when the
+// resource its URI names does not exist. The reader gets the protocol's
+// resource-not-found error (mcp.CodeResourceNotFound, -32602 since the
+// 2026-07-28 revision) instead of a refusal, so a client can tell "no such
+// incident" from "you may not read it"; the audit outcome is tool_error.
+func ResourceNotFound(uri string) *Error {
+	return &Error{Code: CodeTool, Message: "resource not found: " + uri, Cause: errResourceNotFound}
+}
+
+// errResourceNotFound marks ResourceNotFound's errors for the refusal's code.
+var errResourceNotFound = errors.New("resource not found")
+
 // NewError returns an error with the given code, client-safe message and
 // internal cause (which may be nil).
 func NewError(code Code, message string, cause error) *Error {

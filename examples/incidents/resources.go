@@ -76,7 +76,7 @@ func registerResources(s *mcpkit.Server, store *Store) error {
 		}, func(_ context.Context, in IncidentRef) ([]*mcp.ResourceContents, error) {
 			inc, ok := store.Get(in.ID)
 			if !ok {
-				return nil, mcpkit.PublicError("incident %s not found", in.ID)
+				return nil, mcpkit.ResourceNotFound("incident://" + in.ID)
 			}
 			return jsonContents(inc)
 		}),

@@ -153,9 +153,11 @@ func TestResourcesAndPromptOverStdioBinary(t *testing.T) {
 		assert.Contains(t, pr.Messages[1].Content.(*mcp.TextContent).Text, "customer impact")
 
 		_, err = cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "incident://INC-0000"})
-		assert.Equal(t, "incident INC-0000 not found", rpcErr(t, err).Message)
-		_, err = cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "incident://1002"})
 		we := rpcErr(t, err)
+		assert.Equal(t, "resource not found: incident://INC-0000", we.Message)
+		assert.Equal(t, mcp.CodeResourceNotFound, we.Code, "a missing incident answers the protocol's resource-not-found code")
+		_, err = cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "incident://1002"})
+		we = rpcErr(t, err)
 		assert.Equal(t, int64(jsonrpc.CodeInvalidParams), we.Code)
 		assert.Contains(t, we.Message, "arguments.id: must match the pattern")
 		_, err = cs.GetPrompt(ctx, &mcp.GetPromptParams{Name: "postmortem", Arguments: map[string]string{"id": "INC-1002", "audience": "board"}})
