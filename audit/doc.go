@@ -229,7 +229,18 @@
 // calls by outcome and tool, problems naming the instance) and a total:
 // there, every log the witness holds must be one of the chains (a
 // replica's deleted log is missing_log, naming its instance), and two
-// chains of one instance are duplicate_instance. Records written before
+// chains of one instance are duplicate_instance. A chain's instance is
+// the one its authenticated genesis says; an authentic line of another
+// instance that does not continue the chain (copied in from another
+// replica's file) is foreign, naming its line, instance and seq, and is
+// left out of the chain (its seqs, checkpoints and counts); a missing
+// log whose lines were found so says where. A file named
+// {instance}.jsonl that holds another instance's chain (files swapped or
+// renamed) is misnamed; not judged are names that are not instance ids,
+// the instance's id with a suffix (replica-b.old.jsonl), logs begun
+// before instance ids and logs under their DefaultInstance. A file with
+// no line of a log is empty_log, for the instance its name says, with
+// the checkpoints the witness holds of that instance. Records written before
 // instance ids have none and keep verifying; their genesis and checkpoint lines carry a random id per
 // process, so a log of that age is held to account only for the
 // witness's logs of those ids.

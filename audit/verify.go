@@ -52,6 +52,13 @@ const (
 	// ProblemDuplicateInstance: two chains of a directory written by one
 	// instance id (VerifyDir).
 	ProblemDuplicateInstance = "duplicate_instance"
+	// ProblemMisnamed: a file of a directory named for one instance
+	// ({instance}.jsonl) that holds another instance's chain (VerifyDir).
+	ProblemMisnamed = "misnamed"
+	// ProblemEmptyLog: a file of a directory with no line of a log; the
+	// problem says what the witness holds of the instance its name says
+	// (VerifyDir).
+	ProblemEmptyLog = "empty_log"
 )
 
 // VerifyError is one problem found in a log: where, which records, why.
@@ -315,6 +322,22 @@ type verifier struct {
 	// dir is set by VerifyDir, which checks the witness's other logs
 	// across the directory.
 	dir bool
+	// inst is the chain's instance (VerifyDir): that of its first
+	// authentic line, the genesis; accepted holds it and the ids a
+	// renamed writer continued the chain under. An authentic line of
+	// another instance that does not continue the chain is foreign:
+	// reported and left out of it (placed records the files and lines
+	// of each such instance).
+	inst     string
+	accepted map[string]bool
+	placed   map[string]*placedLines
+}
+
+// placedLines are the lines of one instance found in another's chain.
+type placedLines struct {
+	file        string
+	first, last int
+	n           int
 }
 
 // recentWindow bounds the memory of the fork check: two writers of one
@@ -368,6 +391,9 @@ func (v *verifier) line(name string, line int, b []byte) {
 		if p.Seq == 0 {
 			return // nothing to follow the chain with
 		}
+	}
+	if lerr == nil && v.dir && v.foreign(name, line, &p) {
+		return
 	}
 	switch {
 	case line == 1 && p.Kind != KindGenesis && !v.started:
@@ -454,6 +480,48 @@ func (v *verifier) line(name string, line int, b []byte) {
 		}
 	}
 	v.res.LastSeq, v.res.LastHash = v.seq, v.hash
+}
+
+// foreign reports whether an authentic line is another instance's, and
+// reports it: its instance is not the chain's (nor one the chain's writer
+// was renamed to), and it does not continue the chain. It is left out of
+// the chain (its seq, hash and checkpoint would be taken for the chain's).
+func (v *verifier) foreign(name string, line int, p *sealed) bool {
+	if p.Instance == "" {
+		return false // older than instance ids
+	}
+	if v.inst == "" {
+		v.inst, v.accepted = p.Instance, map[string]bool{p.Instance: true}
+		return false
+	}
+	if v.accepted[p.Instance] {
+		return false
+	}
+	if v.started && p.Seq == v.seq+1 && p.PrevHash == v.hash && (p.Log == "" || p.Log == v.res.Log) {
+		v.accepted[p.Instance] = true // the writer was renamed; the chain goes on
+		return false
+	}
+	what := "record"
+	if p.Kind != "" {
+		what = p.Kind + " line"
+	}
+	if p.Log != "" {
+		what += " of log " + p.Log
+	}
+	v.problem(VerifyError{File: name, Line: line, Kind: ProblemForeign, Seq: p.Seq, Log: p.Log, Instance: p.Instance,
+		Reason: fmt.Sprintf("line %d is seq %d of instance %s (a %s), not of this chain's instance %s: another replica's line was copied into %s",
+			line, p.Seq, p.Instance, what, v.inst, name)})
+	if v.placed == nil {
+		v.placed = map[string]*placedLines{}
+	}
+	pl := v.placed[p.Instance]
+	if pl == nil {
+		pl = &placedLines{file: name, first: line}
+		v.placed[p.Instance] = pl
+	}
+	pl.last = line
+	pl.n++
+	return true
 }
 
 // authentic takes note of a line whose MAC verified: its instance, and

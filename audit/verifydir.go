@@ -26,7 +26,8 @@ type DirReport struct {
 	Counts  RecordCounts `json:"counts"`
 	// Problems are those of the directory as a whole: a log the witness
 	// holds that no chain is (missing_log), two chains of one instance
-	// (duplicate_instance). Each chain's own are in its report.
+	// (duplicate_instance). Each chain's own are in its report (foreign
+	// lines, a misnamed or empty file among them).
 	Problems []VerifyError `json:"problems,omitempty"`
 	// Skipped lists the .jsonl files that are not logs (a witness file
 	// kept beside them).
@@ -36,8 +37,9 @@ type DirReport struct {
 // ChainReport is one log of a directory: its files, oldest first, and
 // what VerifyWith found in them.
 type ChainReport struct {
-	// Instance is the instance that wrote the chain last (the newest id
-	// among its authentic lines); empty when none is authentic.
+	// Instance is the chain's instance: the one its first authentic line
+	// (its genesis) says; for a file with no line of a log, the one its
+	// name says ({instance}.jsonl); empty when neither is known.
 	Instance string   `json:"instance"`
 	Files    []string `json:"files,omitempty"`
 	VerifyResult
@@ -97,7 +99,8 @@ func VerifyDir(ctx context.Context, dir string, opts VerifyConfig) (DirReport, e
 	if len(chains) == 0 {
 		return rep, fmt.Errorf("audit: verify %s: no log (*.jsonl) in the directory", dir)
 	}
-	preds := map[string]bool{} // logs named as predecessors by a chain
+	preds := map[string]bool{}            // logs named as predecessors by a chain (or reported as an emptied file's)
+	placed := map[string][]*placedLines{} // lines of an instance found as foreign in other chains
 	present := map[string]bool{}
 	for _, files := range chains {
 		if err := ctx.Err(); err != nil {
@@ -108,10 +111,29 @@ func VerifyDir(ctx context.Context, dir string, opts VerifyConfig) (DirReport, e
 		if err := v.files(files); err != nil {
 			return rep, err
 		}
-		v.witness(files[len(files)-1])
-		c := ChainReport{Files: files, VerifyResult: v.res}
-		if n := len(v.res.Instances); n > 0 {
-			c.Instance = v.res.Instances[n-1]
+		last := files[len(files)-1]
+		named := namedInstance(last)
+		var c ChainReport
+		if !v.started {
+			// No line of a log: the witness is asked about the instance
+			// the name says, not held against every log it has.
+			c = ChainReport{Files: files, Instance: named, VerifyResult: v.res}
+			c.Problems = emptyLog(c.Problems, last, named, opts, preds)
+		} else {
+			v.witness(last)
+			c = ChainReport{Files: files, Instance: v.inst, VerifyResult: v.res}
+			if n := len(v.res.Instances); n > 0 && c.Counts.Instances[""] > 0 {
+				// A log begun before instance ids: its genesis has a
+				// random id per process; the id it was continued under
+				// names it.
+				c.Instance = v.res.Instances[n-1]
+			}
+			if p, bad := misnamed(c, last, named); bad {
+				c.Problems = append(c.Problems, p)
+			}
+		}
+		for id, pl := range v.placed {
+			placed[id] = append(placed[id], pl)
 		}
 		for id := range v.preds {
 			preds[id] = true
@@ -141,7 +163,7 @@ func VerifyDir(ctx context.Context, dir string, opts VerifyConfig) (DirReport, e
 		rep.Counts.merge(c.Counts)
 	}
 	rep.duplicates()
-	rep.missing(opts, present, preds)
+	rep.missing(opts, present, preds, placed)
 	for _, c := range rep.Chains {
 		if len(c.Problems) > 0 {
 			return rep, &c.Problems[0]
@@ -194,7 +216,7 @@ func (r *DirReport) names(c ChainReport, log string) bool {
 // missing reports every log the witness holds, signed with the keyring,
 // that no chain of the directory is (and no chain names as the log it
 // replaced: that one reported it at its genesis line).
-func (r *DirReport) missing(opts VerifyConfig, present, preds map[string]bool) {
+func (r *DirReport) missing(opts VerifyConfig, present, preds map[string]bool, placed map[string][]*placedLines) {
 	other := map[string]*otherLog{}
 	var order []string
 	for i, c := range opts.Checkpoints {
@@ -217,8 +239,88 @@ func (r *DirReport) missing(opts VerifyConfig, present, preds map[string]bool) {
 		if preds[id] {
 			continue
 		}
-		r.Problems = append(r.Problems, missingLog(other[id], id, "the logs in "+r.Dir))
+		p := missingLog(other[id], id, "the logs in "+r.Dir)
+		if pls := placed[p.Instance]; len(pls) > 0 {
+			var at []string
+			for _, pl := range pls {
+				at = append(at, fmt.Sprintf("%d lines in %s (lines %d..%d)", pl.n, pl.file, pl.first, pl.last))
+			}
+			p.Reason += fmt.Sprintf("; lines of instance %s were found as foreign lines of another chain: %s", p.Instance, strings.Join(at, ", "))
+		}
+		r.Problems = append(r.Problems, p)
 	}
+}
+
+// namedInstance is the instance a log file's name says
+// ({instance}.jsonl), or "" when the name is not an instance id.
+func namedInstance(path string) string {
+	id := strings.TrimSuffix(filepath.Base(path), ".jsonl")
+	if CheckInstance(id) != nil {
+		return ""
+	}
+	return id
+}
+
+// misnamed reports a chain whose file is named for another instance than
+// the one its genesis says: files swapped or renamed. Not judged: a name
+// that is not an instance id, the instance's id with a suffix (a log kept
+// as replica-b.old.jsonl beside its successor), a log older than instance ids (its records
+// carry none, its genesis a random id per process), and a log under its
+// default instance (DefaultInstance of its path, not named for it).
+func misnamed(c ChainReport, file, named string) (VerifyError, bool) {
+	if named == "" || c.Instance == "" || c.Instance == named || strings.HasPrefix(named, c.Instance+".") || c.Counts.Instances[""] > 0 {
+		return VerifyError{}, false
+	}
+	if abs, err := filepath.Abs(file); err == nil && DefaultInstance(abs) == c.Instance {
+		return VerifyError{}, false
+	}
+	return VerifyError{File: file, Line: 1, Kind: ProblemMisnamed, Seq: c.FirstSeq, Log: c.Log, Instance: c.Instance,
+		Reason: fmt.Sprintf("file %s holds instance %s's chain (log %s, seq %d..%d), not instance %s's its name says: the files were renamed or swapped",
+			file, c.Instance, c.Log, c.FirstSeq, c.LastSeq, named)}, true
+}
+
+// emptyLog replaces the head_truncated problems of a chain with no line
+// at all by one empty_log problem, saying what the witness holds of the
+// instance the file's name says; the logs it names are reported there,
+// not again as missing_log.
+func emptyLog(problems []VerifyError, file, named string, opts VerifyConfig, reported map[string]bool) []VerifyError {
+	kept := problems[:0]
+	for _, p := range problems {
+		if p.Kind != ProblemHeadTruncated {
+			kept = append(kept, p)
+		}
+	}
+	e := VerifyError{File: file, Line: 1, Kind: ProblemEmptyLog, Instance: named}
+	who := "instance " + named
+	if named == "" {
+		who = "the instance of this file (its name is not an instance id)"
+	}
+	var logs []string
+	n := 0
+	for _, c := range opts.Checkpoints {
+		if named == "" || c.Instance != named || c.verify(opts.Keys) != nil {
+			continue
+		}
+		if !reported[c.Log] {
+			reported[c.Log] = true
+			logs = append(logs, c.Log)
+		}
+		n++
+		if c.Seq > e.To {
+			e.To, e.Seq, e.Log = c.Seq, c.Seq, c.Log
+		}
+	}
+	switch {
+	case n > 0:
+		e.From = 1
+		e.Reason = fmt.Sprintf("%s holds no line of a log (emptied?): the witness holds %d checkpoints of %s (log %s), up to seq %d: records %s are gone",
+			file, n, who, strings.Join(logs, ", "), e.To, seqRange(1, e.To))
+	case len(opts.Checkpoints) > 0:
+		e.Reason = fmt.Sprintf("%s holds no line of a log (emptied?), and the witness holds no checkpoint of %s", file, who)
+	default:
+		e.Reason = fmt.Sprintf("%s holds no line of a log (emptied?); without a witness, what it held is unknown", file)
+	}
+	return append(kept, e)
 }
 
 // dirChains lists the logs of dir: for each, its files oldest first.
