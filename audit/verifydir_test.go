@@ -195,3 +195,25 @@ func TestVerifyDirErrors(t *testing.T) {
 	_, err = audit.VerifyDir(context.Background(), filepath.Join(dir, "nope"), audit.VerifyConfig{Keys: testKeys})
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
+
+// A replica's writer renamed (its file reopened under another id): the
+// lines under the new id continue the chain, so they are not foreign, and
+// the chain stays the instance its genesis and file name say.
+func TestVerifyDirAcceptsAWriterRenamedOnItsFile(t *testing.T) {
+	dir, witness := t.TempDir(), filepath.Join(t.TempDir(), "witness.jsonl")
+	runFleet(t, dir, witness)
+	w, err := audit.NewFileWitness(witness)
+	require.NoError(t, err)
+	s, err := openFile(filepath.Join(dir, "replica-a.jsonl"), audit.WithInstance("replica-z"), audit.WithWitness(w))
+	require.NoError(t, err)
+	writeN(t, s, 1, 2)
+	require.NoError(t, s.Close(context.Background()))
+	require.NoError(t, w.Close())
+
+	rep, err := verifyDir(t, dir, witness)
+	require.NoError(t, err, fmt.Sprint(rep.Problems, rep.Chains))
+	c := rep.Instances()["replica-a"]
+	require.NotNil(t, c)
+	assert.Equal(t, []string{"replica-a", "replica-z"}, c.Instances)
+	assert.Equal(t, 2, c.Counts.Instances["replica-z"])
+}
