@@ -153,6 +153,21 @@
 // failures (polling, lease renewal, the listener) are logged once per
 // outage (WithStoreLogger).
 //
+// Errors name no connection details. pgx's connect and network errors
+// embed the database user, host, port and database name, which would
+// reach the logs and the audit records' error field (and from there the
+// observability stack): reconnaissance for whoever reads them. Every
+// error the replay cache, Store (its logs included), Limiter, Migrate and
+// Check return passes through SafeError, which keeps only the category
+// ("could not connect to PostgreSQL: PostgreSQL refused the connection",
+// "PostgreSQL did not answer in time", "the connection to PostgreSQL was
+// lost", or "SQLSTATE 42P01 (class 42)" for an error PostgreSQL returned,
+// whose message is dropped too since it may quote a role or database).
+// errors.Is still finds context.Canceled and context.DeadlineExceeded,
+// and errors.As a *pgconn.PgError carrying only severity and code. Code
+// that connects the pool at start-up wraps its own Ping error with it,
+// as examples/incidents does.
+//
 // # A least-privilege role
 //
 // Replicas need rows, not DDL. An admin creates and migrates the schema

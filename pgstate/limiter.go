@@ -199,7 +199,7 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit ratelimit.Limit) 
 		if ctx.Err() != nil {
 			return ratelimit.Decision{}, ctx.Err()
 		}
-		return ratelimit.Decision{}, &LimiterError{Cause: err}
+		return ratelimit.Decision{}, &LimiterError{Cause: SafeError(err)}
 	}
 	if l.cleanupDue() {
 		// Best effort: a failed cleanup leaves rows for the next one and
@@ -235,7 +235,7 @@ func (l *Limiter) Cleanup(ctx context.Context) (int64, error) {
 	defer cancel()
 	tag, err := l.pool.Exec(ctx, l.cleanup, l.batch)
 	if err != nil {
-		return 0, fmt.Errorf("pgstate: rate limiter cleanup: %w", err)
+		return 0, fmt.Errorf("pgstate: rate limiter cleanup: %w", SafeError(err))
 	}
 	return tag.RowsAffected(), nil
 }

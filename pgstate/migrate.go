@@ -55,11 +55,11 @@ func Migrate(ctx context.Context, db Beginner, schema string) error {
 	}
 	tx, err := db.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("pgstate: migrate: %w", err)
+		return fmt.Errorf("pgstate: migrate: %w", SafeError(err))
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrationLock)); err != nil {
-		return fmt.Errorf("pgstate: migrate: lock: %w", err)
+		return fmt.Errorf("pgstate: migrate: lock: %w", SafeError(err))
 	}
 	setup := fmt.Sprintf(`CREATE SCHEMA IF NOT EXISTS %[1]s;
 CREATE TABLE IF NOT EXISTS %[1]s.schema_migrations (
@@ -68,15 +68,15 @@ CREATE TABLE IF NOT EXISTS %[1]s.schema_migrations (
   applied_at timestamptz NOT NULL DEFAULT now()
 )`, schema)
 	if _, err := tx.Exec(ctx, setup); err != nil {
-		return fmt.Errorf("pgstate: migrate: create schema %s: %w", schema, err)
+		return fmt.Errorf("pgstate: migrate: create schema %s: %w", schema, SafeError(err))
 	}
 	rows, err := tx.Query(ctx, fmt.Sprintf("SELECT version FROM %s.schema_migrations", schema))
 	if err != nil {
-		return fmt.Errorf("pgstate: migrate: read applied migrations: %w", err)
+		return fmt.Errorf("pgstate: migrate: read applied migrations: %w", SafeError(err))
 	}
 	applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
 	if err != nil {
-		return fmt.Errorf("pgstate: migrate: read applied migrations: %w", err)
+		return fmt.Errorf("pgstate: migrate: read applied migrations: %w", SafeError(err))
 	}
 	known := map[int]bool{}
 	for _, m := range all {
@@ -93,14 +93,14 @@ CREATE TABLE IF NOT EXISTS %[1]s.schema_migrations (
 		}
 		sql := strings.ReplaceAll(m.sql, "{{schema}}", schema)
 		if _, err := tx.Exec(ctx, sql); err != nil {
-			return fmt.Errorf("pgstate: migration %d (%s): %w", m.version, m.name, err)
+			return fmt.Errorf("pgstate: migration %d (%s): %w", m.version, m.name, SafeError(err))
 		}
 		if _, err := tx.Exec(ctx, fmt.Sprintf("INSERT INTO %s.schema_migrations (version, name) VALUES ($1, $2)", schema), m.version, m.name); err != nil {
-			return fmt.Errorf("pgstate: record migration %d: %w", m.version, err)
+			return fmt.Errorf("pgstate: record migration %d: %w", m.version, SafeError(err))
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("pgstate: migrate: commit: %w", err)
+		return fmt.Errorf("pgstate: migrate: commit: %w", SafeError(err))
 	}
 	return nil
 }

@@ -134,7 +134,7 @@ func (c *ReplayCache) Use(ctx context.Context, id string, until time.Time) (bool
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
-		return false, &ReplayError{Cause: err}
+		return false, &ReplayError{Cause: SafeError(err)}
 	}
 	if c.cleanupDue() {
 		// Best effort: a failed cleanup leaves rows for the next one and
@@ -162,7 +162,7 @@ func (c *ReplayCache) cleanupDue() bool {
 func (c *ReplayCache) Cleanup(ctx context.Context) (int64, error) {
 	tag, err := c.pool.Exec(ctx, c.cleanup, SkewAllowance.Seconds(), c.batch)
 	if err != nil {
-		return 0, fmt.Errorf("pgstate: replay cache cleanup: %w", err)
+		return 0, fmt.Errorf("pgstate: replay cache cleanup: %w", SafeError(err))
 	}
 	return tag.RowsAffected(), nil
 }

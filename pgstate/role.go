@@ -54,11 +54,11 @@ func Check(ctx context.Context, db Querier, schema string) error {
 	}
 	rows, err := db.Query(ctx, fmt.Sprintf("SELECT version FROM %s.schema_migrations", schema))
 	if err != nil {
-		return fmt.Errorf("pgstate: cannot read %s.schema_migrations (run pgstate.Migrate as the schema owner, then role.sql): %w", schema, err)
+		return fmt.Errorf("pgstate: cannot read %s.schema_migrations (run pgstate.Migrate as the schema owner, then role.sql): %w", schema, SafeError(err))
 	}
 	applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
 	if err != nil {
-		return fmt.Errorf("pgstate: cannot read %s.schema_migrations: %w", schema, err)
+		return fmt.Errorf("pgstate: cannot read %s.schema_migrations: %w", schema, SafeError(err))
 	}
 	var missing []string
 	for _, m := range all {

@@ -227,7 +227,7 @@ WHERE id = $1 AND decision IS NOT NULL`,
 	}
 	s.health.logger = cfg.logger
 	if _, err := pool.Exec(ctx, `SELECT 1 FROM `+t+` LIMIT 0`); err != nil {
-		return nil, fmt.Errorf("pgstate: cannot read %s (run pgstate.Migrate first, and grant the role as in role.sql): %w", t, err)
+		return nil, fmt.Errorf("pgstate: cannot read %s (run pgstate.Migrate first, and grant the role as in role.sql): %w", t, SafeError(err))
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
@@ -264,7 +264,7 @@ func validID(id string) bool {
 
 // failed wraps a database error so that it says what was refused.
 func failed(what string, err error) error {
-	return fmt.Errorf("pgstate: %s (the approval store in PostgreSQL is unavailable, so approvals are refused): %w", what, err)
+	return fmt.Errorf("pgstate: %s (the approval store in PostgreSQL is unavailable, so approvals are refused): %w", what, SafeError(err))
 }
 
 // ctxErr returns ctx's error when it is done, else err: a statement cut
@@ -504,7 +504,7 @@ func (s *Store) takeRow(ctx context.Context, query, id string) (approval.Decisio
 		return d, true, nil
 	case err != nil && !errors.Is(err, pgx.ErrNoRows):
 		// Its lease runs out unrenewed: nobody decides it after that.
-		s.logger.Warn("pgstate: could not take or withdraw a waiting request", "id", id, "error", err)
+		s.logger.Warn("pgstate: could not take or withdraw a waiting request", "id", id, "error", SafeError(err))
 	}
 	return approval.Decision{}, false, nil
 }
@@ -721,7 +721,7 @@ func (h *health) report(ctx context.Context, what string, err error) {
 				h.down = map[string]bool{}
 			}
 			h.down[what] = true
-			h.logger.Warn("pgstate: approval store: "+what+" failed; decisions wait until PostgreSQL answers again", "error", err)
+			h.logger.Warn("pgstate: approval store: "+what+" failed; decisions wait until PostgreSQL answers again", "error", SafeError(err))
 		}
 		return
 	}

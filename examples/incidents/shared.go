@@ -36,7 +36,8 @@ func sharedState(ctx context.Context, p serve.SharedStateParams) (serve.Shared, 
 	}
 	sh := serve.Shared{Close: pool.Close}
 	if err := pool.Ping(ctx); err != nil {
-		return sh, fmt.Errorf("connect: %w", err)
+		// pgx names the user, host, port and database: not in logs.
+		return sh, fmt.Errorf("connect: %w", pgstate.SafeError(err))
 	}
 	if err := schema(ctx, pool); err != nil {
 		return sh, err
