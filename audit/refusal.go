@@ -33,6 +33,11 @@ type Refusal struct {
 	Reason string
 	// Tool is the tool called, when known.
 	Tool string
+	// Target is what a resources/read, prompts/get or tools/call the
+	// transport refused named (the URI or name in its params), when it
+	// could be read: the client's string, redacted on the record, which
+	// then carries Method as its Operation.
+	Target string
 	// Identity is the caller, when authentication succeeded.
 	Identity *mcpkit.Identity
 	// Scope marks a refusal for scopes the caller lacks.
@@ -89,6 +94,10 @@ func (a *Auditor) Refused(ctx context.Context, rf Refusal) error {
 	if rf.Server != nil {
 		r.Server = ServerInfo{Name: rf.Server.Name, Version: rf.Server.Version}
 	}
+	if refusedOperations[rf.Method] {
+		r.Operation = rf.Method
+		r.Target = a.cfg.redactor.String(rf.Target)
+	}
 	a.refusalIDs(r, rf, op)
 	if id := rf.Identity; id != nil {
 		r.Principal = principalOf(a.cfg.redactor, *id)
@@ -100,6 +109,10 @@ func (a *Auditor) Refused(ctx context.Context, rf Refusal) error {
 	}
 	return a.writeRefusal(ctx, r)
 }
+
+// refusedOperations are the methods a refusal record names as its
+// Operation: those records of calls name too.
+var refusedOperations = map[string]bool{"tools/call": true, "resources/read": true, "prompts/get": true}
 
 // writeRefusal writes a refusal record, counting and logging it if the
 // sink does not take it.

@@ -35,7 +35,7 @@ func AuditStdioRefusals(a *audit.Auditor, server *mcp.Implementation) transport.
 // refusal is the audit record's view of a transport rejection.
 func refusal(server *mcp.Implementation, rej transport.Rejection) audit.Refusal {
 	return audit.Refusal{
-		Server: server, Status: rej.Status, Reason: rej.Reason, Tool: rej.Tool,
+		Server: server, Status: rej.Status, Reason: rej.Reason, Tool: rej.Tool, Target: rej.Target,
 		Identity: rej.Identity, Scope: len(rej.Missing) > 0, RateLimited: rej.RetryAfter > 0,
 		Method: rej.Method, RequestID: rej.RequestID, SessionID: rej.SessionID, ProtocolVersion: rej.ProtocolVersion,
 		Code: rej.Code, Message: rej.Message, Network: rej.Network,

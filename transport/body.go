@@ -89,6 +89,9 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, caller *mcpki
 	r.Body = io.NopCloser(bytes.NewReader(out))
 	r.ContentLength = int64(len(out))
 	b := body{calls: calls, messages: len(in.msgs)}
+	if req, ok := in.msgs[0].(*jsonrpc.Request); ok && !in.batch {
+		b.single = req
+	}
 	b.metaVersion, b.metaID = in.metaVersion(calls)
 	return b, true
 }

@@ -112,6 +112,10 @@ type Rejection struct {
 	Reason string
 	// Tool is the tool the request called, when the refusal is about one.
 	Tool string
+	// Target is the URI or name a refused resources/read, prompts/get or
+	// tools/call named in its params, when they could be read (the
+	// client's string: the audit record redacts it).
+	Target string
 	// Identity is the authenticated caller, when authentication succeeded.
 	Identity *mcpkit.Identity
 	// Missing are the scopes the caller lacked (insufficient_scope).

@@ -76,8 +76,12 @@
 //   - a stateful session id (or a legacy SSE session) presented by another
 //     identity: 403.
 //   - a 2026-07-28 request naming a session (Mcp-Session-Id): 400, -32600,
-//     reported to the reject hook. One whose headers disagree with its
-//     body (Mcp-Method, Mcp-Name, MCP-Protocol-Version vs _meta): 400,
+//     reported to the reject hook. One whose Mcp-Method or Mcp-Name
+//     header is missing or disagrees with its body, or whose tools/call,
+//     prompts/get or resources/read params the name cannot be read from:
+//     400, -32020, under the SDK's rules but before it, reported to the
+//     reject hook with the method and the body's name (Rejection.Target)
+//     and without the header's value. MCP-Protocol-Version vs _meta: 400,
 //     -32020, from the SDK.
 //   - Mcp-Param-* headers that disagree with the body (see below): 400,
 //     -32020 (HeaderMismatch), reported to the reject hook; the tool does

@@ -239,7 +239,7 @@ func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 		}
 		r = r.WithContext(context.WithValue(r.Context(), tokenInfoKey{}, ti))
 	}
-	if !h.checkParamHeaders(w, r, caller, b) {
+	if !h.checkMethodHeaders(w, r, caller, b) || !h.checkParamHeaders(w, r, caller, b) {
 		return
 	}
 	if speaksStateless(r, b) {

@@ -45,7 +45,9 @@ func describe(r *http.Request, rej *Rejection, id *jsonrpc.ID, code int64, msg s
 	rej.Code, rej.Message, rej.Network = code, msg, networkOf(r)
 	rej.SessionID = r.Header.Get("Mcp-Session-Id")
 	rej.ProtocolVersion = r.Header.Get("Mcp-Protocol-Version")
-	rej.Method = r.Header.Get("Mcp-Method")
+	if rej.Method == "" {
+		rej.Method = r.Header.Get("Mcp-Method")
+	}
 	if rej.Tool != "" {
 		rej.Method = "tools/call"
 	}

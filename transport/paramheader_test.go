@@ -116,6 +116,10 @@ func postParams(t *testing.T, url, body string, version string, lines [][2]strin
 	req.Header.Set("Mcp-Protocol-Version", version)
 	req.Header.Set("Mcp-Method", "tools/call")
 	for _, l := range lines {
+		if l[0] == "Mcp-Method" {
+			req.Header.Set(l[0], l[1]) // the body's method, replacing tools/call
+			continue
+		}
 		req.Header[l[0]] = append(req.Header[l[0]], l[1]) // no canonicalization: the server's to do
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -188,7 +192,7 @@ func TestParamHeaderDisagreementIsRefused(t *testing.T) {
 			lines := append([][2]string{name(tc.tool)}, tc.lines...)
 			if tc.tool == "" {
 				body = `{"jsonrpc":"2.0","id":41,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"` + newRevision + `","io.modelcontextprotocol/clientInfo":{"name":"raw","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}`
-				lines = tc.lines
+				lines = append([][2]string{{"Mcp-Method", "tools/list"}}, tc.lines...)
 			}
 			if tc.version < newRevision {
 				cs := connectAt(t, ps.url, aliceToken, tc.version)

@@ -19,6 +19,10 @@ const statelessRevision = "2026-07-28"
 type body struct {
 	calls    []rpcCall
 	messages int // JSON-RPC messages in the body: more than one is a batch
+	// single is the body's request when the body is one request (not a
+	// batch, not a response): the one whose Mcp-Method and
+	// Mcp-Name headers the SDK checks.
+	single *jsonrpc.Request
 	// metaVersion is the protocol version the first request claiming one
 	// carries in _meta ("" when none does), and metaID that request's id.
 	metaVersion string
