@@ -59,6 +59,10 @@ type Request struct {
 	// ConsoleURL is where a reviewer can decide, when a Console holds the
 	// request.
 	ConsoleURL string `json:"console_url,omitempty"`
+	// Seal is the MAC a Console with Keys puts on the request it adds
+	// (see Keyring.SealRequest): consoles show and decide only requests
+	// whose seal verifies.
+	Seal string `json:"seal,omitempty"`
 
 	// Call is the call being approved, for approvers that talk to the
 	// calling client (elicitation). It is nil for requests read back from
@@ -76,6 +80,10 @@ type Decision struct {
 	// Reason is the approver's note or why no one decided.
 	Reason string    `json:"reason,omitempty"`
 	At     time.Time `json:"at"`
+	// Seal is the MAC a Console with Keys puts on its decision, binding
+	// it to the request decided and to the reviewer; the waiting call
+	// runs only on a decision whose seal verifies.
+	Seal string `json:"seal,omitempty"`
 	// Ask is set with VerdictPending: the result (input requests and
 	// request state) that asks the calling client, returned as the call's
 	// result.

@@ -71,6 +71,14 @@ type ConsoleConfig struct {
 	AllowSelfApproval bool
 	// Logger receives the console's own problems; discarded if nil.
 	Logger *slog.Logger
+	// Keys seal requests and decisions (the fleet's approval keys, the
+	// same on every process sharing Store): a console shows and decides
+	// only requests whose seal verifies, and a waiting call runs only on
+	// a sealed decision for the request it holds, by a reviewer who
+	// passes the rules. Required in practice with a store shared by
+	// processes (a database writer could otherwise approve calls); nil
+	// leaves requests and decisions unsealed.
+	Keys *Keyring
 }
 
 // Console is the out-of-band approver: calls wait while a reviewer approves
@@ -156,6 +164,14 @@ func (c *Console) Approve(ctx context.Context, r *Request) (Decision, error) {
 	pending := *r
 	pending.Call = nil
 	pending.ConsoleURL = c.opts.URL
+	if c.opts.Keys != nil {
+		sealed, err := c.opts.Keys.SealRequest(pending)
+		if err != nil {
+			c.logger.Error("approval: seal pending request", "id", r.ID, "tool", r.Tool, "error", err)
+			return Decision{Verdict: VerdictUnavailable, Approver: "system", Reason: "the approval console could not seal the request", At: time.Now()}, nil
+		}
+		pending = sealed
+	}
 	if err := c.store.Add(ctx, pending); err != nil {
 		if ctx.Err() != nil {
 			return Decision{}, ctx.Err()
@@ -191,7 +207,7 @@ func (c *Console) Approve(ctx context.Context, r *Request) (Decision, error) {
 		c.logger.Error("approval: wait for a decision", "id", r.ID, "tool", r.Tool, "error", err)
 		return Decision{Verdict: VerdictUnavailable, Approver: "system", Reason: "the approval console lost the request", At: time.Now()}, nil
 	}
-	return d, nil
+	return c.verified(pending, d), nil
 }
 
 // ServeHTTP serves the console: GET / (the page), GET /api/pending,
@@ -289,8 +305,14 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	live := make([]Request, 0, len(reqs))
 	for _, p := range reqs {
-		// A reviewer sees only the requests they may decide.
-		if now.Before(p.Deadline) && len(c.rules.request(id, &p)) == 0 {
+		if _, err := c.unsealed(p); err != nil {
+			c.tampered(r, id, "list", p, err)
+			continue
+		}
+		// A reviewer sees only the requests they may decide: not their
+		// own (four eyes), and only those the approver rules let them.
+		own := !c.opts.AllowSelfApproval && p.Principal.Subject != "" && sameSubject(p.Principal.Subject, id.Subject)
+		if now.Before(p.Deadline) && !own && len(c.rules.request(id, &p)) == 0 {
 			live = append(live, p)
 		}
 	}
@@ -358,8 +380,14 @@ func (c *Console) decideHandler(v Verdict) http.HandlerFunc {
 		var reported, unrecorded bool
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), storeTimeout)
 		defer cancel()
+		var tampered error
 		err := c.store.Decide(ctx, id, func(p Request) (Decision, error) {
 			rv.Request = &p
+			digest, serr := c.unsealed(p)
+			if serr != nil {
+				tampered = serr
+				return Decision{}, errTampered
+			}
 			if miss := c.rules.request(who, &p); len(miss) > 0 {
 				rv.Error = "you may not decide requests to " + p.Tool + ": the approver rule requires " + strings.Join(miss, " and ")
 				return Decision{}, errRefused
@@ -374,13 +402,17 @@ func (c *Console) decideHandler(v Verdict) http.HandlerFunc {
 			}
 			rv.Outcome, rv.Status, rv.Time = outcome, http.StatusOK, now
 			reported = true
+			d := Decision{Verdict: v, Approver: who.Subject, Reason: body.Reason, At: now}
 			if err := c.report(ctx, rv); err != nil {
 				unrecorded = true
-				return Decision{Verdict: VerdictUnavailable, Approver: "system", Reason: "the reviewer's decision could not be recorded in the audit log", At: now}, nil
+				d = Decision{Verdict: VerdictUnavailable, Approver: "system", Reason: "the reviewer's decision could not be recorded in the audit log", At: now}
 			}
-			return Decision{Verdict: v, Approver: who.Subject, Reason: body.Reason, At: now}, nil
+			return c.seal(p.ID, digest, who, d)
 		})
 		switch {
+		case errors.Is(err, errTampered):
+			c.tampered(r, who, action, *rv.Request, tampered)
+			writeError(w, http.StatusConflict, "this request failed its integrity check (it was changed in the approval store): it cannot be decided, and its call will not run on it")
 		case errors.Is(err, errRefused):
 			c.refuse(w, r, rv)
 		case errors.Is(err, errLate):
@@ -438,6 +470,8 @@ func (c *Console) confirm(ctx context.Context, w http.ResponseWriter, r *http.Re
 var (
 	errRefused = errors.New("approval: the reviewer may not decide this request")
 	errLate    = errors.New("approval: the request's deadline has passed")
+	// errTampered: the request's seal did not verify.
+	errTampered = errors.New("approval: the request failed its seal check")
 )
 
 // networkOf is what the connection says of r. Forwarding headers are not

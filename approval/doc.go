@@ -84,6 +84,21 @@
 // removes the requests a previous run left. mcpkittest.TestDecisionStore
 // checks an implementation.
 //
+// A shared store is storage, not an authority: with ConsoleConfig.Keys
+// (the fleet's Keyring) the process that adds a request seals it
+// (Request.Seal, an HMAC over everything reviewers see and rules read),
+// consoles list and decide only requests whose seal verifies under a key
+// of the ring (others are logged and audited as review_tampered), the
+// deciding console seals its decision with the request's digest and the
+// reviewer's identity (Decision.Seal), and the waiting call runs only on a
+// decision whose seal verifies, that names the request it holds, and
+// whose reviewer passes the approver rules and four eyes again; anything
+// else is a denial, "the decision failed verification". Rotate as for
+// in-client states: first add the new key first in every ring (it then
+// only verifies), then last (it signs), then remove the old one. A
+// reviewer's list leaves out their own calls (four eyes) and those the
+// rules do not let them decide.
+//
 // In-client approval states are single use through a ReplayCache, in
 // memory by default (states are then bound to the issuing process). A
 // fleet shares one (pgstate.ReplayCache) and the same Keyring, so that the

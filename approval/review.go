@@ -29,6 +29,9 @@ const (
 	// ReviewDenied record of a decision a DeliveryConfirmer's waiting call
 	// did not take in time (409, Error says so): withdrawn, never applied.
 	ReviewNotWaiting ReviewOutcome = audit.OutcomeReviewNotWaiting
+	// ReviewTampered: the request failed its seal check (changed in the
+	// store outside the consoles); it was not shown or decided.
+	ReviewTampered ReviewOutcome = audit.OutcomeReviewTampered
 )
 
 // Review is one console event: who asked for what and what the console

@@ -27,6 +27,10 @@ const (
 	// any more (decided, timed out, ended, or served elsewhere); nothing
 	// was applied.
 	OutcomeReviewNotWaiting = "review_not_waiting"
+	// OutcomeReviewTampered: a request or decision in the approval store
+	// failed its seal check (changed outside the consoles); it was not
+	// shown as decidable and never approved.
+	OutcomeReviewTampered = "review_tampered"
 )
 
 // Review is the part of a record specific to an approval console event.

@@ -71,12 +71,30 @@ func (n notifyChan) Notify(_ context.Context, r approval.Request) error {
 // fleet's handler counter.
 func newFleetReplica(t *testing.T, name string, db *pgxpool.Pool, runs *atomic.Int32, timeout time.Duration, opts ...StoreOption) *fleetReplica {
 	t.Helper()
+	return newKeyedReplica(t, name, db, runs, timeout, fleetKeys, opts...)
+}
+
+// fleetKeys are the fleet's approval keys in these tests.
+var fleetKeys = mustKeyring(approval.Key{ID: "k1", Secret: []byte(strings.Repeat("s", 32))})
+
+func mustKeyring(keys ...approval.Key) *approval.Keyring {
+	kr, err := approval.NewKeyring(keys...)
+	if err != nil {
+		panic(err)
+	}
+	return kr
+}
+
+// newKeyedReplica is newFleetReplica sealing with keys.
+func newKeyedReplica(t *testing.T, name string, db *pgxpool.Pool, runs *atomic.Int32, timeout time.Duration, keys *approval.Keyring, opts ...StoreOption) *fleetReplica {
+	t.Helper()
 	r := &fleetReplica{name: name, pool: replica(t, db), pending: make(chan approval.Request, 8), runs: runs}
 	r.store = newStore(t, r.pool, append([]StoreOption{WithInstance(name), WithPollInterval(200 * time.Millisecond), WithLease(time.Second)}, opts...)...)
 	c, err := approval.NewConsole(context.Background(), approval.ConsoleConfig{
 		Authenticate: reviewer,
 		Reviewers:    approval.ReviewerRule{Scopes: []string{approverScope}},
 		Store:        r.store,
+		Keys:         keys,
 		Notifiers:    []approval.Notifier{notifyChan(r.pending)},
 		OnReview: func(_ context.Context, rv approval.Review) error {
 			r.mu.Lock()
@@ -322,6 +340,8 @@ func TestFleetDecisionForADeadReplicaIsRefused(t *testing.T) {
 	ctx := context.Background()
 	req := approval.Request{ID: "from-dead", Tool: "delete_item", Principal: mcpkit.Identity{Subject: "carol"},
 		Created: time.Now(), Deadline: time.Now().Add(time.Hour)}
+	req, err = fleetKeys.SealRequest(req)
+	require.NoError(t, err)
 	require.NoError(t, dead.Add(ctx, req))
 	_, body := get(t, b, "tok-bob", "/api/pending")
 	require.Contains(t, body, "from-dead", "a live replica's request is listed")

@@ -78,11 +78,20 @@
 //		return err
 //	}
 //	defer store.Close()
+//	fleetKeys, err := approval.ParseKeys(os.Getenv("APPROVAL_KEYS")) // the same on every replica
+//	if err != nil {
+//		return err
+//	}
+//	keyring, err := approval.NewKeyring(fleetKeys...)
+//	if err != nil {
+//		return err
+//	}
 //	console, err := approval.NewConsole(ctx, approval.ConsoleConfig{
 //		Authenticate: authenticate,
 //		Reviewers:    approval.ReviewerRule{Scopes: []string{"incidents:approve"}},
 //		OnReview:     approval.AuditReviews(auditor, impl),
 //		Store:        store,
+//		Keys:         keyring, // seals requests and decisions: the database is no authority
 //	})
 //
 // A row of <schema>.approval_requests is one request (as json, the
@@ -130,6 +139,24 @@
 // full approval.Request, so a pending approval can later become a durable
 // task that outlives a restart; the lease and owner would then pass to the
 // replica that resumes it.
+//
+// The database is storage, not an authority: give every replica's console
+// the fleet's approval keys (ConsoleConfig.Keys; serve requires
+// $<PREFIX>_APPROVAL_KEYS with a shared console store). The owner seals
+// each request it adds (HMAC over everything reviewers see and rules
+// read: id, tool, arguments, summary, principal, tool scopes, times); a
+// console lists and decides only requests whose seal verifies (any key in
+// the ring), reporting others as review_tampered; it seals its decision
+// with the request's digest and the reviewer's identity; the owner lets
+// the call run only if that seal verifies, the digest is that of the
+// request it holds in memory, and the reviewer passes the approver rules
+// and four eyes again ("the decision failed verification" otherwise, a
+// denial on the call's record). Threat model: whoever holds the
+// replicas' database login but not the keys can delete or stall rows
+// (a denial, a denial of service) and read pending requests (arguments
+// redacted as in the audit file), but can neither approve a call, nor
+// change what a reviewer approves, nor replay one request's decision on
+// another. Whoever holds the keys too is a replica.
 //
 // BenchmarkStoreDecision measured one approval across two replicas (add,
 // decide on the other, delivered, withdrawn) at about 5.5 ms, 180/s, on

@@ -174,8 +174,14 @@ func startConsole(ctx context.Context, cfg Config, e *env, addr string) (*approv
 	if e.shared != nil {
 		store = e.shared.Store // nil: in memory
 	}
+	keys, err := consoleKeys(cfg, e, store != nil)
+	if err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
 	console, err := approval.NewConsole(ctx, approval.ConsoleConfig{
 		Store:        store,
+		Keys:         keys,
 		Authenticate: authenticate,
 		Reviewers:    cfg.Approvers,
 		OnReview:     onReview,
@@ -194,6 +200,26 @@ func startConsole(ctx context.Context, cfg Config, e *env, addr string) (*approv
 	}()
 	e.logger.Info("approval console listening", "url", url)
 	return console, hs.Shutdown, nil
+}
+
+// consoleKeys is the keyring that seals the console's requests and
+// decisions: the keys in $<PREFIX>_APPROVAL_KEYS, required when the
+// pending requests live in a shared store (whoever can write the database
+// could otherwise approve calls). A console alone in its process seals
+// nothing without them.
+func consoleKeys(cfg Config, e *env, shared bool) (*approval.Keyring, error) {
+	name := cfg.ApprovalKeysEnv()
+	keys, err := approval.ParseKeys(e.io.Getenv(name))
+	if err != nil {
+		return nil, fmt.Errorf("$%s: %w", name, err)
+	}
+	if len(keys) == 0 {
+		if shared {
+			return nil, fmt.Errorf("$%s is required for the approval console with shared state: the replicas seal console requests and decisions with it, so that whoever can write the shared database cannot approve calls or change what reviewers see; set the same keys on each replica (see approval.ParseKeys)", name)
+		}
+		return nil, nil
+	}
+	return approval.NewKeyring(keys...)
 }
 
 // checkApprovers refuses a console without an approver rule: signing in

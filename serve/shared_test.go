@@ -337,3 +337,25 @@ func TestSharedStateWithoutKeysServesWithoutInClientApproval(t *testing.T) {
 	assert.True(t, res.IsError)
 	assert.Equal(t, 0, r.get("purge_notes"))
 }
+
+// A console whose pending requests live in the shared store seals them
+// with the fleet's approval keys: without keys, -approver console refuses
+// to start (a database writer could otherwise approve calls).
+func TestSharedStateConsoleRequiresApprovalKeys(t *testing.T) {
+	var r ran
+	cfg := fleetConfig(&r, serve.Shared{Replay: &spyReplay{}, Store: approval.NewMemoryStore()}, nil)
+	env := func(n string) string {
+		switch n {
+		case "NOTES_SHARED_STATE":
+			return secretURL
+		case "NOTES_APPROVER_TOKENS":
+			return "bob=bob-token-0123456789 notes:approve"
+		}
+		return ""
+	}
+	_, err := serve.New(context.Background(), cfg, []string{"-audit", filepath.Join(t.TempDir(), "a.jsonl"), "-approver", "console", "-console", freeAddr(t)},
+		serve.IO{Stderr: io.Discard, Getenv: env})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "$NOTES_APPROVAL_KEYS is required for the approval console with shared state")
+	assert.Equal(t, 0, r.get("purge_notes"))
+}
