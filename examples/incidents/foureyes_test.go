@@ -25,7 +25,8 @@ func TestFourEyesComparesSubjectsCaseInsensitively(t *testing.T) {
 	tokens := filepath.Join(dir, "tokens.json")
 	require.NoError(t, os.WriteFile(tokens, []byte(`{
   "dev-upper-alice-0123456789": {"sub": "Alice", "groups": ["sre"], "scopes": ["incidents:read", "incidents:write", "incidents:admin", "incidents:approve"]},
-  "dev-lower-alice-0123456789": {"sub": "alice", "groups": ["sre"], "scopes": ["incidents:read", "incidents:write", "incidents:admin", "incidents:approve"]}
+  "dev-lower-alice-0123456789": {"sub": "alice", "groups": ["sre"], "scopes": ["incidents:read", "incidents:write", "incidents:admin", "incidents:approve"]},
+  "dev-bob-reviewer-0123456789": {"sub": "bob", "groups": ["sre"], "scopes": ["incidents:read", "incidents:write", "incidents:admin", "incidents:approve"]}
 }`), 0o600))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -47,13 +48,15 @@ func TestFourEyesComparesSubjectsCaseInsensitively(t *testing.T) {
 	}()
 	var id string
 	require.Eventually(t, func() bool {
-		l := console.list("dev-upper-alice-0123456789")
+		l := console.list("dev-bob-reviewer-0123456789")
 		if len(l.Pending) == 0 {
 			return false
 		}
 		id = l.Pending[0].ID
 		return true
-	}, 10*time.Second, 10*time.Millisecond, "the call shows up in the console")
+	}, 10*time.Second, 10*time.Millisecond, "the call shows up in another reviewer's console")
+	// Alice, however spelt, is not shown her own call: she may not decide it.
+	assert.Empty(t, console.list("dev-upper-alice-0123456789").Pending, "the caller is shown their own call")
 
 	code, body := console.do("POST", "/api/pending/"+id+"/approve", "dev-upper-alice-0123456789", `{"reason":"lgtm"}`)
 	assert.Equal(t, http.StatusForbidden, code, body)
