@@ -104,6 +104,30 @@ func (s *Server) entries(kinds ...Kind) []*ToolInfo {
 	return out
 }
 
+// Prompt returns a copy of the registered prompt with the given name, as
+// Tool does for tools.
+func (s *Server) Prompt(name string) (*ToolInfo, bool) {
+	p, ok := s.prompt(name)
+	if !ok {
+		return nil, false
+	}
+	return p.clone(), true
+}
+
+// Resource returns a copy of the registered resource a resources/read of
+// uri reaches: the fixed resource with that URI, else the first template
+// uri matches (as the lists and the gates see it).
+func (s *Server) Resource(uri string) (*ToolInfo, bool) {
+	r, ok := s.resourceByURI(uri)
+	if !ok {
+		r, ok = s.templateFor(uri)
+	}
+	if !ok {
+		return nil, false
+	}
+	return r.clone(), true
+}
+
 // prompt returns the shared registered prompt.
 func (s *Server) prompt(name string) (*ToolInfo, bool) {
 	s.mu.RLock()

@@ -8,6 +8,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/mcpkit-go/mcpkit/internal/wire"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
@@ -136,9 +138,18 @@ func (g *Gate) Admit(ctx context.Context, id mcpkit.Identity, tool *mcpkit.ToolI
 // admittedByTransport reports whether the HTTP transport counted and
 // admitted this call already (see transport.WithRateLimit).
 func (g *Gate) admittedByTransport(c *mcpkit.Call) bool {
-	if c.Request == nil || c.Request.Extra == nil || c.Request.Extra.TokenInfo == nil {
+	var extra *mcp.RequestExtra
+	switch {
+	case c.Request != nil:
+		extra = c.Request.Extra
+	case c.ResourceRequest != nil:
+		extra = c.ResourceRequest.Extra
+	case c.PromptRequest != nil:
+		extra = c.PromptRequest.Extra
+	}
+	if extra == nil || extra.TokenInfo == nil {
 		return false
 	}
-	a, ok := c.Request.Extra.TokenInfo.Extra[wire.TokenRateAdmittedKey].(*wire.RateAdmitted)
-	return ok && a.By == any(g) && a.Tool == c.Tool.Name
+	a, ok := extra.TokenInfo.Extra[wire.TokenRateAdmittedKey].(*wire.RateAdmitted)
+	return ok && a.By == any(g) && a.Tool == c.Tool.Name && a.Kind == any(c.Tool.Kind)
 }

@@ -89,6 +89,8 @@
 //   - a tools/call whose params go-sdk cannot decode: 400 with a plain
 //     -32602 message, reported to the reject hook (on stdio, to
 //     WithStdioRejectHook) for the audit record.
+//   - a tools/call, resources/read or prompts/get over its WithRateLimit
+//     limit: 429 with Retry-After, reported to the reject hook (denied_rate).
 //   - a session past WithMaxSessionsPerIdentity (128): 429; past
 //     WithMaxSessions (2048): 503; both with Retry-After. Idle sessions
 //     close after WithSessionTimeout (10m).

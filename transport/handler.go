@@ -223,7 +223,7 @@ func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if caller != nil {
-		admitted, ok := h.checkRate(w, r, *caller, b.calls)
+		admitted, ok := h.checkRate(w, r, *caller, b)
 		if !ok || !h.checkToolScopes(w, r, *caller, b.calls) {
 			return
 		}

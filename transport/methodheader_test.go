@@ -27,9 +27,15 @@ type incidentRef struct {
 
 // namedServer serves a resource template, a prompt and a tool over HTTP on
 // 127.0.0.1 with its refusals audited into records; ran counts handler runs.
-func namedServer(t *testing.T) (url string, ran *int64Counter, records func() []*audit.Record) {
+func namedServer(t *testing.T, opts ...transport.Option) (url string, ran *int64Counter, records func() []*audit.Record) {
 	t.Helper()
-	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "named", Version: "1.0.0"})
+	return namedServerWith(t, nil, opts...)
+}
+
+// namedServerWith is namedServer built with the server options srvOpts.
+func namedServerWith(t *testing.T, srvOpts []mcpkit.Option, opts ...transport.Option) (url string, ran *int64Counter, records func() []*audit.Record) {
+	t.Helper()
+	srv, err := mcpkit.NewServer(&mcp.Implementation{Name: "named", Version: "1.0.0"}, srvOpts...)
 	require.NoError(t, err)
 	ran = &int64Counter{}
 	pub := mcpkit.Policy{Risk: mcpkit.ReadOnly, Public: true}
@@ -53,8 +59,8 @@ func namedServer(t *testing.T) (url string, ran *int64Counter, records func() []
 		recs = append(recs, r)
 		return nil
 	})))
-	h, err := transport.NewHandler(srv, transport.WithAuthenticator(staticTokens(t)), transport.WithLogger(slog.New(slog.DiscardHandler)),
-		serve.AuditRefusals(aud, srv.Implementation()))
+	h, err := transport.NewHandler(srv, append([]transport.Option{transport.WithAuthenticator(staticTokens(t)),
+		transport.WithLogger(slog.New(slog.DiscardHandler)), serve.AuditRefusals(aud, srv.Implementation())}, opts...)...)
 	require.NoError(t, err)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)

@@ -41,4 +41,6 @@ const TokenRateAdmittedKey = "mcpkit.rate-admitted"
 type RateAdmitted struct {
 	By   any
 	Tool string
+	// Kind is the entry's mcpkit.Kind: a prompt may share a tool's name.
+	Kind any
 }
