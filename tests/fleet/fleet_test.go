@@ -274,10 +274,15 @@ func (f *fleet) sharedRateLimit(t *testing.T) {
 	}
 	t.Logf("alice: %d served, %d limited in %v; per second %v; bob: %d calls, none limited", allowed.Load(), limited.Load(), end.Sub(start).Round(time.Millisecond), perSecond, bobCalls)
 	assert.Equal(t, int(allowed.Load()), served, "the audit logs hold every call the fleet served alice")
-	for s, n := range perSecond {
-		assert.LessOrEqual(t, n, 11, "second %d: the fleet served alice more than 10/s (+1 burst)", s)
-	}
+	// The limit itself: over the whole window, 10/s plus the burst of one.
 	assert.LessOrEqual(t, served, int(end.Sub(start).Seconds()*10)+1, "more than 10/s over the window")
+	// Per second, 11 (10/s + the burst); plus one, because a record's
+	// time is taken on its replica before the database decides, so a
+	// call granted just after a second's boundary may be counted in the
+	// second before it on a loaded machine.
+	for s, n := range perSecond {
+		assert.LessOrEqual(t, n, 12, "second %d: the fleet served alice more than 10/s (+1 burst, +1 for the replica's clock)", s)
+	}
 	assert.GreaterOrEqual(t, bobCalls, 10, "bob's reads went on")
 }
 
