@@ -88,7 +88,10 @@
 //     not run.
 //   - a tools/call whose params go-sdk cannot decode: 400 with a plain
 //     -32602 message, reported to the reject hook (on stdio, to
-//     WithStdioRejectHook) for the audit record.
+//     WithStdioRejectHook) for the audit record. On stdio a resources/read
+//     or prompts/get whose params the SDK cannot decode (a uri or a prompt
+//     argument that is not a string) is still answered by the SDK, and is
+//     reported to WithStdioRejectHook with its method.
 //   - a tools/call, resources/read or prompts/get over its WithRateLimit
 //     limit: 429 with Retry-After, reported to the reject hook (denied_rate).
 //   - a session past WithMaxSessionsPerIdentity (128): 429; past

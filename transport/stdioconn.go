@@ -175,6 +175,9 @@ func (c *lineConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 		if ok && req.Method == methodToolsCall && !c.forwardCall(req) {
 			continue
 		}
+		if ok && namedMethods[req.Method] {
+			c.noteUndecodable(req)
+		}
 		if ok && req.ID.IsValid() {
 			c.mu.Lock()
 			c.pending[req.ID] = struct{}{}
@@ -205,6 +208,24 @@ func (c *lineConn) forwardCall(req *jsonrpc.Request) bool {
 	}
 	c.write(&jsonrpc.Response{ID: req.ID, Error: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: invalidCallMessage}})
 	return false
+}
+
+// noteUndecodable reports to the reject hook a resources/read or
+// prompts/get whose params the SDK will refuse to decode (a URI that is not
+// a string, a prompt argument that is not one): the SDK answers it before
+// any server code runs, so without this it would leave no record. The
+// message still goes to the SDK, whose answer the client gets unchanged.
+func (c *lineConn) noteUndecodable(req *jsonrpc.Request) {
+	if _, ok := paramsName(req.Method, req.Params); ok || c.onReject == nil {
+		return
+	}
+	id := c.identity
+	var rid string
+	if req.ID.IsValid() {
+		rid = fmt.Sprint(req.ID.Raw())
+	}
+	c.onReject(c.ctx, Rejection{Status: http.StatusBadRequest, Identity: &id, Method: req.Method, RequestID: rid,
+		Reason: req.Method + " params could not be decoded (a field of the wrong type, or not an object)"})
 }
 
 // waitAnswered holds back end of input until every request already read has
