@@ -165,7 +165,7 @@ func refusal(c *Call, res *mcp.CallToolResult) error {
 		code = jsonrpc.CodeInvalidParams
 	}
 	if errors.Is(c.Err(), errResourceNotFound) {
-		code = mcp.CodeResourceNotFound
+		code = jsonrpc.CodeInvalidParams
 	}
 	msg := "the request was refused"
 	for _, ct := range res.Content {

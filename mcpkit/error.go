@@ -59,9 +59,10 @@ func PublicError(format string, args ...any) *Error {
 
 // ResourceNotFound returns the error a resource handler returns when the
 // resource its URI names does not exist. The reader gets the protocol's
-// resource-not-found error (mcp.CodeResourceNotFound, -32602 since the
-// 2026-07-28 revision) instead of a refusal, so a client can tell "no such
-// incident" from "you may not read it"; the audit outcome is tool_error.
+// resource-not-found error (-32602, invalid params, since the 2026-07-28
+// revision; the SDK's mcp.CodeResourceNotFound is deprecated for it)
+// instead of a refusal, so a client can tell "no such incident" from "you
+// may not read it"; the audit outcome is tool_error.
 func ResourceNotFound(uri string) *Error {
 	return &Error{Code: CodeTool, Message: "resource not found: " + uri, Cause: errResourceNotFound}
 }

@@ -52,7 +52,7 @@ func TestResourceNotFoundAnswersTheProtocolsCode(t *testing.T) {
 	_, err = h.Read("page://P-2")
 	var we *jsonrpc.Error
 	require.True(t, errors.As(err, &we), "a JSON-RPC error, got %v", err)
-	assert.Equal(t, mcp.CodeResourceNotFound, we.Code)
+	assert.Equal(t, int64(jsonrpc.CodeInvalidParams), we.Code)
 	assert.Contains(t, we.Message, "resource not found: page://P-2")
 	var data map[string]string
 	require.NoError(t, json.Unmarshal(we.Data, &data))

