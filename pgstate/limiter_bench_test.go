@@ -19,7 +19,7 @@ import (
 //
 //	go test -run '^$' -bench Limiter -benchtime 3s ./pgstate/
 func BenchmarkLimiterSerial(b *testing.B) {
-	l := newLimiter(b, limiterDB(b))
+	l := newLimiter(b, migrated(b))
 	ctx := context.Background()
 	limit := ratelimit.Limit{Events: 1_000_000, Per: time.Second}
 	keys := benchKeys()
@@ -41,7 +41,7 @@ func BenchmarkLimiterContended(b *testing.B) {
 }
 
 func benchParallel(b *testing.B, keys []string) {
-	db := limiterDB(b)
+	db := migrated(b)
 	warm(b, db)
 	l := newLimiter(b, db)
 	ctx := context.Background()

@@ -70,7 +70,7 @@ func (s *syncBuffer) count(sub string) int {
 // PostgreSQL is back the shared limit decides again, with no restart.
 func TestLimiterOutageRefusesDestructiveKeepsReadOnlyAndRecovers(t *testing.T) {
 	cluster := pg.Get(t)
-	db := limiterDB(t)
+	db := migrated(t)
 	limiter := newLimiter(t, db)
 	rules, err := ratelimit.ParseRules("read_only=3/m,destructive=2/m")
 	require.NoError(t, err)

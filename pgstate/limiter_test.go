@@ -17,24 +17,6 @@ import (
 	"github.com/mcpkit-go/mcpkit/ratelimit"
 )
 
-// limiterDB returns a pool on a fresh, migrated database.
-func limiterDB(t testing.TB) *pgxpool.Pool {
-	t.Helper()
-	db := newDB(t)
-	require.NoError(t, Migrate(context.Background(), db, ""))
-	return db
-}
-
-// replicaPool returns another pool on db's database: what another replica
-// holds.
-func replicaPool(t testing.TB, db *pgxpool.Pool) *pgxpool.Pool {
-	t.Helper()
-	p, err := pgxpool.NewWithConfig(context.Background(), db.Config().Copy())
-	require.NoError(t, err)
-	t.Cleanup(p.Close)
-	return p
-}
-
 // warm opens all of pool's connections, as a replica that has been
 // serving has them.
 func warm(t testing.TB, pool *pgxpool.Pool) {
@@ -58,7 +40,7 @@ func newLimiter(t testing.TB, db *pgxpool.Pool, opts ...LimiterOption) *Limiter 
 }
 
 func TestLimiterConforms(t *testing.T) {
-	db := limiterDB(t)
+	db := migrated(t)
 	mcpkittest.TestLimiter(t, func(t testing.TB) ratelimit.Limiter { return newLimiter(t, db) })
 }
 
@@ -69,14 +51,14 @@ func TestLimiterConforms(t *testing.T) {
 // same replicas, is never refused nor slowed into an error: the hammering
 // does not take the pool's connections.
 func TestLimiterHoldsOneLimitAcrossThreeReplicas(t *testing.T) {
-	db := limiterDB(t)
+	db := migrated(t)
 	limit := ratelimit.Limit{Events: 50, Per: time.Second, Burst: 10}
 	const run = 3 * time.Second
 	var limiters []*Limiter
 	for r := range 3 {
 		pool := db
 		if r > 0 {
-			pool = replicaPool(t, db)
+			pool = replica(t, db)
 		}
 		warm(t, pool)
 		limiters = append(limiters, newLimiter(t, pool))
@@ -149,7 +131,7 @@ func TestLimiterHoldsOneLimitAcrossThreeReplicas(t *testing.T) {
 // metacharacters, NUL, a megabyte, or the text of another key's hash all
 // work, and each key has a bucket of its own.
 func TestLimiterKeysAreSafeAndSeparate(t *testing.T) {
-	db := limiterDB(t)
+	db := migrated(t)
 	l := newLimiter(t, db)
 	ctx := context.Background()
 	one := ratelimit.Limit{Events: 1, Per: time.Hour}
@@ -182,7 +164,7 @@ func TestLimiterKeysAreSafeAndSeparate(t *testing.T) {
 // A refused call writes nothing: hammering a full bucket leaves its row as
 // it was.
 func TestLimiterRefusalWritesNothing(t *testing.T) {
-	db := limiterDB(t)
+	db := migrated(t)
 	l := newLimiter(t, db)
 	ctx := context.Background()
 	one := ratelimit.Limit{Events: 1, Per: time.Hour}
@@ -203,7 +185,7 @@ func TestLimiterRefusalWritesNothing(t *testing.T) {
 // Cleanup deletes only rows whose bucket is full again (a missing row
 // decides the same), at most a batch at a time.
 func TestLimiterCleanupForgetsOnlyFullBuckets(t *testing.T) {
-	db := limiterDB(t)
+	db := migrated(t)
 	l := newLimiter(t, db, WithLimiterCleanup(time.Hour, 2))
 	ctx := context.Background()
 	fast := ratelimit.Limit{Events: 1000, Per: time.Second, Burst: 1}
@@ -230,7 +212,7 @@ func TestLimiterCleanupForgetsOnlyFullBuckets(t *testing.T) {
 }
 
 func TestNewLimiterRefusesBadOptions(t *testing.T) {
-	db := limiterDB(t)
+	db := migrated(t)
 	for _, tc := range []struct {
 		name string
 		opts []LimiterOption
