@@ -75,6 +75,12 @@
 // cancellation, fail-closed errors included), one subtest per property, so
 // that a team's Redis or SQL implementation can prove it conforms.
 //
+// CheckClientConfigs keeps the MCP client configurations a server ships
+// (Claude Code, Cursor, Cline files under clients/) in step with it: each
+// stdio entry pinned at `go run <pkg>@v<Config.Version>` with flags
+// serve.FlagSet accepts, each HTTP entry taking its token from the user's
+// environment, no unknown file or field (WithClientFiles, WithHTTPURL).
+//
 // The suite never runs a tool's handler: it observes calls from inside the
 // chain and stops them before they reach the handler, so it is safe against a
 // server wired to a real system. Each check can be skipped by name

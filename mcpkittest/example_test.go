@@ -3,6 +3,8 @@ package mcpkittest_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/mcpkit-go/mcpkit/approval"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 	"github.com/mcpkit-go/mcpkit/mcpkittest"
+	"github.com/mcpkit-go/mcpkit/serve"
 )
 
 type GreetIn struct {
@@ -98,4 +101,27 @@ func (t *exampleT) finish() {
 	for i := len(t.cleanups) - 1; i >= 0; i-- {
 		t.cleanups[i]()
 	}
+}
+
+// A server's repository keeps ready-made configurations for MCP clients
+// under clients/; one test keeps them in step with the server: the pinned
+// version, the flags it accepts, tokens taken from the environment.
+func ExampleCheckClientConfigs() {
+	dir, _ := os.MkdirTemp("", "clients") // in a test: "clients"
+	defer os.RemoveAll(dir)
+	_ = os.MkdirAll(filepath.Join(dir, "claude-code"), 0o755)
+	_ = os.WriteFile(filepath.Join(dir, "claude-code", ".mcp.json"), []byte(`{"mcpServers": {
+  "tickets-stdio": {"type": "stdio", "command": "go", "args": ["run", "example.com/tickets@v0.1.0", "-scopes", "tickets:read"]},
+  "tickets-http": {"type": "http", "url": "http://127.0.0.1:8080/mcp", "headers": {"Authorization": "Bearer ${TICKETS_TOKEN}"}}}}`), 0o644)
+
+	cfg := serve.Config{Name: "tickets", Version: "0.1.0"} // the server's own serve.Config
+	fmt.Println(mcpkittest.CheckClientConfigs(dir, "example.com/tickets", cfg,
+		mcpkittest.WithClientFiles(mcpkittest.ClaudeCodeConfig)))
+
+	cfg.Version = "0.2.0" // a release that forgot the client files
+	fmt.Println(mcpkittest.CheckClientConfigs(dir, "example.com/tickets", cfg,
+		mcpkittest.WithClientFiles(mcpkittest.ClaudeCodeConfig)))
+	// Output:
+	// <nil>
+	// claude-code/.mcp.json: tickets-stdio: want command go with args [run example.com/tickets@v0.2.0 ...], got go ["run" "example.com/tickets@v0.1.0" "-scopes" "tickets:read"]
 }

@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/mcpkit-go/mcpkit/examples/internal/clientconfig"
+	"github.com/mcpkit-go/mcpkit/mcpkittest"
 )
 
 // TestClientConfigs: the Claude Code, Cursor and Cline configurations in
@@ -11,7 +11,8 @@ import (
 // only flags the example accepts, and take HTTP tokens from the
 // environment.
 func TestClientConfigs(t *testing.T) {
-	if err := clientconfig.CheckClientConfigs("clients", serverConfig()); err != nil {
+	err := mcpkittest.CheckClientConfigs("clients", "github.com/mcpkit-go/mcpkit/examples/incidents", serverConfig())
+	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -31,7 +31,8 @@ const consumerREADME = "../../README.md"
 // its tools and calls every read-only one. It also asserts what must not
 // happen: an unauthenticated HTTP client gets nothing, a token without the
 // tool's scope neither sees nor calls it, and a call is on the audit
-// record.
+// record. The README's clients_test.go runs in the same module against
+// the example's client files copied as the README says.
 func TestConsumerServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module with the go command and runs it; skipped with -short")
@@ -48,7 +49,8 @@ func TestConsumerServer(t *testing.T) {
 
 	ctx := context.Background() // each go command is bounded by GoTimeout
 	dir := t.TempDir()
-	m, err := NewModule(ctx, filepath.Join(dir, "src"), root, "example.com/consumer")
+	pkg := consumerModulePath(files)
+	m, err := NewModule(ctx, filepath.Join(dir, "src"), root, pkg)
 	require.NoError(t, err)
 	var names []string
 	for _, f := range files {
@@ -62,6 +64,16 @@ func TestConsumerServer(t *testing.T) {
 	bin := filepath.Join(dir, "consumer")
 	if _, err := m.Go(ctx, "build", "-o", bin, "."); err != nil {
 		t.Fatalf("the README's second server (%s) does not build: %v", strings.Join(names, ", "), err)
+	}
+
+	hasTests := false
+	for _, f := range files {
+		hasTests = hasTests || strings.HasSuffix(f.Arg, "_test.go")
+	}
+	if hasTests {
+		t.Run("clients_test.go", func(t *testing.T) {
+			runCopiedClientsTest(ctx, t, m, root, pkg, files)
+		})
 	}
 
 	// Running it is bounded as a whole.
