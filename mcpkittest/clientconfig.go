@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mcpkit-go/mcpkit/internal/loopback"
 	"github.com/mcpkit-go/mcpkit/serve"
 )
 
@@ -75,20 +75,12 @@ func WithHTTPURL(rawURL string) ClientConfigOption {
 			c.errs = append(c.errs, fmt.Errorf("mcpkittest: WithHTTPURL: %w", err))
 		case u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
 			c.errs = append(c.errs, fmt.Errorf("mcpkittest: WithHTTPURL(%q): want an absolute http or https URL", rawURL))
-		case u.Scheme == "http" && !loopbackHost(u.Hostname()):
+		case u.Scheme == "http" && !loopback.Host(u.Hostname()):
 			c.errs = append(c.errs, fmt.Errorf("mcpkittest: WithHTTPURL(%q): plain http only on a loopback address; use https", rawURL))
 		default:
 			c.httpURL = rawURL
 		}
 	}
-}
-
-func loopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // CheckClientConfigs checks the MCP client configuration files a server

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mcpkit-go/mcpkit/flags"
+	"github.com/mcpkit-go/mcpkit/internal/flagdefault"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -33,7 +34,7 @@ func PolicyMarkdown(srv *mcpkit.Server) []byte {
 	b.WriteString("|---|---|---|---|---|---|\n")
 	for _, t := range tools {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | `%s` (%s) |\n",
-			t.Name, t.Policy.Risk, shortAnswer(t), scopes(t), t.Policy.Approval, flags.FlagKey(t), flagDefault(t))
+			t.Name, t.Policy.Risk, shortAnswer(t), scopes(t), t.Policy.Approval, flags.FlagKey(t), flagdefault.Of(t.Policy.Risk))
 	}
 	for _, t := range tools {
 		title := t.Title
@@ -46,7 +47,7 @@ func PolicyMarkdown(srv *mcpkit.Server) []byte {
 		fmt.Fprintf(&b, "- Risk: %s\n", t.Policy.Risk)
 		fmt.Fprintf(&b, "- Scopes: %s\n", scopes(t))
 		fmt.Fprintf(&b, "- Approval: %s\n", t.Policy.Approval)
-		fmt.Fprintf(&b, "- Feature flag: `%s`; if the flag is not defined: %s\n", flags.FlagKey(t), flagDefault(t))
+		fmt.Fprintf(&b, "- Feature flag: `%s`; if the flag is not defined: %s\n", flags.FlagKey(t), flagdefault.Of(t.Policy.Risk))
 		redact := "none"
 		if len(t.Redact) > 0 {
 			redact = "`" + strings.Join(t.Redact, "`, `") + "`"
@@ -76,14 +77,6 @@ func scopes(t *mcpkit.ToolInfo) string {
 		return "public"
 	}
 	return "`" + strings.Join(t.Policy.Scopes, "`, `") + "`"
-}
-
-// flagDefault is the flags package's per-risk default for an undefined flag.
-func flagDefault(t *mcpkit.ToolInfo) string {
-	if t.Policy.Risk == mcpkit.ReadOnly {
-		return "on"
-	}
-	return "off"
 }
 
 func shortAnswer(t *mcpkit.ToolInfo) string {

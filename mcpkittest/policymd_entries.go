@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mcpkit-go/mcpkit/flags"
+	"github.com/mcpkit-go/mcpkit/internal/flagdefault"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -33,7 +34,7 @@ func entriesMarkdown(srv *mcpkit.Server) string {
 				name += " (template)"
 			}
 			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | `%s` (%s) |\n",
-				name, r.URI, shortAnswer(r), scopes(r), r.Policy.Approval, flags.FlagKey(r), flagDefault(r))
+				name, r.URI, shortAnswer(r), scopes(r), r.Policy.Approval, flags.FlagKey(r), flagdefault.Of(r.Policy.Risk))
 		}
 		for _, r := range res {
 			entryDetail(&b, r, "read")
@@ -46,7 +47,7 @@ func entriesMarkdown(srv *mcpkit.Server) string {
 		b.WriteString("|---|---|---|---|---|---|\n")
 		for _, p := range prompts {
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | `%s` (%s) |\n",
-				p.Name, argumentList(p), shortAnswer(p), scopes(p), p.Policy.Approval, flags.FlagKey(p), flagDefault(p))
+				p.Name, argumentList(p), shortAnswer(p), scopes(p), p.Policy.Approval, flags.FlagKey(p), flagdefault.Of(p.Policy.Risk))
 		}
 		for _, p := range prompts {
 			entryDetail(&b, p, "get")
@@ -77,7 +78,7 @@ func entryDetail(b *strings.Builder, t *mcpkit.ToolInfo, verb string) {
 	}
 	fmt.Fprintf(b, "- Scopes: %s\n", scopes(t))
 	fmt.Fprintf(b, "- Approval: %s\n", t.Policy.Approval)
-	fmt.Fprintf(b, "- Feature flag: `%s`; if the flag is not defined: %s\n", flags.FlagKey(t), flagDefault(t))
+	fmt.Fprintf(b, "- Feature flag: `%s`; if the flag is not defined: %s\n", flags.FlagKey(t), flagdefault.Of(t.Policy.Risk))
 	redact := "none"
 	if len(t.Redact) > 0 {
 		redact = "`" + strings.Join(t.Redact, "`, `") + "`"

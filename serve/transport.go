@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpkit-go/mcpkit/internal/loopback"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 	"github.com/mcpkit-go/mcpkit/transport"
 )
@@ -99,7 +100,7 @@ func (c *transportConfig) validate() error {
 	case c.noAuth && (c.tokens != "" || c.jwks != ""):
 		return errors.New("-no-auth cannot be combined with -tokens or -jwks")
 	case c.noAuth:
-		if !loopback(c.httpAddr) {
+		if !loopback.Addr(c.httpAddr) {
 			return fmt.Errorf("-no-auth is refused on non-loopback address %q: serve on 127.0.0.1 or [::1], or authenticate with -tokens or -jwks", c.httpAddr)
 		}
 		return nil
@@ -214,17 +215,4 @@ func httpHandler(srv *mcpkit.Server, cfg Config, tc *transportConfig, e *env) (*
 		opts = append(opts, AuditRefusals(e.auditor, srv.Implementation()))
 	}
 	return transport.NewHandler(srv, opts...)
-}
-
-// loopback reports whether addr (host:port) is a loopback address.
-func loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

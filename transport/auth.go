@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"reflect"
 
+	"github.com/mcpkit-go/mcpkit/internal/loopback"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -129,11 +130,7 @@ func isLoopbackAddr(addr string) bool {
 	if err != nil {
 		host = addr
 	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return loopback.Host(host)
 }
 
 // localAddrIsLoopback reports whether the connection that carried ctx's

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mcpkit-go/mcpkit/flags"
+	"github.com/mcpkit-go/mcpkit/internal/flagdefault"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -104,7 +105,7 @@ func policyOf(t *mcpkit.ToolInfo) Policy {
 	return Policy{
 		Risk: t.Policy.Risk.String(), Scopes: nonNil(t.Policy.Scopes), Public: t.Policy.Public,
 		Approval: t.Policy.Approval.String(), ApprovalKind: approvalKind(t.Policy.Approval),
-		FlagKey: flags.FlagKey(t), FlagDefault: flagDefault(t.Policy.Risk), Redact: nonNil(t.Redact),
+		FlagKey: flags.FlagKey(t), FlagDefault: flagdefault.Of(t.Policy.Risk), Redact: nonNil(t.Redact),
 		Idempotent: t.Policy.Idempotent, OpenWorld: t.Policy.OpenWorld,
 	}
 }
@@ -120,15 +121,6 @@ func approvalKind(a mcpkit.ApprovalRule) string {
 	}
 	// An unresolved rule is enforced as always (fail closed).
 	return "always"
-}
-
-// flagDefault is the flags package's per-risk default for an undefined
-// flag.
-func flagDefault(r mcpkit.Risk) string {
-	if r == mcpkit.ReadOnly {
-		return "on"
-	}
-	return "off"
 }
 
 func nonNil(s []string) []string {
@@ -263,9 +255,12 @@ func (p *Policy) normalize() error {
 		return fmt.Errorf("approval_kind %q is not one of %s", p.ApprovalKind, strings.Join(approvalOrder, ", "))
 	}
 	if p.FlagDefault == "" {
-		p.FlagDefault = "off"
-		if p.Risk == "read_only" {
-			p.FlagDefault = "on"
+		// A file written before flag_default existed: the default of its
+		// risk (checked above to be one of riskOrder).
+		for _, r := range []mcpkit.Risk{mcpkit.ReadOnly, mcpkit.Write, mcpkit.Destructive} {
+			if r.String() == p.Risk {
+				p.FlagDefault = flagdefault.Of(r)
+			}
 		}
 	}
 	if p.FlagDefault != "on" && p.FlagDefault != "off" {
