@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/approval"
+	"github.com/mcpkit-go/mcpkit/internal/loopback/loopbacktest"
 	"github.com/mcpkit-go/mcpkit/serve"
 )
 
@@ -60,8 +61,8 @@ func TestConsoleUsesTheHTTPCredentialsAndTheApproverRule(t *testing.T) {
 "dev-carol-0123456789abcdef": {"sub": "carol", "scopes": ["notes:read", "notes:write", "notes:approve"]}}`), 0o600))
 	cfg := notesConfig(&ran{})
 	cfg.Approvers = approval.ReviewerRule{Scopes: []string{"notes:approve"}}
-	console := freeAddr(t)
-	s, err := serve.New(context.Background(), cfg, []string{"-http", freeAddr(t), "-tokens", tokens, "-audit", filepath.Join(dir, "a.jsonl"),
+	console := loopbacktest.FreeAddr(t)
+	s, err := serve.New(context.Background(), cfg, []string{"-http", loopbacktest.FreeAddr(t), "-tokens", tokens, "-audit", filepath.Join(dir, "a.jsonl"),
 		"-approver", "console", "-console", console}, serve.IO{Stderr: io.Discard, Getenv: noEnv})
 	require.NoError(t, err)
 	defer s.Close(context.Background())

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -102,15 +101,6 @@ func writeTokens(t *testing.T, dir string) string {
 "` + bobToken + `": {"sub": "bob", "scopes": ["notes:read"]}}`
 	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
 	return p
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
 }
 
 // syncBuffer is a log sink safe for the server's goroutines.

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/internal/loopback/loopbacktest"
 	"github.com/mcpkit-go/mcpkit/mcpkittest"
 	"github.com/mcpkit-go/mcpkit/ratelimit"
 	"github.com/mcpkit-go/mcpkit/serve"
@@ -51,7 +52,7 @@ func TestHTTPRateLimitAnswers429WithRetryAfter(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "notes-audit.jsonl")
 	var r ran
-	addr := freeAddr(t)
+	addr := loopbacktest.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -122,7 +123,7 @@ func TestConfigRateLimiterDecides(t *testing.T) {
 	})
 	cfg := notesConfig(&r)
 	cfg.RateLimiter = func(context.Context) (ratelimit.Limiter, error) { return shared, nil }
-	addr := freeAddr(t)
+	addr := loopbacktest.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -155,7 +156,7 @@ func TestConfigRateLimiterErrorStopsTheServer(t *testing.T) {
 	// Without -rate-limit the limiter is not asked for.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := serve.Run(ctx, cfg, []string{"-http", freeAddr(t), "-no-auth", "-audit", filepath.Join(t.TempDir(), "a.jsonl")},
+	err := serve.Run(ctx, cfg, []string{"-http", loopbacktest.FreeAddr(t), "-no-auth", "-audit", filepath.Join(t.TempDir(), "a.jsonl")},
 		serve.IO{Stderr: io.Discard, Getenv: noEnv})
 	require.NoError(t, err, "the server set up and stopped")
 	require.Zero(t, called)

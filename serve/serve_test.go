@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/internal/loopback/loopbacktest"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 	"github.com/mcpkit-go/mcpkit/mcpkittest"
 	"github.com/mcpkit-go/mcpkit/serve"
@@ -36,7 +37,7 @@ func TestHTTPServesAuditsRefusalsAndShutsDownCleanly(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "notes-audit.jsonl")
 	var r ran
-	addr := freeAddr(t)
+	addr := loopbacktest.FreeAddr(t)
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/approval"
+	"github.com/mcpkit-go/mcpkit/internal/loopback/loopbacktest"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 	"github.com/mcpkit-go/mcpkit/mcpkittest"
 	"github.com/mcpkit-go/mcpkit/ratelimit"
@@ -196,7 +197,7 @@ func TestSharedStateConsoleUsesTheSharedStore(t *testing.T) {
 		return fleetEnv(name)
 	}
 	s := newReplica(t, fleetConfig(&r, serve.Shared{Replay: &spyReplay{}, Store: store}, nil), env,
-		"-approver", "console", "-console", freeAddr(t))
+		"-approver", "console", "-console", loopbacktest.FreeAddr(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cs := mcpkittest.NewHarness(t, s.MCP(), mcpkittest.WithIdentity(alice)).Session
@@ -353,7 +354,7 @@ func TestSharedStateConsoleRequiresApprovalKeys(t *testing.T) {
 		}
 		return ""
 	}
-	_, err := serve.New(context.Background(), cfg, []string{"-audit", filepath.Join(t.TempDir(), "a.jsonl"), "-approver", "console", "-console", freeAddr(t)},
+	_, err := serve.New(context.Background(), cfg, []string{"-audit", filepath.Join(t.TempDir(), "a.jsonl"), "-approver", "console", "-console", loopbacktest.FreeAddr(t)},
 		serve.IO{Stderr: io.Discard, Getenv: env})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "$NOTES_APPROVAL_KEYS is required for the approval console with shared state")

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mcpkit-go/mcpkit/internal/loopback/loopbacktest"
 	"github.com/mcpkit-go/mcpkit/transport"
 )
 
@@ -67,10 +68,7 @@ func TestIntrospection(t *testing.T) {
 	}
 
 	t.Run("endpoint down is 503, never a pass", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		dead := "http://" + ln.Addr().String()
-		require.NoError(t, ln.Close())
+		dead := "http://" + loopbacktest.FreeAddr(t)
 		down, err := transport.NewIntrospector(transport.IntrospectionConfig{Endpoint: dead, Audience: testAudience})
 		require.NoError(t, err)
 		ts, calls := serveHTTP(t, transport.WithAuthenticator(down))
@@ -89,10 +87,7 @@ func nil2call(name string) *mcp.CallToolParams {
 
 func TestChainFallsThroughAndNeverTurnsUnavailableIntoInvalid(t *testing.T) {
 	st := staticTokens(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	dead := "http://" + ln.Addr().String()
-	require.NoError(t, ln.Close())
+	dead := "http://" + loopbacktest.FreeAddr(t)
 	down, err := transport.NewIntrospector(transport.IntrospectionConfig{Endpoint: dead, Audience: testAudience})
 	require.NoError(t, err)
 	ctx := loopbackCtx()

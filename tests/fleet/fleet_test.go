@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpkit-go/mcpkit/audit"
+	"github.com/mcpkit-go/mcpkit/internal/loopback/loopbacktest"
 	"github.com/mcpkit-go/mcpkit/internal/pgtest"
 )
 
@@ -87,10 +88,10 @@ func TestFleet(t *testing.T) {
 	for i := range 3 {
 		r := &replica{
 			id:        fmt.Sprintf("replica-%c", 'a'+i),
-			httpAddr:  freeAddr(t),
+			httpAddr:  loopbacktest.FreeAddr(t),
 			auditPath: filepath.Join(dir, fmt.Sprintf("replica-%c", 'a'+i), "incidents-audit.jsonl"),
 		}
-		consoleAddr := freeAddr(t)
+		consoleAddr := loopbacktest.FreeAddr(t)
 		r.console = "http://" + consoleAddr
 		require.NoError(t, os.MkdirAll(filepath.Dir(r.auditPath), 0o700))
 		r.args = []string{"-http", r.httpAddr, "-tokens", tokens, "-audit", r.auditPath,
@@ -101,7 +102,7 @@ func TestFleet(t *testing.T) {
 	// The runbook's first deployment: one run with the owner's URL
 	// migrates the schema, role.sql grants the replica role its rows, and
 	// the replicas run as that role, which may not change the schema.
-	migrate := &replica{id: "migrate", httpAddr: freeAddr(t), auditPath: filepath.Join(dir, "migrate", "audit.jsonl")}
+	migrate := &replica{id: "migrate", httpAddr: loopbacktest.FreeAddr(t), auditPath: filepath.Join(dir, "migrate", "audit.jsonl")}
 	migrate.args = []string{"-http", migrate.httpAddr, "-tokens", tokens, "-audit", migrate.auditPath, "-instance-id", "migrate"}
 	migrate.env = []string{"INCIDENTS_APPROVAL_KEYS=" + approvalKeys, "INCIDENTS_SHARED_STATE=" + ownerURL}
 	migrate.start(t, f.bin)

@@ -361,15 +361,6 @@ func toolResult(body []byte) (isError bool, text string, ok bool) {
 	return false, "", false
 }
 
-// freeAddr returns a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // buildExample builds examples/incidents into dir, in the background:
 // the result tells the binary's path or why the build failed.
 func buildExample(dir string) <-chan error {
