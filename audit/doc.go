@@ -100,12 +100,14 @@
 // # The file sink
 //
 // FileSink appends one record per line. Writes from concurrent calls are
-// committed together (one write, one fsync). Write returns once its record
-// is in the file and the file written is still the one at the path (two
-// stat calls per commit): a file removed or replaced under the running
-// server fails that write and every later one, so the next write-ahead
-// record is refused and its call does not run. fsync follows within the
-// sync interval, or before Write returns with WithSyncEachRecord. The file
+// committed together (one write). Write returns once its record is in the
+// file and the file written is still the one at the path (one stat call
+// per commit): a file removed or replaced under the running server fails
+// that write and every later one, so the next write-ahead record is
+// refused and its call does not run. fsync follows within the sync
+// interval, from a background flush that does not hold up writes meanwhile
+// (a slow disk does not stall calls), or before Write returns with
+// WithSyncEachRecord. A failed fsync fails the sink like a lost file. The file
 // rotates by size (WithMaxBytes) and the chain continues into the next
 // file. At Open a torn last line left by a crash (an incomplete JSON text
 // without a newline, or zeros a power loss left: a crash tears at most the

@@ -54,10 +54,14 @@ type FileSink struct {
 	sealer *sealer
 	host   string
 
-	mu       sync.Mutex
-	cond     sync.Cond
-	queue    []*fileEntry
-	busy     bool // one goroutine owns the file: a committer, the ticker or Close
+	mu    sync.Mutex
+	cond  sync.Cond
+	queue []*fileEntry
+	busy  bool // one goroutine owns the file: a committer, the ticker or Close
+	// syncing is set while Flush fsyncs the file without owning it, so
+	// that writers are not held up by the disk; the file is not closed
+	// (rotation, Close) until it is clear.
+	syncing  bool
 	closed   bool
 	failed   error // sticky: the file was removed or changed under us
 	f        *os.File
@@ -101,7 +105,7 @@ const witnessQueue = 256
 //
 // Open needs WithKeyring, or WithInsecureNoKey for a development log.
 func Open(path string, opts ...FileOption) (*FileSink, error) {
-	cfg := fileConfig{syncEvery: 200 * time.Millisecond, maxBytes: 64 << 20, now: time.Now,
+	cfg := fileConfig{syncEvery: 200 * time.Millisecond, maxBytes: 64 << 20, now: time.Now, sync: (*os.File).Sync,
 		cp: checkpointPolicy{every: 1000, interval: 10 * time.Second}}
 	for _, o := range opts {
 		o(&cfg)
@@ -627,6 +631,7 @@ func (s *FileSink) rotate() error {
 		s.fail(err)
 		return err
 	}
+	s.waitSynced()
 	s.f.Close()
 	s.f, s.ident, s.size, s.rotated = f, fi, 0, s.rotated+1
 	syncDir(filepath.Dir(s.path))
@@ -717,29 +722,54 @@ func (s *FileSink) deliver() {
 }
 
 // Flush fsyncs what has been written and checks that the file is still
-// the one the chain is in.
+// the one the chain is in. The fsync runs without owning the file: records
+// written meanwhile go on being appended (and are covered by the next
+// Flush), so the periodic flush never stalls a call on the disk.
 func (s *FileSink) Flush(context.Context) error {
-	s.own()
-	defer s.release()
+	s.mu.Lock()
+	for s.busy || s.syncing {
+		s.cond.Wait()
+	}
+	s.busy = true
+	s.mu.Unlock()
 	if err := s.failedErr(); err != nil {
+		s.release()
 		return err
 	}
 	if err := s.checkNow(); err != nil {
+		s.release()
 		return err
 	}
 	s.mu.Lock()
-	dirty := s.dirty
+	dirty, f := s.dirty, s.f
 	s.dirty = false
+	s.busy, s.syncing = false, dirty
+	s.cond.Broadcast()
 	s.mu.Unlock()
 	if !dirty {
 		return nil
 	}
-	if err := s.f.Sync(); err != nil {
+	err := s.cfg.sync(f)
+	s.mu.Lock()
+	s.syncing = false
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	if err != nil {
 		err = fmt.Errorf("audit: fsync %s: %w", s.path, err)
 		s.fail(err)
 		return err
 	}
 	return nil
+}
+
+// waitSynced waits until no Flush is fsyncing the open file; called by the
+// file's owner before it closes the file.
+func (s *FileSink) waitSynced() {
+	s.mu.Lock()
+	for s.syncing {
+		s.cond.Wait()
+	}
+	s.mu.Unlock()
 }
 
 // Close writes what is queued and a closing checkpoint, fsyncs and closes
@@ -771,6 +801,7 @@ func (s *FileSink) Close(ctx context.Context) error {
 	} else if len(batch) > 0 {
 		err = s.commit(batch, "") // fails them all with the sticky error
 	}
+	s.waitSynced()
 	if serr := s.f.Sync(); err == nil && failed == nil {
 		err = serr
 	}

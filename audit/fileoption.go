@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 )
 
@@ -17,6 +18,7 @@ type fileConfig struct {
 	maxBytes      int64
 	logger        *slog.Logger
 	now           func() time.Time
+	sync          func(*os.File) error // fsync for Flush; tests slow it down
 	keys          *Keyring
 	insecureNoKey bool
 	server        ServerInfo

@@ -91,6 +91,23 @@ func kitHandler(tb testing.TB, stateless, full bool) http.Handler {
 // runHTTP serves h on 127.0.0.1, connects the clients (outside the timer)
 // and times rounds in which every client makes callsPerClient calls.
 func runHTTP(b *testing.B, h http.Handler, clients int, token string, r *ratio, bare bool) {
+	per := callsPerClient(clients)
+	round := httpRound(b, h, clients, per, token)
+	b.ReportAllocs()
+	b.ResetTimer()
+	r.begin()
+	for b.Loop() {
+		if err := round(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*clients*per)/b.Elapsed().Seconds(), "calls/s")
+	r.report(b, bare)
+}
+
+// httpRound serves h on 127.0.0.1 and connects the clients, and returns a
+// round: every client making per calls at once.
+func httpRound(b *testing.B, h http.Handler, clients, per int, token string) func() error {
 	ts := httptest.NewServer(h)
 	// Enough idle connections for every client's requests (and, stateful,
 	// its standalone SSE stream), so that no call pays for a TCP handshake.
@@ -116,22 +133,14 @@ func runHTTP(b *testing.B, h http.Handler, clients int, token string, r *ratio, 
 		tr.CloseIdleConnections()
 		ts.Close()
 	})
-	per := callsPerClient(clients)
 	params := &mcp.CallToolParams{Name: toolName(0), Arguments: args}
-	errs := make(chan error, clients)
-	b.ReportAllocs()
-	b.ResetTimer()
-	r.begin()
-	for b.Loop() {
+	return func() error {
+		errs := make(chan error, clients)
 		var wg sync.WaitGroup
 		for _, cs := range sessions {
 			wg.Go(func() {
 				for range per {
-					res, err := cs.CallTool(ctx, params)
-					if err == nil && res.IsError {
-						err = fmt.Errorf("tool error: %v", res.Content)
-					}
-					if err != nil {
+					if err := callOK(cs, params); err != nil {
 						errs <- err
 						return
 					}
@@ -141,12 +150,11 @@ func runHTTP(b *testing.B, h http.Handler, clients int, token string, r *ratio, 
 		wg.Wait()
 		select {
 		case err := <-errs:
-			b.Fatal(err)
+			return err
 		default:
+			return nil
 		}
 	}
-	b.ReportMetric(float64(b.N*clients*per)/b.Elapsed().Seconds(), "calls/s")
-	r.report(b, bare)
 }
 
 // bearer adds the token to every request.
