@@ -730,12 +730,12 @@ func (s *FileSink) Flush(context.Context) error {
 	for s.busy || s.syncing {
 		s.cond.Wait()
 	}
-	s.busy = true
-	s.mu.Unlock()
-	if err := s.failedErr(); err != nil {
-		s.release()
+	if err := s.usable(); err != nil {
+		s.mu.Unlock()
 		return err
 	}
+	s.busy = true
+	s.mu.Unlock()
 	if err := s.checkNow(); err != nil {
 		s.release()
 		return err

@@ -97,6 +97,7 @@ func TestWritesAreNotHeldByAnOngoingFsync(t *testing.T) {
 	require.NoError(t, s.Flush(context.Background()))
 	require.Len(t, h2, 1, "the record written during the previous fsync was not fsynced by the next Flush")
 	require.NoError(t, s.Close(context.Background()))
+	require.ErrorIs(t, s.Flush(context.Background()), ErrClosed, "a Flush after Close touched the closed file")
 
 	res, err := Verify(keys, path)
 	require.NoError(t, err)
