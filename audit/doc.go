@@ -13,9 +13,12 @@
 // # Operation and target
 //
 // A record says what it is about with operation (tools/call,
-// resources/read, prompts/get) and target (the tool's or prompt's name, or
-// the resource URI read, redacted like an argument since a URI may carry a
-// credential). The tool field keeps its meaning, the tool of a tools/call,
+// resources/read, prompts/get; resources/subscribe, resources/unsubscribe,
+// subscriptions/listen (one record per resource URI) and
+// completion/complete, which mcpkit decides as the read or get they
+// concern) and target (the tool's or prompt's name, a completion's URI
+// template, or the resource URI read or subscribed to, redacted like an
+// argument since a URI may carry a credential). The tool field keeps its meaning, the tool of a tools/call,
 // and is empty on a read or a get, so readers of tool records (and
 // auditverify) work unchanged; records written before operation existed
 // lack it and are all tool calls. Both fields are part of the sealed line

@@ -28,14 +28,16 @@ func operationOf(c *mcpkit.Call) string {
 func isTool(c *mcpkit.Call) bool { return operationOf(c) == string(mcpkit.OpCallTool) }
 
 // target is the record's target: a registered tool's or prompt's name as
-// is; a resource URI, or a name the server does not know, redacted like an
-// argument (a URI may carry a credential, a caller may send anything).
+// is; a resource URI (read, subscribed to, completed), or a name the
+// server does not know, redacted like an argument (a URI may carry a
+// credential, a caller may send anything).
 func (a *Auditor) target(c *mcpkit.Call) string {
 	t := c.Target
 	if t == "" {
 		t = c.Tool.Name
 	}
-	if c.Tool.Unknown || c.Operation == mcpkit.OpReadResource {
+	resource := c.Tool.Kind == mcpkit.KindResource || c.Tool.Kind == mcpkit.KindResourceTemplate
+	if c.Tool.Unknown || c.Operation == mcpkit.OpReadResource || resource {
 		return a.cfg.redactor.String(t)
 	}
 	return t

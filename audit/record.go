@@ -32,8 +32,10 @@ type Record struct {
 	// Target describe.
 	Tool string `json:"tool"`
 	// Operation is the MCP method the record is about: tools/call,
-	// resources/read or prompts/get. Absent on records written before it
-	// existed, which are all tools/call.
+	// resources/read, prompts/get, resources/subscribe,
+	// resources/unsubscribe, subscriptions/listen or completion/complete.
+	// Absent on records written before it existed, which are all
+	// tools/call.
 	Operation string `json:"operation,omitempty"`
 	// Target is what the operation named: the tool's or prompt's name, or
 	// the resource URI read. A target the server does not know is the

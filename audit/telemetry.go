@@ -269,11 +269,20 @@ func (t *telemetry) start(ctx context.Context, c *mcpkit.Call) (context.Context,
 		op.owned = true
 	}
 	switch mcpkit.Operation(method) {
-	case mcpkit.OpReadResource:
+	case mcpkit.OpReadResource, mcpkit.OpSubscribeResource, mcpkit.OpUnsubscribeResource, mcpkit.OpListen:
 		op.span.SetAttributes(attribute.String(attrResourceURI, t.red.String(c.Target)))
 	case mcpkit.OpGetPrompt:
 		if !c.Tool.Unknown {
 			op.setTarget(attrPromptName, c.Tool.Name)
+		}
+	case mcpkit.OpComplete:
+		// A completion names a prompt or a resource template; the
+		// template, like a URI, is an attribute, never a span name.
+		switch {
+		case c.Tool.Kind == mcpkit.KindPrompt && !c.Tool.Unknown:
+			op.setTarget(attrPromptName, c.Tool.Name)
+		case c.Tool.Kind != mcpkit.KindPrompt:
+			op.span.SetAttributes(attribute.String(attrResourceURI, t.red.String(c.Target)))
 		}
 	default:
 		if !c.Tool.Unknown {

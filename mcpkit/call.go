@@ -118,10 +118,13 @@ type Call struct {
 	argErr error
 	// reply is the resources/read or prompts/get result the handler
 	// produced, handed back to the SDK after the chain.
-	reply  any
-	stack  []byte
-	preRun []PreRun
-	ran    bool
+	reply any
+	// proceed continues a request decided by an entry's decision chain
+	// (buildDecision) to the SDK, once every decision let it through.
+	proceed func(ctx context.Context) (mcp.Result, error)
+	stack   []byte
+	preRun  []PreRun
+	ran     bool
 }
 
 // PreRun is a step that runs immediately before the tool's handler. An

@@ -96,6 +96,30 @@
 //		return []*mcp.ResourceContents{{Text: `{"id":"` + in.ID + `"}`}}, nil
 //	})
 //
+// # Subscriptions and completions
+//
+// Resource subscriptions and completions are the SDK's, turned on with
+// WithServerOptions (mcp.ServerOptions.SubscribeHandler and
+// UnsubscribeHandler, CompletionHandler). mcpkit decides each request
+// before the SDK sees it, with the decision of the read or get it
+// concerns, and audits it: resources/subscribe and resources/unsubscribe
+// (OpSubscribeResource, OpUnsubscribeResource) and every URI of a
+// 2026-07-28 subscriptions/listen (OpListen, one Call per URI) meet the
+// gates and the template validation of a resources/read of the URI;
+// completion/complete (OpComplete) the gates of the prompts/get of its
+// ref/prompt or the resources/read of its ref/resource template (the
+// values being typed are partial, so not validated; an argument the entry
+// does not have is invalid input). An entry whose approval rule asks for
+// a human on this input is refused (denied_approval): a subscription or a
+// completion cannot be approved read by read. Inner middleware runs, the
+// entry's handler never does. A URI or name nobody registered is refused
+// as unknown, like a read of it; one refused URI refuses the whole listen.
+// Without the SDK's handlers an allowed caller gets method not found.
+// Before every notifications/resources/updated reaches a subscriber the
+// gates are asked again (OpResourceUpdated, a Listing question that rate
+// limits do not count), so a caller a gate turned away since it subscribed
+// hears nothing more.
+//
 // Client info (initialize's clientInfo, or the _meta client info of
 // protocol 2026-07-28) with a name, version or title over MaxClientInfo
 // (256 bytes) is refused with invalid params: it is copied into every

@@ -13,6 +13,7 @@ import (
 // with add.
 func (s *Server) registerEntry(info *ToolInfo, typed Handler, decode func(json.RawMessage) (any, error)) (err error) {
 	info.chain = s.build(info, typed, decode)
+	info.decide = s.buildDecision(info, decode)
 	s.mu.Lock()
 	names := s.resources
 	if info.Kind == KindPrompt {

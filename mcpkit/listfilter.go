@@ -9,9 +9,10 @@ import (
 
 // receive is the server's receiving middleware: it refuses oversized client
 // info (see MaxClientInfo), filters the tool, resource, template and prompt
-// lists through the gates, and sends calls, reads and gets naming
-// something mcpkit does not know through the outer chain, so that they too
-// are audited.
+// lists through the gates, sends calls, reads and gets naming something
+// mcpkit does not know through the outer chain, so that they too are
+// audited, and decides resource subscriptions and completions as the read
+// or get they concern (subscribe.go, complete.go).
 func (s *Server) receive(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		ci, err := checkClientInfo(req)
@@ -68,6 +69,44 @@ func (s *Server) receive(next mcp.MethodHandler) mcp.MethodHandler {
 				return next(ctx, method, req)
 			}
 			return s.unregisteredEntry(ctx, method, req, OpGetPrompt, p.Name, next)
+		case "resources/subscribe", "resources/unsubscribe":
+			ctx = withClientInfo(ctx, req, ci)
+			if !s.subscribeOn {
+				return next(ctx, method, req) // method not found
+			}
+			var uri string
+			switch p := req.GetParams().(type) {
+			case *mcp.SubscribeParams:
+				if p == nil {
+					return next(ctx, method, req)
+				}
+				uri = p.URI
+			case *mcp.UnsubscribeParams:
+				if p == nil {
+					return next(ctx, method, req)
+				}
+				uri = p.URI
+			default:
+				return next(ctx, method, req)
+			}
+			return s.subscribe(ctx, method, req, uri, next)
+		case "subscriptions/listen":
+			ctx = withClientInfo(ctx, req, ci)
+			p, ok := req.GetParams().(*mcp.SubscriptionsListenParams)
+			if !ok || p == nil || !s.subscribeOn {
+				// Without subscriptions the SDK acknowledges no resource.
+				return next(ctx, method, req)
+			}
+			return s.listen(ctx, method, req, p, next)
+		case "completion/complete":
+			ctx = withClientInfo(ctx, req, ci)
+			p, ok := req.GetParams().(*mcp.CompleteParams)
+			if !ok || p == nil || p.Ref == nil || !s.completeOn {
+				// The SDK refuses a completion without a ref, and answers
+				// method not found when completions are off.
+				return next(ctx, method, req)
+			}
+			return s.complete(ctx, method, req, p, next)
 		}
 		return next(ctx, method, req)
 	}

@@ -14,6 +14,21 @@ const (
 	OpListResources         Operation = "resources/list"
 	OpListResourceTemplates Operation = "resources/templates/list"
 	OpListPrompts           Operation = "prompts/list"
+	// OpSubscribeResource and OpUnsubscribeResource are a resources/subscribe
+	// and resources/unsubscribe (protocol versions before 2026-07-28), and
+	// OpListen one resource URI of a 2026-07-28 subscriptions/listen: each
+	// is decided as a resources/read of the URI, and nothing is read.
+	OpSubscribeResource   Operation = "resources/subscribe"
+	OpUnsubscribeResource Operation = "resources/unsubscribe"
+	OpListen              Operation = "subscriptions/listen"
+	// OpComplete is a completion/complete naming a prompt (decided as its
+	// prompts/get) or a resource template (decided as a resources/read).
+	OpComplete Operation = "completion/complete"
+	// OpResourceUpdated asks the gates, when a
+	// notifications/resources/updated is about to reach a subscriber,
+	// whether the subscriber may still read the URI: a question about
+	// visibility, like a list's (Call.Listing is true), nothing runs.
+	OpResourceUpdated Operation = "notifications/resources/updated"
 )
 
 // IsList reports whether o is a list request: gates are asked once per
@@ -55,13 +70,15 @@ func (k Kind) Noun() string {
 // create_incident", "resource incident", "prompt postmortem".
 func (t *ToolInfo) Label() string { return t.Kind.Noun() + " " + t.Name }
 
-// Listing reports whether the call is a list request's question about one
-// entry rather than a call, a read or a get. A Call built by hand without
-// an Operation is a list question when it has no request, as it was before
-// operations existed.
+// Listing reports whether the call is a question about whether the caller
+// may see one entry (a list request's, or whether a resource update may
+// reach a subscriber: OpResourceUpdated) rather than a call, a read, a get
+// or a request decided as one. Gates that count (rate limits) skip it. A
+// Call built by hand without an Operation is a list question when it has
+// no request, as it was before operations existed.
 func (c *Call) Listing() bool {
 	if c.Operation == "" {
 		return c.Request == nil && c.ResourceRequest == nil && c.PromptRequest == nil
 	}
-	return c.Operation.IsList()
+	return c.Operation.IsList() || c.Operation == OpResourceUpdated
 }

@@ -76,12 +76,20 @@ func WithIdentityResolver(r IdentityResolver) Option {
 }
 
 // WithMCPServer registers tools on an existing go-sdk server instead of a
-// new one, for teams that already serve MCP.
+// new one, for teams that already serve MCP. mcpkit cannot see that
+// server's options, so it decides every resource subscription and
+// completion as if the server offered them (see WithServerOptions).
 func WithMCPServer(s *mcp.Server) Option {
 	return func(c *config) { c.mcpServer = s }
 }
 
 // WithServerOptions passes options to the go-sdk server mcpkit creates.
+// Its SubscribeHandler and UnsubscribeHandler (resource subscriptions) and
+// CompletionHandler (completion/complete) run only for requests the gates
+// let through, decided as the read or get they concern, and audited; the
+// resource update notices ResourceUpdated sends reach only subscribers the
+// gates still let read the URI. Without them the SDK answers method not
+// found.
 func WithServerOptions(o *mcp.ServerOptions) Option {
 	return func(c *config) { c.mcpOptions = o }
 }

@@ -181,22 +181,30 @@ func (s *Server) resourceHandlerFor(info *ToolInfo) mcp.ResourceHandler {
 			uri = req.Params.URI
 		}
 		c := s.newEntryCall(info, OpReadResource, uri, req)
-		if info.tmpl != nil {
-			vals, ok, err := info.tmpl.match(uri)
-			switch {
-			case err != nil:
-				c.argErr = &Error{Code: CodeInvalidInput, Message: fmt.Sprintf("invalid resource URI for %s (%s): %v", info.Label(), info.URI, err)}
-			case !ok:
-				c.argErr = &Error{Code: CodeInvalidInput, Message: fmt.Sprintf("invalid resource URI: it does not have the shape of %s (%s)", info.Label(), info.URI)}
-			default:
-				c.Arguments = stringArguments(info.argTypes, vals)
-			}
-		}
+		c.setURIArguments(uri)
 		res, err := s.runEntry(ctx, c, req)
 		return replyOf(s, c, res, err,
 			func(r *mcp.CallToolResult) *mcp.ReadResourceResult {
 				return &mcp.ReadResourceResult{InputRequests: r.InputRequests, RequestState: r.RequestState}
 			},
 			func(r *mcp.ReadResourceResult) *mcp.Cacheable { return &r.Cacheable })
+	}
+}
+
+// setURIArguments maps a template's variables in uri onto c's arguments,
+// or records why they do not fit for the validation stage to refuse.
+func (c *Call) setURIArguments(uri string) {
+	info := c.Tool
+	if info.tmpl == nil {
+		return
+	}
+	vals, ok, err := info.tmpl.match(uri)
+	switch {
+	case err != nil:
+		c.argErr = &Error{Code: CodeInvalidInput, Message: fmt.Sprintf("invalid resource URI for %s (%s): %v", info.Label(), info.URI, err)}
+	case !ok:
+		c.argErr = &Error{Code: CodeInvalidInput, Message: fmt.Sprintf("invalid resource URI: it does not have the shape of %s (%s)", info.Label(), info.URI)}
+	default:
+		c.Arguments = stringArguments(info.argTypes, vals)
 	}
 }

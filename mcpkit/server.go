@@ -40,6 +40,16 @@ type Server struct {
 	entryOrder []*ToolInfo
 	uris       map[string]*ToolInfo
 	templates  []*ToolInfo
+
+	// subs are the resource subscriptions mcpkit let through, for the
+	// update filter (subscribe.go).
+	subs subscriptions
+	// subscribeOn and completeOn say whether the SDK may answer resource
+	// subscriptions and completions: its handlers were given with
+	// WithServerOptions, or the server is the team's own (WithMCPServer),
+	// whose options mcpkit cannot see. When off, the SDK answers method
+	// not found and mcpkit has nothing to decide.
+	subscribeOn, completeOn bool
 }
 
 // NewServer creates a server named by impl (name and version are required:
@@ -87,10 +97,14 @@ func NewServer(impl *mcp.Implementation, opts ...Option) (*Server, error) {
 		uris:      map[string]*ToolInfo{},
 	}
 	s.mcp = cfg.mcpServer
+	own := cfg.mcpServer != nil
+	s.subscribeOn = own || cfg.mcpOptions != nil && cfg.mcpOptions.SubscribeHandler != nil
+	s.completeOn = own || cfg.mcpOptions != nil && cfg.mcpOptions.CompletionHandler != nil
 	if s.mcp == nil {
 		s.mcp = mcp.NewServer(impl, cfg.mcpOptions)
 	}
 	s.mcp.AddReceivingMiddleware(s.receive)
+	s.mcp.AddSendingMiddleware(s.send)
 	return s, nil
 }
 
@@ -104,9 +118,10 @@ func MustNewServer(impl *mcp.Implementation, opts ...Option) *Server {
 }
 
 // MCPServer returns the underlying go-sdk server, for transports and for
-// features mcpkit does not wrap (completions, subscriptions). Resources and
-// prompts added to it directly bypass every gate; register them with
-// AddResource, AddResourceTemplate and AddPrompt instead.
+// what mcpkit does not wrap (ResourceUpdated, for instance: mcpkit filters
+// the notices it sends). Resources and prompts added to it directly bypass
+// every gate; register them with AddResource, AddResourceTemplate and
+// AddPrompt instead.
 func (s *Server) MCPServer() *mcp.Server { return s.mcp }
 
 // ScopesEnforced reports whether the server checks Policy.Scopes (the

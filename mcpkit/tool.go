@@ -75,6 +75,10 @@ type ToolInfo struct {
 
 	input *compiledSchema
 	chain Handler
+	// decide is the chain of the requests decided as a read or get of a
+	// resource, template or prompt without running its handler
+	// (subscriptions, completions): see buildDecision.
+	decide Handler
 	// argTypes are the JSON types of a template's or prompt's input
 	// fields, whose values arrive as strings.
 	argTypes map[string]string
@@ -100,7 +104,7 @@ func (t *ToolInfo) clone() *ToolInfo {
 		a.OpenWorldHint = clonePtr(t.Annotations.OpenWorldHint)
 		c.Annotations = &a
 	}
-	c.input, c.chain, c.tmpl, c.argTypes = nil, nil, nil, nil
+	c.input, c.chain, c.decide, c.tmpl, c.argTypes = nil, nil, nil, nil, nil
 	return &c
 }
 

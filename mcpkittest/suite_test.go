@@ -214,6 +214,19 @@ func TestGoodServerPassesEveryCheck(t *testing.T) {
 	assert.Zero(t, ran, "the suite never runs a handler")
 }
 
+// A good server that turns subscriptions and completions on passes the
+// scope check, which then plays them too.
+func TestGoodServerWithSubscriptionsAndCompletionsPassesTheScopeCheck(t *testing.T) {
+	var ran int
+	const check = "scopes/a caller without a resource's or prompt's scopes can neither list nor read or get it"
+	r := runFake(t, goodServer(&ran, variant{opts: []mcpkit.Option{withSDKHandlers()}}), Config{})
+	res := r.results[check]
+	require.NotNil(t, res)
+	assert.False(t, res.failed, strings.Join(res.messages, "\n"))
+	assert.False(t, res.skipped)
+	assert.Zero(t, ran)
+}
+
 const (
 	entryConsistency = "consistency/resources and prompts listed are exactly what each identity may read or get"
 	entryAudit       = "audit/exactly one record per resource read and prompt get, refusals and unknown targets too, and no planted secret"
@@ -370,6 +383,24 @@ func TestBrokenServersFailTheNamedCheck(t *testing.T) {
 			}))}},
 			"scopes/a caller without a resource's or prompt's scopes can neither list nor read or get it",
 			"prompt summarize_thing requires scope things:admin, but prompts/get from a caller without it got past every gate", nil},
+		{"scope check that spares completions and subscriptions", variant{opts: []mcpkit.Option{mcpkit.WithoutScopeEnforcement(), withSDKHandlers(), mcpkit.WithGates(mcpkit.GateFunc(
+			func(ctx context.Context, c *mcpkit.Call) error {
+				if c.Operation == mcpkit.OpComplete || c.Operation == mcpkit.OpSubscribeResource {
+					return nil
+				}
+				return mcpkit.ScopeGate().Check(ctx, c)
+			}))}},
+			"scopes/a caller without a resource's or prompt's scopes can neither list nor read or get it",
+			"but completion/complete of its argument", nil},
+		{"scope check that spares subscriptions", variant{opts: []mcpkit.Option{mcpkit.WithoutScopeEnforcement(), withSDKHandlers(), mcpkit.WithGates(mcpkit.GateFunc(
+			func(ctx context.Context, c *mcpkit.Call) error {
+				if c.Operation == mcpkit.OpSubscribeResource {
+					return nil
+				}
+				return mcpkit.ScopeGate().Check(ctx, c)
+			}))}},
+			"scopes/a caller without a resource's or prompt's scopes can neither list nor read or get it",
+			"resources/subscribe of", nil},
 		{"scope check that hides but does not refuse", hidingScopeCheck(),
 			"scopes/a caller without a tool's scopes can neither list nor call it", "delete_thing requires scope things:admin, but a call from a caller without it got past every gate", nil},
 		{"flag gate not wired", variant{}, "flags/a tool whose flag is off is hidden and refused, and back when on", "is listed while its flag",
@@ -442,4 +473,16 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// withSDKHandlers turns the SDK's resource subscriptions and completions
+// on, with handlers that accept everything.
+func withSDKHandlers() mcpkit.Option {
+	return mcpkit.WithServerOptions(&mcp.ServerOptions{
+		SubscribeHandler:   func(context.Context, *mcp.SubscribeRequest) error { return nil },
+		UnsubscribeHandler: func(context.Context, *mcp.UnsubscribeRequest) error { return nil },
+		CompletionHandler: func(context.Context, *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
+			return &mcp.CompleteResult{Completion: mcp.CompletionResultDetails{Values: []string{}}}, nil
+		},
+	})
 }
