@@ -96,7 +96,9 @@
 //     limit: 429 with Retry-After, reported to the reject hook (denied_rate).
 //   - a session past WithMaxSessionsPerIdentity (128): 429; past
 //     WithMaxSessions (2048): 503; both with Retry-After. Idle sessions
-//     close after WithSessionTimeout (10m).
+//     close after WithSessionTimeout (10m). A DELETE that ends a session
+//     is answered once its slot is free, so the next session may open at
+//     once.
 //   - a POST body not sent within WithBodyReadTimeout (30s), or headers
 //     not within WithReadHeaderTimeout (10s, Serve): the connection closes.
 //   - a JSON-RPC id longer than MaxRequestID (128 bytes): 400 (stdio: an

@@ -249,6 +249,10 @@ func (h *Handler) serveMCP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if !h.cfg.stateless && r.Method == http.MethodDelete {
+		h.endSession(w, r)
+		return
+	}
 	if h.cfg.stateless || r.Method != http.MethodPost || r.Header.Get("Mcp-Session-Id") != "" {
 		h.sdk.ServeHTTP(w, r)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"go.opentelemetry.io/otel/attribute"
@@ -36,12 +37,17 @@ type sessionLimiter struct {
 	mu    sync.Mutex
 	byKey map[string]int
 	n     int
+	// ending holds, per open streamable session id, a channel closed once
+	// the session's slot is given back: the DELETE that ends the session
+	// answers after it (awaitEnd), so the client may open the next one at
+	// once.
+	ending map[string]chan struct{}
 
 	open metric.Int64UpDownCounter
 }
 
 func newSessionLimiter(total, perIdentity int, mp metric.MeterProvider) *sessionLimiter {
-	l := &sessionLimiter{perIdentity: perIdentity, total: total, byKey: map[string]int{}}
+	l := &sessionLimiter{perIdentity: perIdentity, total: total, byKey: map[string]int{}, ending: map[string]chan struct{}{}}
 	// Creation fails only on an invalid name; the instrument is usable
 	// (no-op) anyway.
 	l.open, _ = mp.Meter(meterScope).Int64UpDownCounter("mcpkit.transport.sessions",
@@ -92,7 +98,9 @@ func (l *sessionLimiter) closed(kind string) {
 
 // settle ends a session-opening request: if the SDK opened a session (its
 // id is in the response header and it is live), the slot is held until the
-// session ends; otherwise it is given back now.
+// session ends; otherwise it is given back now. When the session ends the
+// slot is given back before the metric moves, so a reader who sees the
+// session gone finds its slot free.
 func (l *sessionLimiter) settle(srv *mcp.Server, sid, key string) {
 	if sid != "" {
 		for ss := range srv.Sessions() {
@@ -100,15 +108,45 @@ func (l *sessionLimiter) settle(srv *mcp.Server, sid, key string) {
 				continue
 			}
 			l.opened(kindStreamable)
+			done := make(chan struct{})
+			l.mu.Lock()
+			l.ending[sid] = done
+			l.mu.Unlock()
 			go func() {
 				_ = ss.Wait()
-				l.closed(kindStreamable)
 				l.release(key)
+				l.mu.Lock()
+				delete(l.ending, sid)
+				l.mu.Unlock()
+				close(done)
+				l.closed(kindStreamable)
 			}()
 			return
 		}
 	}
 	l.release(key)
+}
+
+// sessionEndWait bounds how long a DELETE that closed a session waits for
+// its slot to be given back; the SDK's Close ends the session at once, so
+// this is only a guard against a session that never reports its end.
+const sessionEndWait = 2 * time.Second
+
+// awaitEnd waits, at most sessionEndWait, until the slot of the session
+// sid is given back; it returns at once for a session it does not hold.
+func (l *sessionLimiter) awaitEnd(sid string) {
+	l.mu.Lock()
+	done, ok := l.ending[sid]
+	l.mu.Unlock()
+	if !ok {
+		return
+	}
+	t := time.NewTimer(sessionEndWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }
 
 const (
@@ -135,3 +173,29 @@ func (h *Handler) sessionsFull(w http.ResponseWriter, r *http.Request, caller *m
 	h.rejectAs(w, r, Rejection{Status: status, Reason: "server session limit reached", Identity: caller}, "", nil,
 		"the server has too many open sessions; try again later")
 }
+
+// endSession serves a DELETE on a stateful handler. When it ended a
+// session (204), it answers only once the session's slot is given back,
+// so the client's next session is not refused for the one it just closed.
+func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w}
+	h.sdk.ServeHTTP(sw, r)
+	if sw.status == http.StatusNoContent {
+		h.sessions.awaitEnd(r.Header.Get("Mcp-Session-Id"))
+	}
+}
+
+// statusWriter remembers the status written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -140,3 +140,26 @@ func TestSessionOptionsAreValidated(t *testing.T) {
 		assert.True(t, strings.Contains(err.Error(), "must be positive"), err.Error())
 	}
 }
+
+// A client that ends its session (DELETE, 204) may open the next one at
+// once: the slot is given back before the DELETE is answered, so the
+// reopen is not refused (429, a refusal on the record) for a session that
+// is already gone.
+func TestEndedSessionFreesItsSlotBeforeTheDeleteIsAnswered(t *testing.T) {
+	g := serveGuarded(t, transport.WithMaxSessionsPerIdentity(1))
+	for i := range 40 {
+		resp := openSession(t, g.url, aliceToken)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "open #%d", i+1)
+		req, err := http.NewRequest(http.MethodDelete, g.url+"/mcp", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+aliceToken)
+		req.Header.Set("Mcp-Session-Id", resp.Header.Get("Mcp-Session-Id"))
+		del, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = del.Body.Close()
+		require.Equal(t, http.StatusNoContent, del.StatusCode)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	assert.Empty(t, g.rejected, "no session was refused")
+}

@@ -75,8 +75,8 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	h.sessions.opened(kindSSE)
 	defer func() {
-		h.sessions.closed(kindSSE)
 		h.sessions.release(key)
+		h.sessions.closed(kindSSE)
 	}()
 	if caller == nil {
 		h.sse.sdk.ServeHTTP(w, r)
