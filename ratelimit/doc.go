@@ -59,10 +59,13 @@
 // call waits for the shared limit.
 //
 // Over HTTP the transport can answer before the call: with
-// transport.WithRateLimit(gate) a request carrying one tools/call is
-// decided by the transport, which answers 429 Too Many Requests with
-// Retry-After and marks an admitted call so that the gate does not count
-// it again: one decision per call, whichever layer makes it.
+// transport.WithRateLimit(gate) a request carrying one tools/call (or
+// being one resources/read or prompts/get) is decided by the transport,
+// which answers 429 Too Many Requests with Retry-After. It asks through
+// Gate.AdmitBefore, which charges the call exactly as Check would (same
+// rule, bucket and key, decided by one function) and returns an
+// Admission mark that Check recognises, so the gate does not count the
+// call again: one decision per call, whichever layer makes it.
 //
 // # Limiters
 //

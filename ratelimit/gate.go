@@ -104,21 +104,19 @@ func (g *Gate) Check(ctx context.Context, c *mcpkit.Call) error {
 // CodeDeniedRate, a message saying when to retry, and a *LimitedError
 // cause. A limiter failure is returned as is: the server refuses the
 // call as unavailable (fail closed). A transport that decides before the
-// server runs (the HTTP transport's 429) calls it once per call, instead
-// of the server, never in addition to it.
+// server runs uses AdmitBefore instead, whose mark keeps the gate from
+// counting the call a second time.
 func (g *Gate) Admit(ctx context.Context, id mcpkit.Identity, tool *mcpkit.ToolInfo) error {
-	r, limited := g.rules.ruleFor(tool)
+	ch, limited := g.rules.chargeFor(id, tool)
 	if !limited {
 		return nil
 	}
-	// The bucket never holds a NUL, so the key is unambiguous.
-	key := r.bucket + "\x00" + id.Subject
 	var d Decision
 	var err error
 	if g.fallback != nil {
-		d, err = g.fallback.allow(ctx, g.limiter, key, r.limit, tool.Policy.Risk)
+		d, err = g.fallback.allow(ctx, g.limiter, ch.key, ch.limit, ch.risk)
 	} else {
-		d, err = g.limiter.Allow(ctx, key, r.limit)
+		d, err = g.limiter.Allow(ctx, ch.key, ch.limit)
 	}
 	if err != nil {
 		return fmt.Errorf("rate limiter: %w", err)
@@ -126,17 +124,30 @@ func (g *Gate) Admit(ctx context.Context, id mcpkit.Identity, tool *mcpkit.ToolI
 	if d.Allowed {
 		return nil
 	}
-	le := &LimitedError{Tool: tool.Name, Bucket: r.bucket, Limit: r.limit, RetryAfter: d.RetryAfter}
+	le := &LimitedError{Tool: tool.Name, Bucket: ch.bucket, Limit: ch.limit, RetryAfter: d.RetryAfter}
 	return &mcpkit.Error{
 		Code: mcpkit.CodeDeniedRate,
 		Message: fmt.Sprintf("%s was not run: you are over the rate limit for %s (%s per caller); retry in %d seconds",
-			tool.Label(), r.what, r.limit, le.RetrySeconds()),
+			tool.Label(), ch.what, ch.limit, le.RetrySeconds()),
 		Cause: le,
 	}
 }
 
-// admittedByTransport reports whether the HTTP transport counted and
-// admitted this call already (see transport.WithRateLimit).
+// AdmitBefore is Admit for a layer that decides a call before the server
+// runs (transport.WithRateLimit answers 429 itself). When the call is
+// admitted it also returns the mark to hand the server with the request
+// (the transport puts it in the request's token info), by which Check
+// recognises the call as charged already.
+func (g *Gate) AdmitBefore(ctx context.Context, id mcpkit.Identity, tool *mcpkit.ToolInfo) (*Admission, error) {
+	if err := g.Admit(ctx, id, tool); err != nil {
+		return nil, err
+	}
+	a := g.admission(tool)
+	return &a, nil
+}
+
+// admittedByTransport reports whether the HTTP transport charged and
+// admitted this very call already (AdmitBefore, transport.WithRateLimit).
 func (g *Gate) admittedByTransport(c *mcpkit.Call) bool {
 	var extra *mcp.RequestExtra
 	switch {
@@ -150,6 +161,6 @@ func (g *Gate) admittedByTransport(c *mcpkit.Call) bool {
 	if extra == nil || extra.TokenInfo == nil {
 		return false
 	}
-	a, ok := extra.TokenInfo.Extra[wire.TokenRateAdmittedKey].(*wire.RateAdmitted)
-	return ok && a.By == any(g) && a.Tool == c.Tool.Name && a.Kind == any(c.Tool.Kind)
+	a, ok := extra.TokenInfo.Extra[wire.TokenRateAdmittedKey].(*Admission)
+	return ok && a != nil && *a == g.admission(c.Tool)
 }

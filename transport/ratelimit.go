@@ -8,7 +8,6 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
-	"github.com/mcpkit-go/mcpkit/internal/wire"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 	"github.com/mcpkit-go/mcpkit/ratelimit"
 )
@@ -35,10 +34,10 @@ func WithRateLimit(g *ratelimit.Gate) Option {
 	}
 }
 
-// checkRate decides the request's tools/call against the rate gate. It
+// checkRate decides the request's one call against the rate gate. It
 // returns the mark for an admitted call (nil when the handler did not
 // decide) and false when it has answered 429.
-func (h *Handler) checkRate(w http.ResponseWriter, r *http.Request, id mcpkit.Identity, b body) (*wire.RateAdmitted, bool) {
+func (h *Handler) checkRate(w http.ResponseWriter, r *http.Request, id mcpkit.Identity, b body) (*ratelimit.Admission, bool) {
 	if h.cfg.rate == nil {
 		return nil, true
 	}
@@ -46,9 +45,9 @@ func (h *Handler) checkRate(w http.ResponseWriter, r *http.Request, id mcpkit.Id
 	if !ok {
 		return nil, true
 	}
-	err := h.cfg.rate.Admit(r.Context(), id, info)
+	admitted, err := h.cfg.rate.AdmitBefore(r.Context(), id, info)
 	if err == nil {
-		return &wire.RateAdmitted{By: h.cfg.rate, Tool: info.Name, Kind: info.Kind}, true
+		return admitted, true
 	}
 	var le *ratelimit.LimitedError
 	if !errors.As(err, &le) {

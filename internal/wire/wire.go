@@ -31,16 +31,8 @@ const MetaRequestID = MetaNamespace + "request-id"
 
 // TokenRateAdmittedKey is the auth.TokenInfo.Extra key under which the
 // HTTP transport says that a rate-limit gate already counted and allowed
-// the request's one tools/call (it answers 429 itself otherwise), so that
-// the gate does not count it a second time.
+// the request's one call (tools/call, resources/read or prompts/get; it
+// answers 429 itself otherwise), so that the gate does not count it a
+// second time. The value is the gate's own mark, a *ratelimit.Admission,
+// made and recognised by package ratelimit alone.
 const TokenRateAdmittedKey = "mcpkit.rate-admitted"
-
-// RateAdmitted is the value under TokenRateAdmittedKey, as a pointer (one
-// allocation per admitted call, not a second to box a copy): the gate that
-// decided (compared by identity) and the tool it admitted.
-type RateAdmitted struct {
-	By   any
-	Tool string
-	// Kind is the entry's mcpkit.Kind: a prompt may share a tool's name.
-	Kind any
-}
