@@ -71,6 +71,11 @@ func proceedStage(ctx context.Context, c *Call) (*mcp.CallToolResult, error) {
 		return c.Fail(errors.New("no continuation for " + string(c.Operation))), nil
 	}
 	res, err := c.proceed(ctx)
+	var refused *Error
+	if errors.As(err, &refused) {
+		// mcpkit's own last word (a bound), refused like a gate's.
+		return c.Fail(err), nil
+	}
 	if err != nil {
 		c.SetOutcome(OutcomeToolError, err)
 		return nil, err

@@ -114,7 +114,9 @@
 // completion cannot be approved read by read. Inner middleware runs, the
 // entry's handler never does. A URI or name nobody registered is refused
 // as unknown, like a read of it; one refused URI refuses the whole listen.
-// Without the SDK's handlers an allowed caller gets method not found.
+// Without the SDK's handlers every caller gets method not found. A session
+// holds at most DefaultMaxSubscriptions subscribed URIs
+// (WithMaxSubscriptions); one more is refused as unavailable.
 // Before every notifications/resources/updated reaches a subscriber the
 // gates are asked again (OpResourceUpdated, a Listing question that rate
 // limits do not count), so a caller a gate turned away since it subscribed

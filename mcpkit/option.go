@@ -24,6 +24,7 @@ type config struct {
 	logger     *slog.Logger
 	noScopes   bool
 	maxResult  int
+	maxSubs    int
 	listTTLMs  int
 	errs       []error
 }
@@ -122,5 +123,25 @@ func WithMaxResultBytes(n int) Option {
 			return
 		}
 		c.maxResult = n
+	}
+}
+
+// DefaultMaxSubscriptions is how many resources one session may be
+// subscribed to at once (WithMaxSubscriptions): the SDK keeps every
+// subscription until it is undone or the session ends.
+const DefaultMaxSubscriptions = 256
+
+// WithMaxSubscriptions bounds how many resources (distinct URIs) one
+// session may be subscribed to at once, through resources/subscribe or
+// open subscriptions/listen streams. One more is refused as unavailable,
+// audited, before the SDK keeps it; unsubscribing makes room. The default
+// is DefaultMaxSubscriptions; n must be positive.
+func WithMaxSubscriptions(n int) Option {
+	return func(c *config) {
+		if n <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("mcpkit: WithMaxSubscriptions(%d): the limit must be positive", n))
+			return
+		}
+		c.maxSubs = n
 	}
 }

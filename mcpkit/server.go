@@ -50,6 +50,7 @@ type Server struct {
 	// whose options mcpkit cannot see. When off, the SDK answers method
 	// not found and mcpkit has nothing to decide.
 	subscribeOn, completeOn bool
+	maxSubs                 int // per session (WithMaxSubscriptions)
 }
 
 // NewServer creates a server named by impl (name and version are required:
@@ -58,7 +59,7 @@ func NewServer(impl *mcp.Implementation, opts ...Option) (*Server, error) {
 	if impl == nil || impl.Name == "" || impl.Version == "" {
 		return nil, errors.New("mcpkit: NewServer needs an implementation with a name and a version")
 	}
-	cfg := config{verbs: DefaultVerbs(), maxResult: DefaultMaxResultBytes}
+	cfg := config{verbs: DefaultVerbs(), maxResult: DefaultMaxResultBytes, maxSubs: DefaultMaxSubscriptions}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -100,6 +101,7 @@ func NewServer(impl *mcp.Implementation, opts ...Option) (*Server, error) {
 	own := cfg.mcpServer != nil
 	s.subscribeOn = own || cfg.mcpOptions != nil && cfg.mcpOptions.SubscribeHandler != nil
 	s.completeOn = own || cfg.mcpOptions != nil && cfg.mcpOptions.CompletionHandler != nil
+	s.maxSubs = cfg.maxSubs
 	if s.mcp == nil {
 		s.mcp = mcp.NewServer(impl, cfg.mcpOptions)
 	}

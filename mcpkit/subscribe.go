@@ -44,17 +44,24 @@ func (s *Server) subscribe(ctx context.Context, method string, req mcp.Request, 
 	}
 	c := s.newDecisionCall(info, op, uri, req)
 	c.setURIArguments(uri)
+	ss := req.GetSession()
 	res, err := s.decide(ctx, c, req, func(ctx context.Context) (mcp.Result, error) {
-		res, err := next(ctx, method, req)
+		if op == OpUnsubscribeResource {
+			res, err := next(ctx, method, req)
+			if err == nil {
+				s.subs.remove(ss, uri, true)
+			}
+			return res, err
+		}
+		added, err := s.subs.add(ss, uri, c, true, s.maxSubs)
 		if err != nil {
 			return nil, err
 		}
-		if op == OpSubscribeResource {
-			s.subs.add(req.GetSession(), uri, c, true)
-		} else {
-			s.subs.remove(req.GetSession(), uri, true)
+		res, err := next(ctx, method, req)
+		if err != nil && added {
+			s.subs.remove(ss, uri, true)
 		}
-		return res, nil
+		return res, err
 	})
 	if res == nil {
 		return nil, err
@@ -72,29 +79,34 @@ func (s *Server) listen(ctx context.Context, method string, req mcp.Request, p *
 	if p.Notifications == nil || len(p.Notifications.ResourceSubscriptions) == 0 {
 		return next(ctx, method, req)
 	}
-	uris := p.Notifications.ResourceSubscriptions
-	calls := make([]*Call, 0, len(uris))
-	for _, uri := range uris {
+	ss := req.GetSession()
+	var taken []string
+	release := func() {
+		for _, uri := range taken {
+			s.subs.remove(ss, uri, false)
+		}
+	}
+	for _, uri := range p.Notifications.ResourceSubscriptions {
 		info, ok := s.resourceFor(uri)
 		if !ok {
+			release()
 			return nil, s.refuseUnknown(ctx, req, OpListen, KindResource, uri, unknownURIMessage(uri))
 		}
 		c := s.newDecisionCall(info, OpListen, uri, req)
 		c.setURIArguments(uri)
-		if _, err := s.decide(ctx, c, req, func(context.Context) (mcp.Result, error) { return nil, nil }); err != nil {
+		_, err := s.decide(ctx, c, req, func(context.Context) (mcp.Result, error) {
+			if _, err := s.subs.add(ss, uri, c, false, s.maxSubs); err != nil {
+				return nil, err
+			}
+			taken = append(taken, uri)
+			return nil, nil
+		})
+		if err != nil {
+			release()
 			return nil, err
 		}
-		calls = append(calls, c)
 	}
-	ss := req.GetSession()
-	for i, uri := range uris {
-		s.subs.add(ss, uri, calls[i], false)
-	}
-	defer func() {
-		for _, uri := range uris {
-			s.subs.remove(ss, uri, false)
-		}
-	}()
+	defer release()
 	return next(ctx, method, req)
 }
 
@@ -153,9 +165,12 @@ type subscriptions struct {
 	watched map[mcp.Session]bool
 }
 
-func (t *subscriptions) add(ss mcp.Session, uri string, c *Call, legacy bool) {
+// add records that c's caller subscribed ss to uri, unless ss already
+// holds limit other URIs (an *Error then); added says whether uri is new
+// for ss.
+func (t *subscriptions) add(ss mcp.Session, uri string, c *Call, legacy bool, limit int) (added bool, err error) {
 	if ss == nil {
-		return
+		return false, nil
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -163,6 +178,10 @@ func (t *subscriptions) add(ss mcp.Session, uri string, c *Call, legacy bool) {
 		t.m, t.watched = map[mcp.Session]map[string]*subscriber{}, map[mcp.Session]bool{}
 	}
 	byURI, known := t.m[ss]
+	if _, dup := byURI[uri]; !dup && len(byURI) >= limit {
+		return false, &Error{Code: CodeUnavailable,
+			Message: fmt.Sprintf("too many resource subscriptions on this session (the limit is %d); unsubscribe from one first", limit)}
+	}
 	if !known {
 		byURI = map[string]*subscriber{}
 		t.m[ss] = byURI
@@ -179,11 +198,13 @@ func (t *subscriptions) add(ss mcp.Session, uri string, c *Call, legacy bool) {
 	if sub == nil {
 		sub = &subscriber{}
 		byURI[uri] = sub
+		added = true
 	}
 	sub.identity, sub.sessionID, sub.protocol = c.Identity, c.SessionID, c.ProtocolVersion
 	if !legacy {
 		sub.listens++
 	}
+	return added, nil
 }
 
 // remove ends ss's subscription to uri: all of it on an unsubscribe

@@ -180,3 +180,58 @@ func TestListenSubscribesOnlyAdmittedURIs(t *testing.T) {
 	}
 	assert.Equal(t, int64(1), handled.Load())
 }
+
+// A session holds at most WithMaxSubscriptions resource subscriptions: one
+// more is refused (unavailable, audited) before the SDK keeps it, on a
+// resources/subscribe and on a listen alike; unsubscribing makes room.
+func TestSubscriptionsPerSessionAreBounded(t *testing.T) {
+	d := &decisions{}
+	var handled atomic.Int64
+	srv := pagesServer(t, d, &handled, mcpkit.WithMaxSubscriptions(2))
+	h := mcpkittest.NewHarness(t, srv, mcpkittest.WithProtocolVersion("2025-11-25"))
+	ctx := context.Background()
+	require.NoError(t, h.Session.Subscribe(ctx, &mcp.SubscribeParams{URI: "page://index"}))
+	require.NoError(t, h.Session.Subscribe(ctx, &mcp.SubscribeParams{URI: "page://index"}), "the same URI again takes no room")
+	handled.Store(0)
+	// page://{id} needs approval; a second fixed resource is needed.
+	require.NoError(t, mcpkit.AddResource(srv, mcpkit.Resource{URI: "page://about", Name: "page_about",
+		Description: "About.", Policy: mcpkit.Policy{Public: true}},
+		func(context.Context) ([]*mcp.ResourceContents, error) {
+			return []*mcp.ResourceContents{{Text: "a"}}, nil
+		}))
+	require.NoError(t, mcpkit.AddResource(srv, mcpkit.Resource{URI: "page://help", Name: "page_help",
+		Description: "Help.", Policy: mcpkit.Policy{Public: true}},
+		func(context.Context) ([]*mcp.ResourceContents, error) {
+			return []*mcp.ResourceContents{{Text: "h"}}, nil
+		}))
+	require.NoError(t, h.Session.Subscribe(ctx, &mcp.SubscribeParams{URI: "page://about"}))
+	err := h.Session.Subscribe(ctx, &mcp.SubscribeParams{URI: "page://help"})
+	assert.JSONEq(t, `{"outcome":"unavailable"}`, refusedOutcome(t, err))
+	assert.Contains(t, err.Error(), "too many resource subscriptions on this session (the limit is 2)")
+	assert.Equal(t, int64(1), handled.Load(), "the refused subscription never reached the SDK's handler")
+	require.NoError(t, h.Session.Unsubscribe(ctx, &mcp.UnsubscribeParams{URI: "page://about"}))
+	require.NoError(t, h.Session.Subscribe(ctx, &mcp.SubscribeParams{URI: "page://help"}))
+	got := d.all()
+	assert.Contains(t, got, "resources/subscribe page://help unavailable")
+	assert.Equal(t, "resources/subscribe page://help ok", got[len(got)-1])
+
+	// On 2026-07-28 the in-memory session's listen streams share the bound.
+	d2 := &decisions{}
+	var handled2 atomic.Int64
+	srv2 := pagesServer(t, d2, &handled2, mcpkit.WithMaxSubscriptions(1))
+	h2 := mcpkittest.NewHarness(t, srv2, mcpkittest.WithProtocolVersion("2026-07-28"))
+	require.NoError(t, h2.Session.Subscribe(ctx, &mcp.SubscribeParams{URI: "page://index"}))
+	require.Eventually(t, func() bool { return handled2.Load() == 1 }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, mcpkit.AddResource(srv2, mcpkit.Resource{URI: "page://about", Name: "page_about",
+		Description: "About.", Policy: mcpkit.Policy{Public: true}},
+		func(context.Context) ([]*mcp.ResourceContents, error) {
+			return []*mcp.ResourceContents{{Text: "a"}}, nil
+		}))
+	require.NoError(t, h2.Session.Subscribe(ctx, &mcp.SubscribeParams{URI: "page://about"}))
+	require.Eventually(t, func() bool { return len(d2.all()) == 2 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, "subscriptions/listen page://about unavailable", d2.all()[1])
+	assert.Equal(t, int64(1), handled2.Load())
+
+	_, err = mcpkit.NewServer(&mcp.Implementation{Name: "x", Version: "1"}, mcpkit.WithMaxSubscriptions(0))
+	assert.ErrorContains(t, err, "WithMaxSubscriptions(0)")
+}
