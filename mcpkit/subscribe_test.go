@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 	"github.com/mcpkit-go/mcpkit/mcpkittest"
+	"github.com/mcpkit-go/mcpkit/ratelimit"
 )
 
 // decisions records every decided (not listing) request's operation,
@@ -234,4 +235,28 @@ func TestSubscriptionsPerSessionAreBounded(t *testing.T) {
 
 	_, err = mcpkit.NewServer(&mcp.Implementation{Name: "x", Version: "1"}, mcpkit.WithMaxSubscriptions(0))
 	assert.ErrorContains(t, err, "WithMaxSubscriptions(0)")
+}
+
+// A rate limit counts subscriptions with the reads they are decided as:
+// past the read-only budget a subscription is refused denied_rate and
+// never reaches the SDK.
+func TestSubscriptionsShareTheReadRateLimit(t *testing.T) {
+	mem, err := ratelimit.NewMemory()
+	require.NoError(t, err)
+	rules, err := ratelimit.ParseRules("read_only=2/m")
+	require.NoError(t, err)
+	gate, err := ratelimit.NewGate(mem, rules)
+	require.NoError(t, err)
+	d := &decisions{}
+	var handled atomic.Int64
+	srv := pagesServer(t, d, &handled, mcpkit.WithGates(gate))
+	h := mcpkittest.NewHarness(t, srv, mcpkittest.WithProtocolVersion("2025-11-25"))
+	ctx := context.Background()
+	_, err = h.Read("page://index")
+	require.NoError(t, err)
+	require.NoError(t, h.Session.Subscribe(ctx, &mcp.SubscribeParams{URI: "page://index"}))
+	err = h.Session.Subscribe(ctx, &mcp.SubscribeParams{URI: "page://index"})
+	assert.JSONEq(t, `{"outcome":"denied_rate"}`, refusedOutcome(t, err))
+	assert.Equal(t, int64(1), handled.Load())
+	assert.Equal(t, []string{"resources/read page://index ok", "resources/subscribe page://index ok", "resources/subscribe page://index denied_rate"}, d.all())
 }
