@@ -56,6 +56,19 @@ type memEntry struct {
 	decision *Decision
 }
 
+// take waits for the entry's turn, or for ctx to end (its error); give
+// hands the turn back.
+func (e *memEntry) take(ctx context.Context) error {
+	select {
+	case e.turn <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *memEntry) give() { <-e.turn }
+
 // NewMemoryStore returns an empty store.
 func NewMemoryStore() *MemoryStore { return &MemoryStore{requests: map[string]*memEntry{}} }
 
@@ -116,12 +129,10 @@ func (m *MemoryStore) Remove(ctx context.Context, id string) error {
 	if e == nil {
 		return nil
 	}
-	select {
-	case e.turn <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := e.take(ctx); err != nil {
+		return err
 	}
-	defer func() { <-e.turn }()
+	defer e.give()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.requests[id] == e {
@@ -145,12 +156,10 @@ func (m *MemoryStore) Decide(ctx context.Context, id string, decide func(Request
 	if e == nil {
 		return ErrNotFound
 	}
-	select {
-	case e.turn <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := e.take(ctx); err != nil {
+		return err
 	}
-	defer func() { <-e.turn }()
+	defer e.give()
 	m.mu.Lock()
 	current, decided := m.requests[id] == e, e.decision != nil
 	m.mu.Unlock()

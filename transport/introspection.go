@@ -119,11 +119,15 @@ func (in *Introspector) identity(c map[string]any) (mcpkit.Identity, error) {
 	return id, nil
 }
 
-// anyList reads a JSON array of strings or one space-separated string.
+// anyList reads a claim that is an array of strings (its other elements
+// are dropped) or one space-separated string, from an introspection
+// answer or a JWT (listClaim).
 func anyList(v any) []string {
 	switch v := v.(type) {
 	case string:
 		return strings.Fields(v)
+	case []string:
+		return slices.Clone(v)
 	case []any:
 		out := make([]string, 0, len(v))
 		for _, e := range v {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -213,19 +212,5 @@ func listClaim(tok jwt.Token, name string) []string {
 	if tok.Get(name, &v) != nil {
 		return nil
 	}
-	switch v := v.(type) {
-	case string:
-		return strings.Fields(v)
-	case []string:
-		return slices.Clone(v)
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
+	return anyList(v)
 }
