@@ -47,6 +47,9 @@ func (r *Redactor) maskAssignments(dst []byte, s string) ([]byte, bool) {
 		if ve <= vs || strings.HasPrefix(s[vs:], "[REDACTED") || ordinaryValue(s[vs:ve]) {
 			continue
 		}
+		if sep == 1 {
+			ve = r.nestedValueEnd(s, vs, ve)
+		}
 		dst = append(dst, s[last:vs]...)
 		container := s[vs] == '{' || s[vs] == '['
 		if container {
@@ -63,6 +66,27 @@ func (r *Redactor) maskAssignments(dst []byte, s string) ([]byte, bool) {
 		return dst, false
 	}
 	return append(dst, s[last:]...), true
+}
+
+// nestedValueEnd extends the value [vs, ve) to the end of the value of
+// every secret assignment it holds. A value whose quotes do not pair (text
+// that echoes a quoted credential once cut and once whole: password="abc…
+// then password="abcdef") would otherwise swallow the second key and leave
+// its value in clear.
+func (r *Redactor) nestedValueEnd(s string, vs, ve int) int {
+	for j := vs; j < ve; j++ {
+		if c := s[j]; c != '=' && c != ':' || strings.HasPrefix(s[j:], "://") {
+			continue
+		}
+		key, ok := keyBefore(s, j)
+		if !ok || !r.secretKey(unescapeKey(key)) {
+			continue
+		}
+		if _, e := valueAfter(s, j, headerLike(key)); e > ve {
+			ve = e
+		}
+	}
+	return ve
 }
 
 // encodedEquals returns the length of a URL-encoded '=' ("%3D", or
@@ -252,7 +276,9 @@ func valueAfter(s string, i int, toEOL bool) (int, int) {
 
 // closingQuote returns the index of the first quote from i on preceded by
 // exactly n backslashes (the closing quote of a string escaped n deep;
-// quotes inside it carry more), or len(s).
+// quotes inside it carry more), or len(s). A quote with fewer backslashes
+// ends the enclosing string, so the value, left unclosed, ends there too:
+// the text after it is read for assignments of its own.
 func closingQuote(s string, i, n int) int {
 	for ; i < len(s); i++ {
 		if s[i] != '"' {
@@ -262,8 +288,8 @@ func closingQuote(s string, i, n int) int {
 		for k > 0 && s[k-1] == '\\' {
 			k--
 		}
-		if i-k == n {
-			return i - n
+		if i-k <= n {
+			return k
 		}
 	}
 	return len(s)

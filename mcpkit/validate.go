@@ -59,10 +59,12 @@ func validationError(s *jsonschema.Schema, instance any, verr error) *Error {
 		n := len(problems) - maxProblems
 		problems = append(problems[:maxProblems], fmt.Sprintf("and %d more", n))
 	}
+	// No Cause: the validator's own text repeats the offending value in
+	// full, and the audit record joins message and cause. A value quoted
+	// twice, once cut, defeats the redaction of the record.
 	return &Error{
 		Code:    CodeInvalidInput,
 		Message: "invalid arguments: " + strings.Join(problems, "; "),
-		Cause:   verr,
 	}
 }
 
@@ -280,18 +282,40 @@ func listValues(vs []any) string {
 }
 
 // shortValue renders a value for an error message, bounded so that a hostile
-// payload is not echoed back at length.
+// payload is not echoed back at length. A cut falls between tokens, never
+// inside one: the audit redactor sees every credential it is shown whole
+// (a key and its value stay together or go together), and a partial token
+// (the first half of a secret key or password hash) is never shown.
 func shortValue(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Sprintf("%T", v)
 	}
 	const limit = 40
-	if utf8.RuneCount(b) > limit {
-		r := []rune(string(b))
-		return string(r[:limit]) + "…"
+	n := utf8.RuneCount(b)
+	if n <= limit {
+		return string(b)
 	}
-	return string(b)
+	r := []rune(string(b))
+	cut := limit
+	for cut > 0 && isTokenRune(r[cut-1]) && isTokenRune(r[cut]) {
+		cut--
+	}
+	if cut <= 1 {
+		if str, ok := v.(string); ok {
+			return fmt.Sprintf("a string of %d characters", utf8.RuneCountInString(str))
+		}
+		return fmt.Sprintf("%d bytes of JSON", len(b))
+	}
+	return string(r[:cut]) + "…"
+}
+
+// isTokenRune: the characters a credential is made of (base64, hex, crypt
+// and key alphabets, URL escapes); a cut between two of them would leave
+// part of a token.
+func isTokenRune(c rune) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		strings.ContainsRune("+/=_.$~%-", c) || c >= utf8.RuneSelf
 }
 
 func plural(n int, word string) string {
