@@ -98,7 +98,10 @@
 // one pass over its bytes. Long strings and large payloads are cut,
 // keeping their length and SHA-256. WithResultDigest records chosen tools'
 // results as size and digest only. Record.AppendJSON encodes a record,
-// copying the redacted arguments and result as they are.
+// copying the redacted arguments and result as they are. RedactLogs wraps
+// a slog.Handler so that server log lines, which quote what clients send,
+// are masked by the same Redactor; span attributes the client chooses
+// (request id, session id, protocol version) are masked too.
 //
 // # The file sink
 //

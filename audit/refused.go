@@ -16,8 +16,8 @@ import (
 func (t *telemetry) refused(ctx context.Context, rf Refusal) (context.Context, *operation) {
 	in := opInfo{
 		method:    methodName(rf.Method),
-		sessionID: t.red.Identifier(rf.SessionID),
-		requestID: t.red.Identifier(rf.RequestID),
+		sessionID: rf.SessionID,
+		requestID: rf.RequestID,
 		net:       rf.Network,
 		start:     rf.Time,
 	}

@@ -133,16 +133,24 @@ func (t *telemetry) open(ctx context.Context, in opInfo) (context.Context, *oper
 	if in.method == methodToolsCall {
 		op.metric = append(op.metric, attribute.String(attrOperation, operationExecTool))
 	}
-	if in.protocol != "" {
+	// The protocol version, session id and request id are the client's
+	// strings (a request's _meta, the version it asked for at initialize):
+	// masked like the record's, and a version is a metric dimension only
+	// when it has a version's shape.
+	versioned := versionShaped(in.protocol)
+	if versioned {
 		op.metric = append(op.metric, attribute.String(attrProtocol, in.protocol))
 	}
 	op.metric = append(op.metric, netAttrs(in.net)...)
 	attrs := append([]attribute.KeyValue(nil), op.metric...)
+	if in.protocol != "" && !versioned {
+		attrs = append(attrs, attribute.String(attrProtocol, t.red.Identifier(in.protocol)))
+	}
 	if in.sessionID != "" && (in.protocol == "" || in.protocol < sessionlessProtocol) {
-		attrs = append(attrs, attribute.String(attrSessionID, in.sessionID))
+		attrs = append(attrs, attribute.String(attrSessionID, t.red.Identifier(in.sessionID)))
 	}
 	if in.requestID != "" {
-		attrs = append(attrs, attribute.String(attrRequestID, in.requestID))
+		attrs = append(attrs, attribute.String(attrRequestID, t.red.Identifier(in.requestID)))
 	}
 	if in.net.ClientAddress != "" {
 		attrs = append(attrs, attribute.String(attrClientAddress, in.net.ClientAddress))
@@ -154,6 +162,20 @@ func (t *telemetry) open(ctx context.Context, in opInfo) (context.Context, *oper
 		trace.WithTimestamp(in.start))
 	ctx, op.span = t.tracer.Start(ctx, in.method, opts...)
 	return context.WithValue(ctx, opKey{}, op), op
+}
+
+// versionShaped reports whether v looks like an MCP protocol version
+// (YYYY-MM-DD): what the SDK negotiates, never a secret.
+func versionShaped(v string) bool {
+	if len(v) != 10 || v[4] != '-' || v[7] != '-' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if i != 4 && i != 7 && (v[i] < '0' || v[i] > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // netAttrs are the network attributes of the operation metric.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpkit-go/mcpkit/audit"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -97,7 +98,9 @@ func New(ctx context.Context, cfg Config, args []string, stdio IO) (*Server, err
 			return nil, err
 		}
 	}
-	logger := slog.New(slog.NewTextHandler(stdio.Stderr, nil))
+	// Log lines quote what clients send (a refused Origin, a token's
+	// parse error): they are masked as the audit record is.
+	logger := slog.New(audit.RedactLogs(slog.NewTextHandler(stdio.Stderr, nil), nil))
 	s := &Server{env: &env{logger: logger, io: stdio}, logger: logger}
 	if err := s.setUp(ctx, cfg, fts); err != nil {
 		_ = s.Close(context.WithoutCancel(ctx))
