@@ -362,10 +362,29 @@ func (r *Redactor) maskBase64Credentials(dst []byte, s string) ([]byte, bool) {
 			end++
 		}
 		run := s[i:j]
-		if len(run) >= minBase64Run && len(run) <= maxBase64Run && mixedCase(run) && decodesToCredential(run) {
+		switch {
+		case base64CredentialRun(run):
 			dst = append(dst, s[last:i]...)
 			dst = appendMask(dst, ruleBase64Credential)
 			last, changed = end, true
+		case strings.IndexByte(run, '/') >= 0 && len(run) <= maxBase64Run:
+			// '/' is base64 and a path separator: a credential in a
+			// path (incident://<b64>, /api/<b64>/x) is one segment.
+			for k := i; k < j; {
+				e := k + strings.IndexByte(s[k:j], '/')
+				if e < k {
+					e = j
+				}
+				if seg := s[k:e]; seg != run && base64CredentialRun(seg) {
+					dst = append(dst, s[last:k]...)
+					dst = appendMask(dst, ruleBase64Credential)
+					last, changed = e, true
+					if e == j {
+						last = end
+					}
+				}
+				k = e + 1
+			}
 		}
 		i = end
 	}
@@ -373,6 +392,13 @@ func (r *Redactor) maskBase64Credentials(dst []byte, s string) ([]byte, bool) {
 		return dst, false
 	}
 	return append(dst, s[last:]...), true
+}
+
+// base64CredentialRun reports whether a run of base64 characters is one
+// worth decoding (12 to 512 of them, both cases of letters) and decodes to
+// user:password.
+func base64CredentialRun(run string) bool {
+	return len(run) >= minBase64Run && len(run) <= maxBase64Run && mixedCase(run) && decodesToCredential(run)
 }
 
 func mixedCase(s string) bool {

@@ -174,9 +174,15 @@ func awsSecretLike(m string) bool {
 }
 
 // credentialLike accepts the value after an Authorization scheme unless it
-// is a plain word: letters only, and not base64 of user:password.
+// is a plain word (letters only, and not base64 of user:password) or an
+// assignment of its own: in "token_type=bearer max_tokens=4096" the word
+// after the scheme is a key, and '=' ends base64 and tokens, never splits
+// them.
 func credentialLike(m string) bool {
 	v := m[strings.LastIndexAny(m, " \t\r\n")+1:]
+	if k := strings.IndexByte(v, '='); k >= 0 && strings.TrimRight(v[k:], "=") != "" {
+		return false
+	}
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
 			return true

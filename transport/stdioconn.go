@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpkit-go/mcpkit/internal/wire"
 	"github.com/mcpkit-go/mcpkit/mcpkit"
 )
 
@@ -155,10 +156,19 @@ func (c *lineConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 		msg, err := jsonrpc.DecodeMessage(v.line)
 		if err != nil {
 			// Most likely a batch (unsupported) or not JSON-RPC at all.
+			// Like a malformed HTTP body, it goes on the record: nothing
+			// else will (the SDK never sees it).
 			if len(v.line) > 0 && v.line[0] == '[' {
-				c.reject(jsonrpc.CodeInvalidRequest, "JSON-RPC batches are not supported; send one message per line")
+				msg := "JSON-RPC batches are not supported; send one message per line"
+				c.reject(jsonrpc.CodeInvalidRequest, msg)
+				c.rejectHook(jsonrpc.CodeInvalidRequest, "JSON-RPC batch on stdio", msg)
 			} else {
-				c.reject(jsonrpc.CodeParseError, "not a JSON-RPC message: "+describeDecodeError(err))
+				if wire.DepthExceeds(v.line, maxJSONDepth) {
+					err = errTooDeep
+				}
+				msg := "not a JSON-RPC message: " + describeDecodeError(err)
+				c.reject(jsonrpc.CodeParseError, msg)
+				c.rejectHook(jsonrpc.CodeParseError, "malformed JSON-RPC message: "+describeDecodeError(err), msg)
 			}
 			continue
 		}
@@ -259,6 +269,16 @@ func (c *lineConn) waitAnswered() {
 func (c *lineConn) reject(code int64, msg string) {
 	c.logger.Warn("stdio: rejected input", "error", msg)
 	c.write(&jsonrpc.Response{Error: &jsonrpc.Error{Code: code, Message: msg}})
+}
+
+// rejectHook reports a line the transport answered itself to the reject
+// hook, as the HTTP transport reports a malformed body.
+func (c *lineConn) rejectHook(code int64, reason, msg string) {
+	if c.onReject == nil {
+		return
+	}
+	id := c.identity
+	c.onReject(c.ctx, Rejection{Status: http.StatusBadRequest, Reason: reason, Identity: &id, code: code, Code: code, Message: msg})
 }
 
 // write sends a message the transport answers itself.
