@@ -1,19 +1,83 @@
 package audit
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"strconv"
 )
 
 // AppendJSON appends r encoded as json.Marshal encodes it (same members,
-// same order, same escaping of its own strings) and returns the result.
-// A field added to Record must be added here too: the test that fills
-// every field by reflection fails until it is. Arguments and Result
-// that the auditor's redactor produced are known to be compact, valid JSON
-// and are copied as they are, so a large result is touched once; any other
-// raw member is checked and compacted as json.Marshal would.
+// same order, same escaping of its own strings) and returns the result,
+// with one difference: the bidirectional control characters (U+202A to
+// U+202E, U+2066 to U+2069) are written as \u escapes wherever they
+// occur, so a terminal showing the log shows them instead of reordering
+// the text around them. The line decodes to the same record. A field
+// added to Record must be added here too: the test that fills every field
+// by reflection fails until it is. Arguments and Result that the
+// auditor's redactor produced are known to be compact, valid JSON and are
+// copied as they are, so a large result is touched once; any other raw
+// member is checked and compacted as json.Marshal would.
 func (r *Record) AppendJSON(dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst, err := r.appendJSON(dst)
+	if err != nil {
+		return nil, err
+	}
+	return escapeBidi(dst, start), nil
+}
+
+// escapeBidi rewrites the bidirectional controls in b[start:] (valid JSON:
+// they can only be inside strings) as \u escapes. Their UTF-8 encodings
+// all begin with 0xE2 0x80 or 0xE2 0x81; a record without 0xE2 costs one
+// vectorized search.
+func escapeBidi(b []byte, start int) []byte {
+	i := bytes.IndexByte(b[start:], 0xE2)
+	if i < 0 {
+		return b
+	}
+	var out []byte
+	last := start
+	for i += start; i+2 < len(b); {
+		if r := bidiAt(b[i:]); r != 0 {
+			if out == nil {
+				out = make([]byte, 0, len(b)+16)
+				out = append(out, b[:start]...)
+			}
+			out = append(out, b[last:i]...)
+			out = append(out, `\u`...)
+			out = strconv.AppendUint(out, uint64(r), 16)
+			i += 3
+			last = i
+			continue
+		}
+		k := bytes.IndexByte(b[i+1:], 0xE2)
+		if k < 0 {
+			break
+		}
+		i += 1 + k
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
+}
+
+// bidiAt returns the bidirectional control encoded at the start of b, or 0.
+func bidiAt(b []byte) rune {
+	if len(b) < 3 || b[0] != 0xE2 {
+		return 0
+	}
+	switch {
+	case b[1] == 0x80 && b[2] >= 0xAA && b[2] <= 0xAE: // U+202A..U+202E
+		return 0x2000 | rune(b[2]-0x80)
+	case b[1] == 0x81 && b[2] >= 0xA6 && b[2] <= 0xA9: // U+2066..U+2069
+		return 0x2040 | rune(b[2]-0x80)
+	}
+	return 0
+}
+
+func (r *Record) appendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `{"id":`...)
 	dst = appendJSONString(dst, r.ID)
 	dst = append(dst, `,"time":"`...)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,13 +49,24 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 		require.NoError(t, err, name)
 		assert.Equal(t, string(want), string(got), name)
 	}
+	// The one difference: bidirectional controls are \u escapes.
+	bidi := audit.Record{ID: "x", Tool: "t", Error: "a\u202eb\u2066c\u2069d\u202ae\u2028",
+		Arguments: json.RawMessage(`{"k":"v\u202ew"}`), Result: json.RawMessage("{\"k\":\"v\u202ew\u2067\"}")}
+	want, err := json.Marshal(&bidi)
+	require.NoError(t, err)
+	got, err := bidi.AppendJSON(nil)
+	require.NoError(t, err)
+	assert.Equal(t, strings.NewReplacer("\u202e", `\u202e`, "\u2066", `\u2066`, "\u2069", `\u2069`, "\u202a", `\u202a`, "\u2067", `\u2067`).Replace(string(want)), string(got))
+	var back audit.Record
+	require.NoError(t, json.Unmarshal(got, &back))
+	assert.Equal(t, bidi.Error, back.Error, "the escapes decode to the same text")
 	// Every exported field, filled by reflection: a field added to Record
 	// but not to AppendJSON fails here.
 	var filled audit.Record
 	fill(reflect.ValueOf(&filled).Elem(), 1)
-	want, err := json.Marshal(&filled)
+	want, err = json.Marshal(&filled)
 	require.NoError(t, err)
-	got, err := filled.AppendJSON(nil)
+	got, err = filled.AppendJSON(nil)
 	require.NoError(t, err)
 	assert.Equal(t, string(want), string(got), "a Record field is missing from AppendJSON")
 
