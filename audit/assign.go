@@ -19,6 +19,8 @@ func (r *Redactor) maskAssignments(dst []byte, s string) ([]byte, bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		sep := 1 // the separator's length
+		var vs, ve int
+		quote := ""
 		switch c {
 		case '=', ':':
 			if c == ':' && strings.HasPrefix(s[i:], "://") {
@@ -26,18 +28,38 @@ func (r *Redactor) maskAssignments(dst []byte, s string) ([]byte, bool) {
 				continue
 			}
 		case '%':
-			if sep = encodedEquals(s[i:]); sep == 0 {
+			if sep = encodedSeparator(s[i:]); sep == 0 {
 				continue
 			}
+		case '-', '>':
+			// A command-line flag (--password X) or an XML element
+			// (<password>X</password>): the key is after the dashes or
+			// inside the tag.
+			var key string
+			if c == '-' {
+				key, vs, ve = flagValue(s, i)
+			} else {
+				key, vs, ve = elementValue(s, i)
+			}
+			if ve <= vs || !r.secretKey(key) || ordinaryValue(s[vs:ve]) || strings.HasPrefix(s[vs:], "[REDACTED") {
+				continue
+			}
+			dst = append(dst, s[last:vs]...)
+			dst = appendMask(dst, ruleSecretAssignment)
+			last, changed = ve, true
+			i = ve - 1
+			continue
 		default:
 			continue
 		}
-		key, ok := keyBefore(s, i)
+		kend := i
+		if sep > 1 {
+			kend -= encodedQuoteBefore(s, i)
+		}
+		key, ok := keyBefore(s, kend)
 		if !ok || !r.secretKey(unescapeKey(key)) {
 			continue
 		}
-		var vs, ve int
-		quote := ""
 		if sep > 1 {
 			vs, ve = encodedValueAfter(s, i+sep)
 		} else {
@@ -89,21 +111,98 @@ func (r *Redactor) nestedValueEnd(s string, vs, ve int) int {
 	return ve
 }
 
-// encodedEquals returns the length of a URL-encoded '=' ("%3D", or
-// "%253D" encoded twice) at the start of s, or 0.
-func encodedEquals(s string) int {
+// encodedSeparator returns the length of a URL-encoded '=' or ':' ("%3D",
+// "%3A", or "%253D" and "%253A" encoded twice) at the start of s, or 0.
+func encodedSeparator(s string) int {
+	isSep := func(c byte) bool { return c == 'D' || c == 'd' || c == 'A' || c == 'a' }
 	switch {
-	case len(s) >= 3 && s[1] == '3' && (s[2] == 'D' || s[2] == 'd'):
+	case len(s) >= 3 && s[1] == '3' && isSep(s[2]):
 		return 3
-	case len(s) >= 5 && s[1] == '2' && s[2] == '5' && s[3] == '3' && (s[4] == 'D' || s[4] == 'd'):
+	case len(s) >= 5 && s[1] == '2' && s[2] == '5' && s[3] == '3' && isSep(s[4]):
 		return 5
 	}
 	return 0
 }
 
-// encodedValueAfter bounds a URL-encoded value starting at v: up to an
+// encodedQuote returns the length of a URL-encoded '"' ("%22", or "%2522"
+// encoded twice) at the start of s, or 0.
+func encodedQuote(s string) int {
+	switch {
+	case strings.HasPrefix(s, "%22"):
+		return 3
+	case strings.HasPrefix(s, "%2522"):
+		return 5
+	}
+	return 0
+}
+
+// encodedQuoteBefore returns the length of a URL-encoded '"' ending at i
+// (the quote closing a key of URL-encoded JSON), or 0.
+func encodedQuoteBefore(s string, i int) int {
+	switch {
+	case i >= 5 && s[i-5:i] == "%2522":
+		return 5
+	case i >= 3 && s[i-3:i] == "%22":
+		return 3
+	}
+	return 0
+}
+
+// flagValue reads a command-line flag at i ("--name value", "--name
+// \"value\""): the flag's name and the bounds of its value, or an empty
+// range when there is none (the next word is another flag).
+func flagValue(s string, i int) (string, int, int) {
+	if i+2 >= len(s) || s[i+1] != '-' || i > 0 && isKeyChar(s[i-1]) {
+		return "", 0, 0
+	}
+	k := i + 2
+	for k < len(s) && isKeyChar(s[k]) {
+		k++
+	}
+	if k == i+2 || k >= len(s) || s[k] != ' ' && s[k] != '\t' {
+		return "", 0, 0
+	}
+	vs, ve := valueAfter(s, k, false)
+	if ve <= vs || s[vs] == '-' {
+		return "", 0, 0
+	}
+	return s[i+2 : k], vs, ve
+}
+
+// elementValue reads an XML element whose start tag ends at i
+// ("<password>value</password>"): its name and the bounds of its text,
+// which its end tag must close ("the <password> field" is prose).
+func elementValue(s string, i int) (string, int, int) {
+	j := i
+	for j > 0 && isKeyChar(s[j-1]) {
+		j--
+	}
+	if j == i || j == 0 || s[j-1] != '<' {
+		return "", 0, 0
+	}
+	end := i + 1
+	for end < len(s) && s[end] != '<' && s[end] != '\n' {
+		end++
+	}
+	name := s[j:i]
+	if rest := s[end:]; len(rest) < len(name)+3 || rest[0] != '<' || rest[1] != '/' || rest[2:2+len(name)] != name || rest[2+len(name)] != '>' {
+		return "", 0, 0
+	}
+	return name, i + 1, end
+}
+
+// encodedValueAfter bounds a URL-encoded value starting at v: inside its
+// encoded quotes when it has them (URL-encoded JSON), else up to an
 // encoded '&' or ' ' ("%26", "%20", or encoded twice) or a delimiter.
 func encodedValueAfter(s string, v int) (int, int) {
+	if n := encodedQuote(s[v:]); n > 0 {
+		v += n
+		end := v
+		for end < len(s) && !isValueEnd(s[end], false) && encodedQuote(s[end:]) != n {
+			end++
+		}
+		return v, end
+	}
 	end := v
 	for end < len(s) && !isValueEnd(s[end], false) {
 		if s[end] == '%' {
@@ -237,8 +336,8 @@ func headerLike(key string) bool {
 // delimiter. An empty range means there is no value to mask.
 func valueAfter(s string, i int, toEOL bool) (int, int) {
 	v := i + 1
-	if s[i] == ':' && v < len(s) && s[v] == '=' {
-		v++
+	if v < len(s) && (s[i] == ':' && s[v] == '=' || s[i] == '=' && s[v] == '>') {
+		v++ // := and =>
 	}
 	for v < len(s) && (s[v] == ' ' || s[v] == '\t') {
 		v++

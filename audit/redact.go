@@ -142,9 +142,10 @@ var defaultExactKeys = []string{"auth", "pw", "pwd", "pass", "jwt", "bearer", "s
 
 // defaultKeyExclusions are endings that make a secret-sounding key name a
 // description of a secret rather than one: max_tokens, token_type,
-// password_length, secret_name, token_url, private_key_path.
+// password_length, secret_name, token_url, private_key_path,
+// --password-stdin.
 var defaultKeyExclusions = []string{"count", "type", "tokens", "len", "length", "limit", "url", "uri",
-	"endpoint", "name", "expiry", "expiresat", "expiresin", "ttl", "policy", "file", "path"}
+	"endpoint", "name", "expiry", "expiresat", "expiresin", "ttl", "policy", "file", "path", "stdin"}
 
 // assignmentKeywords are the words that a key naming a secret contains in
 // text, whatever its separators: the prefilter runs the assignment rule
