@@ -113,7 +113,12 @@
 // refused and its call does not run. fsync follows within the sync
 // interval, from a background flush that does not hold up writes meanwhile
 // (a slow disk does not stall calls), or before Write returns with
-// WithSyncEachRecord. A failed fsync fails the sink like a lost file. The file
+// WithSyncEachRecord. A write-ahead record (phase "start") is always
+// fsynced before Write returns: the change it announces must not survive a
+// power loss that its record does not (a final record reaches the file
+// before the result is returned, which survives a crash of the process,
+// and the disk within the interval). A failed fsync fails the sink like a
+// lost file. The file
 // rotates by size (WithMaxBytes) and the chain continues into the next
 // file. At Open a torn last line left by a crash (an incomplete JSON text
 // without a newline, or zeros a power loss left: a crash tears at most the

@@ -86,8 +86,11 @@ type FileSink struct {
 type fileEntry struct {
 	body []byte
 	r    *Record
-	done bool
-	err  error
+	// durable: the record is fsynced before Write returns (a write-ahead
+	// record: the change it announces must not outlive it in a power loss).
+	durable bool
+	done    bool
+	err     error
 	// The entry's place in the chain, set while sealing.
 	seq             uint64
 	prev, hash, kid string
@@ -387,8 +390,8 @@ func tornTail(tail []byte) (int, string, bool) {
 }
 
 // Write appends r to the chain and returns once it is written (and, with
-// WithSyncEachRecord, fsynced), and the file it went to is still the one
-// at the sink's path. On return r's Seq, PrevHash, Kid and Hash are set.
+// WithSyncEachRecord or for a write-ahead record, phase "start", fsynced),
+// and the file it went to is still the one at the sink's path. On return r's Seq, PrevHash, Kid and Hash are set.
 // A failed write leaves neither the file nor the chain changed, or leaves
 // the sink failed.
 func (s *FileSink) Write(ctx context.Context, r *Record) error {
@@ -399,7 +402,7 @@ func (s *FileSink) Write(ctx context.Context, r *Record) error {
 	if err != nil {
 		return fmt.Errorf("audit: encode record: %w", err)
 	}
-	e := &fileEntry{body: body, r: r}
+	e := &fileEntry{body: body, r: r, durable: r.Phase == PhaseStart}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.usable(); err != nil {
@@ -458,10 +461,15 @@ func (s *FileSink) commit(batch []*fileEntry, cpReason string) error {
 			err = s.checkNow()
 		}
 	}
-	if err == nil && (s.cfg.syncEach || cp != nil) {
+	durable := s.cfg.syncEach || cp != nil
+	for _, e := range batch {
+		durable = durable || e.durable
+	}
+	if err == nil && durable {
 		// A checkpoint is fsynced before a witness sees it, so that a
-		// power loss cannot make the log lag its witness.
-		if err = s.f.Sync(); err != nil {
+		// power loss cannot make the log lag its witness; a write-ahead
+		// record before its handler runs.
+		if err = s.cfg.sync(s.f); err != nil {
 			err = fmt.Errorf("audit: fsync %s: %w", s.path, err)
 		}
 	}
@@ -481,7 +489,7 @@ func (s *FileSink) commit(batch []*fileEntry, cpReason string) error {
 	if err == nil {
 		s.seq, s.last = seq, last
 		s.cutDue = false
-		s.dirty = !s.cfg.syncEach && cp == nil
+		s.dirty = !durable
 		s.sinceCP += len(batch)
 		if cp != nil {
 			s.sinceCP, s.lastCP = 0, cp.Time.Time

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ func withSync(fn func(*os.File) error) FileOption {
 // heldSync is an fsync that blocks until released, reporting when it
 // starts and whether the file was still open once it was released.
 type heldSync struct {
+	armed            atomic.Bool // it holds the first fsync after it is armed
 	entered, release chan struct{}
 	closedUnder      chan bool
 }
@@ -31,6 +33,9 @@ func newHeldSync() *heldSync {
 }
 
 func (h *heldSync) sync(f *os.File) error {
+	if !h.armed.CompareAndSwap(true, false) {
+		return f.Sync() // not armed, or already held once
+	}
 	h.entered <- struct{}{}
 	<-h.release
 	err := f.Sync()
@@ -74,6 +79,7 @@ func TestWritesAreNotHeldByAnOngoingFsync(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Write(context.Background(), syncTestRecord(1)))
 
+	h.armed.Store(true)
 	flushed := make(chan error, 1)
 	go func() { flushed <- s.Flush(context.Background()) }()
 	<-h.entered
@@ -92,10 +98,10 @@ func TestWritesAreNotHeldByAnOngoingFsync(t *testing.T) {
 	assert.False(t, <-h.closedUnder)
 	// The record written during the fsync is dirty again: the next Flush
 	// fsyncs it rather than returning early.
-	h2 := make(chan struct{}, 1)
-	s.cfg.sync = func(f *os.File) error { h2 <- struct{}{}; return f.Sync() }
+	var again atomic.Int32
+	s.cfg.sync = func(f *os.File) error { again.Add(1); return f.Sync() }
 	require.NoError(t, s.Flush(context.Background()))
-	require.Len(t, h2, 1, "the record written during the previous fsync was not fsynced by the next Flush")
+	require.Equal(t, int32(1), again.Load(), "the record written during the previous fsync was not fsynced by the next Flush")
 	require.NoError(t, s.Close(context.Background()))
 	require.ErrorIs(t, s.Flush(context.Background()), ErrClosed, "a Flush after Close touched the closed file")
 
@@ -124,6 +130,7 @@ func TestRotationAndCloseWaitForAnOngoingFsync(t *testing.T) {
 			require.NoError(t, s.Write(context.Background(), syncTestRecord(1)))
 			require.NoError(t, s.Write(context.Background(), syncTestRecord(2)))
 
+			h.armed.Store(true)
 			flushed := make(chan error, 1)
 			go func() { flushed <- s.Flush(context.Background()) }()
 			<-h.entered
@@ -153,11 +160,39 @@ func TestRotationAndCloseWaitForAnOngoingFsync(t *testing.T) {
 func TestFailedPeriodicFsyncFailsTheSink(t *testing.T) {
 	keys := syncTestKeys(t)
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	s, err := Open(path, WithKeyring(keys), WithSyncInterval(time.Hour),
-		withSync(func(*os.File) error { return errors.New("EIO") }))
+	var broken atomic.Bool
+	s, err := Open(path, WithKeyring(keys), WithSyncInterval(time.Hour), withSync(func(f *os.File) error {
+		if broken.Load() {
+			return errors.New("EIO")
+		}
+		return f.Sync()
+	}))
 	require.NoError(t, err)
+	broken.Store(true)
 	require.NoError(t, s.Write(context.Background(), syncTestRecord(1)))
 	require.ErrorContains(t, s.Flush(context.Background()), "EIO")
 	require.ErrorContains(t, s.Write(context.Background(), syncTestRecord(2)), "EIO")
 	_ = s.Close(context.Background())
+}
+
+// A write-ahead record (phase "start") announces a change about to be made:
+// it is fsynced before Write returns, so that a power loss cannot keep the
+// change and lose its record. Final records of read-only calls wait for
+// the periodic fsync.
+func TestWriteAheadRecordsAreFsyncedBeforeWriteReturns(t *testing.T) {
+	keys := syncTestKeys(t)
+	var syncs atomic.Int32
+	s, err := Open(filepath.Join(t.TempDir(), "audit.jsonl"), WithKeyring(keys), WithSyncInterval(time.Hour),
+		withSync(func(f *os.File) error { syncs.Add(1); return f.Sync() }))
+	require.NoError(t, err)
+	defer s.Close(context.Background())
+	base := syncs.Load() // the open checkpoint's
+
+	require.NoError(t, s.Write(context.Background(), syncTestRecord(1)))
+	assert.Equal(t, base, syncs.Load(), "a final record of a read-only call was fsynced on the call's path")
+
+	start := syncTestRecord(2)
+	start.Phase, start.Risk = PhaseStart, "destructive"
+	require.NoError(t, s.Write(context.Background(), start))
+	assert.Equal(t, base+1, syncs.Load(), "a write-ahead record was acknowledged before it was fsynced")
 }
