@@ -353,13 +353,14 @@ func (r *Redactor) applyRules(s string, h *hits) (string, bool) {
 
 // apply masks every match of a regexp rule.
 func (ru *rule) apply(dst []byte, s string) ([]byte, bool) {
+	re := ru.regexp()
 	if ru.replace != "" {
-		if !ru.re.MatchString(s) {
+		if !re.MatchString(s) {
 			return dst, false
 		}
-		return append(dst, ru.re.ReplaceAllString(s, ru.replace)...), true
+		return append(dst, re.ReplaceAllString(s, ru.replace)...), true
 	}
-	ms := ru.re.FindAllStringSubmatchIndex(s, -1)
+	ms := re.FindAllStringSubmatchIndex(s, -1)
 	if len(ms) == 0 {
 		return dst, false
 	}
