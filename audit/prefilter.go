@@ -5,6 +5,10 @@ package audit
 // test per byte and no rule runs on it. It also notes whether the string
 // holds a run of base64 long enough to encode user:password.
 type prefilter struct {
+	// lists is the only field holding pointers, and it comes first: the
+	// garbage collector scans a large object only up to its last pointer,
+	// so the 90 KiB of tables below are never scanned.
+	lists [][]keyword
 	// pairs has a bit for every byte pair (in any case) that begins a
 	// keyword: 8 KiB, small enough to stay in the L1 cache.
 	pairs [1 << 16 / 64]uint64
@@ -13,8 +17,7 @@ type prefilter struct {
 	// finer filter than pairs where both fit, 8 KiB too.
 	tri [1 << 16 / 64]uint64
 	// slot maps a lowercase byte pair to 1 + an index into lists, or 0.
-	slot  [1 << 16]uint8
-	lists [][]keyword
+	slot [1 << 16]uint8
 	// cls classes every byte: base64 alphabet (standard and URL-safe),
 	// upper or lower case letter, and bytes that stop a plain JSON string
 	// (quote, backslash, control, non-ASCII).

@@ -107,7 +107,7 @@ func runHTTP(b *testing.B, h http.Handler, clients int, token string, r *ratio, 
 
 // httpRound serves h on 127.0.0.1 and connects the clients, and returns a
 // round: every client making per calls at once.
-func httpRound(b *testing.B, h http.Handler, clients, per int, token string) func() error {
+func httpRound(tb testing.TB, h http.Handler, clients, per int, token string) func() error {
 	ts := httptest.NewServer(h)
 	// Enough idle connections for every client's requests (and, stateful,
 	// its standalone SSE stream), so that no call pays for a TCP handshake.
@@ -122,11 +122,11 @@ func httpRound(b *testing.B, h http.Handler, clients, per int, token string) fun
 		cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).
 			Connect(ctx, &mcp.StreamableClientTransport{Endpoint: ts.URL + "/mcp", HTTPClient: hc}, nil)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		sessions[i] = cs
 	}
-	b.Cleanup(func() {
+	tb.Cleanup(func() {
 		for _, cs := range sessions {
 			_ = cs.Close()
 		}
