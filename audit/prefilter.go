@@ -7,7 +7,7 @@ package audit
 type prefilter struct {
 	// lists is the only field holding pointers, and it comes first: the
 	// garbage collector scans a large object only up to its last pointer,
-	// so the 90 KiB of tables below are never scanned.
+	// so the tables below are never scanned.
 	lists [][]keyword
 	// pairs has a bit for every byte pair (in any case) that begins a
 	// keyword: 8 KiB, small enough to stay in the L1 cache.
@@ -16,8 +16,10 @@ type prefilter struct {
 	// case) that begin a keyword, every third byte for a two-byte one: a
 	// finer filter than pairs where both fit, 8 KiB too.
 	tri [1 << 16 / 64]uint64
-	// slot maps a lowercase byte pair to 1 + an index into lists, or 0.
-	slot [1 << 16]uint8
+	// slots maps a lowercase byte pair to 1 + an index into lists (0: no
+	// keyword begins with it); a small hash table rather than a 64 KiB
+	// array: live heap shortens a small server's GC cycles (slots.go).
+	slots slotTable
 	// cls classes every byte: base64 alphabet (standard and URL-safe),
 	// upper or lower case letter, and bytes that stop a plain JSON string
 	// (quote, backslash, control, non-ASCII).
@@ -112,13 +114,13 @@ func newPrefilter(keywords [][]string) (*prefilter, error) {
 				}
 			}
 			pr := pairOf(a, b)
-			i := p.slot[pr]
+			i := p.slots.get(pr)
 			if i == 0 {
 				if len(p.lists) == 255 {
 					return nil, errTooManyKeywords
 				}
 				i = uint8(len(p.lists))
-				p.slot[pr] = i
+				p.slots.put(pr, i)
 				p.lists = append(p.lists, nil)
 			}
 			p.lists[i] = append(p.lists[i], keyword{text: kw, rule: rule})
@@ -180,7 +182,7 @@ func scanText[T string | []byte](p *prefilter, s T, h *hits) {
 // matchAt notes the keywords that begin at s[i:] (their first pair is
 // known to be one a keyword begins with).
 func matchAt[T string | []byte](p *prefilter, s T, i int, h *hits) {
-	idx := p.slot[pairOf(s[i], s[i+1])]
+	idx := p.slots.get(pairOf(s[i], s[i+1]))
 	if idx == 0 {
 		return
 	}
@@ -216,7 +218,7 @@ func (p *prefilter) containsAny(s []byte) bool {
 		if p.pairs[pr/64]&(1<<(pr%64)) == 0 {
 			continue
 		}
-		idx := p.slot[pairOf(s[i], s[i+1])]
+		idx := p.slots.get(pairOf(s[i], s[i+1]))
 		for _, kw := range p.lists[idx] {
 			if hasPrefixFold(s[i:], kw.text) {
 				return true
