@@ -104,20 +104,10 @@ func BenchmarkPayloadCall(b *testing.B) {
 	for _, size := range payloadSizes {
 		out := incidents(size.bytes)
 		b.Run(size.name, func(b *testing.B) {
-			params := &mcp.CallToolParams{Name: toolName(0), Arguments: args}
-			var variants [2]func() error
-			for i, s := range []*mcp.Server{bareIncidents(b, out), kitIncidents(b, out, fullChain(b, 1)...).MCPServer()} {
-				cs := session(b, s)
-				variants[i] = func() error {
-					for range memoryBlock {
-						if err := callOK(cs, params); err != nil {
-							return err
-						}
-					}
-					return nil
-				}
-			}
-			interleave(b, memoryBlock, variants)
+			interleave(b, memoryBlock, [2]func() error{
+				memoryBlockOf(b, bareIncidents(b, out)),
+				memoryBlockOf(b, kitIncidents(b, out, fullChain(b, 1)...).MCPServer()),
+			})
 		})
 	}
 }
@@ -126,6 +116,21 @@ func BenchmarkPayloadCall(b *testing.B) {
 // other takes its turn: enough that reading the clocks and allocation
 // counters between blocks costs under 0.1% of a block.
 const memoryBlock = 10
+
+// memoryBlockOf connects an in-memory client to s and returns a block:
+// memoryBlock calls of the payload tool.
+func memoryBlockOf(tb testing.TB, s *mcp.Server) func() error {
+	cs := session(tb, s)
+	params := &mcp.CallToolParams{Name: toolName(0), Arguments: args}
+	return func() error {
+		for range memoryBlock {
+			if err := callOK(cs, params); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
 
 // callOK makes one call and reports a transport or tool error.
 func callOK(cs *mcp.ClientSession, params *mcp.CallToolParams) error {
