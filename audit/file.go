@@ -391,9 +391,9 @@ func tornTail(tail []byte) (int, string, bool) {
 
 // Write appends r to the chain and returns once it is written (and, with
 // WithSyncEachRecord or for a write-ahead record, phase "start", fsynced),
-// and the file it went to is still the one at the sink's path. On return r's Seq, PrevHash, Kid and Hash are set.
-// A failed write leaves neither the file nor the chain changed, or leaves
-// the sink failed.
+// and the file it went to is still the one at the sink's path. On return
+// r's Seq, PrevHash, Kid and Hash are set. A failed write leaves neither
+// the file nor the chain changed, or leaves the sink failed.
 func (s *FileSink) Write(ctx context.Context, r *Record) error {
 	cp := *r
 	cp.Seq, cp.PrevHash, cp.Kid, cp.Hash, cp.Kind = 0, "", "", "", ""

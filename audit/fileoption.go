@@ -18,7 +18,7 @@ type fileConfig struct {
 	maxBytes      int64
 	logger        *slog.Logger
 	now           func() time.Time
-	sync          func(*os.File) error // fsync for Flush; tests slow it down
+	sync          func(*os.File) error // fsync (Flush, durable commits); tests hold or fail it
 	keys          *Keyring
 	insecureNoKey bool
 	server        ServerInfo
