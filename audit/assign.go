@@ -69,6 +69,9 @@ func (r *Redactor) maskAssignments(dst []byte, s string) ([]byte, bool) {
 		if ve <= vs || strings.HasPrefix(s[vs:], "[REDACTED") || ordinaryValue(s[vs:ve]) {
 			continue
 		}
+		if sep == 1 && !headerLike(key) && proseAfterColon(s, i, vs, ve) {
+			continue
+		}
 		if sep == 1 {
 			ve = r.nestedValueEnd(s, vs, ve)
 		}
@@ -299,6 +302,24 @@ func unescapeKey(k string) string {
 		}
 	}
 	return string(b)
+}
+
+// proseAfterColon reports whether "key: value" at the separator i reads as
+// a sentence rather than an assignment: a colon and a space, then an
+// unquoted lowercase word, then more words ("auth: login failures spike
+// after the deploy", a service name and what happened to it). A credential
+// has digits, capitals or symbols, stands alone at the end of its line, or
+// is quoted; a lowercase word followed by more text is prose.
+func proseAfterColon(s string, i, vs, ve int) bool {
+	if s[i] != ':' || i+1 >= len(s) || s[i+1] != ' ' || vs == 0 || s[vs-1] != ' ' {
+		return false
+	}
+	for k := vs; k < ve; k++ {
+		if s[k] < 'a' || s[k] > 'z' {
+			return false
+		}
+	}
+	return ve+1 < len(s) && s[ve] == ' ' && 'a' <= s[ve+1] && s[ve+1] <= 'z'
 }
 
 // ordinaryWords are values that say a credential is absent or describe

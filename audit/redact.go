@@ -394,12 +394,18 @@ func appendMask(dst []byte, id string) []byte {
 // larger than the payload limit is replaced by its length and digest. The
 // document's order and numbers are kept and the output is compact. Input
 // that is not one JSON value is kept as a redacted JSON string.
+//
+// When nothing in raw is masked or re-encoded the result is raw itself
+// (without surrounding whitespace, its capacity capped so that appending
+// to it copies): raw must not be modified afterwards. The audit middleware
+// redacts the arguments the SDK decoded and the result the client was
+// sent, neither of which changes after the call.
 func (r *Redactor) JSON(raw []byte, paths []string) json.RawMessage {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return nil
 	}
-	out, ok := r.appendJSON(make([]byte, 0, len(raw)+32), raw, paths)
+	out, ok := r.appendJSON(nil, raw, paths)
 	if !ok {
 		out = appendJSONString(out[:0], r.String(string(raw)))
 	}

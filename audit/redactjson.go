@@ -43,12 +43,22 @@ func (r *Redactor) appendJSON(dst, raw []byte, paths []string) ([]byte, bool) {
 	if p.pos != len(p.in) {
 		return p.out, false
 	}
+	if dst == nil && p.out == nil && p.mark == 0 {
+		// Nothing was masked, renamed or re-encoded: the document is its
+		// own redaction, and copying it would be the pass's largest cost.
+		// The capacity is capped so that an append cannot write into raw.
+		return p.in[:len(p.in):len(p.in)], true
+	}
 	p.copyTo(len(p.in))
 	return p.out, true
 }
 
-// copyTo copies the input up to i, unchanged.
+// copyTo copies the input up to i, unchanged. The first copy sizes the
+// output for the whole input, so a pass allocates once.
 func (p *jsonPass) copyTo(i int) {
+	if p.out == nil {
+		p.out = make([]byte, 0, len(p.in)+32)
+	}
 	p.out = append(p.out, p.in[p.mark:i]...)
 	p.mark = i
 }
