@@ -60,16 +60,17 @@ func (r *Redactor) maskAssignments(dst []byte, s string) ([]byte, bool) {
 		if !ok || !r.secretKey(unescapeKey(key)) {
 			continue
 		}
+		hdr := headerLike(key)
 		if sep > 1 {
 			vs, ve = encodedValueAfter(s, i+sep)
 		} else {
-			vs, ve = valueAfter(s, i, headerLike(key))
+			vs, ve = valueAfter(s, i, hdr)
 			quote = quoteBefore(s, i)
 		}
 		if ve <= vs || strings.HasPrefix(s[vs:], "[REDACTED") || ordinaryValue(s[vs:ve]) {
 			continue
 		}
-		if sep == 1 && !headerLike(key) && proseAfterColon(s, i, vs, ve) {
+		if sep == 1 && !hdr && proseAfterColon(s, i, vs, ve) {
 			continue
 		}
 		if sep == 1 {
@@ -311,7 +312,8 @@ func unescapeKey(k string) string {
 // has digits, capitals or symbols, stands alone at the end of its line, or
 // is quoted; a lowercase word followed by more text is prose.
 func proseAfterColon(s string, i, vs, ve int) bool {
-	if s[i] != ':' || i+1 >= len(s) || s[i+1] != ' ' || vs == 0 || s[vs-1] != ' ' {
+	// vs > i+1: the value starts after the separator and its spaces.
+	if s[i] != ':' || s[i+1] != ' ' || s[vs-1] != ' ' {
 		return false
 	}
 	for k := vs; k < ve; k++ {

@@ -405,7 +405,7 @@ func (r *Redactor) JSON(raw []byte, paths []string) json.RawMessage {
 	if len(raw) == 0 {
 		return nil
 	}
-	out, ok := r.appendJSON(nil, raw, paths)
+	out, ok := r.redactJSON(raw, paths)
 	if !ok {
 		out = appendJSONString(out[:0], r.String(string(raw)))
 	}

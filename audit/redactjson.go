@@ -32,10 +32,11 @@ type jsonPass struct {
 	depth int
 }
 
-// appendJSON appends the redacted form of raw (trimmed, not empty) to dst
-// and reports whether raw was exactly one valid JSON value.
-func (r *Redactor) appendJSON(dst, raw []byte, paths []string) ([]byte, bool) {
-	p := jsonPass{r: r, in: raw, out: dst, paths: paths}
+// redactJSON returns the redacted form of raw (trimmed, not empty): raw
+// itself when nothing in it changed, else a new slice; and reports whether
+// raw was exactly one valid JSON value.
+func (r *Redactor) redactJSON(raw []byte, paths []string) ([]byte, bool) {
+	p := jsonPass{r: r, in: raw, paths: paths}
 	if !p.value() {
 		return p.out, false
 	}
@@ -43,7 +44,7 @@ func (r *Redactor) appendJSON(dst, raw []byte, paths []string) ([]byte, bool) {
 	if p.pos != len(p.in) {
 		return p.out, false
 	}
-	if dst == nil && p.out == nil && p.mark == 0 {
+	if p.out == nil && p.mark == 0 {
 		// Nothing was masked, renamed or re-encoded: the document is its
 		// own redaction, and copying it would be the pass's largest cost.
 		// The capacity is capped so that an append cannot write into raw.
